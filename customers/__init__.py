@@ -1,0 +1,1 @@
+"""Customers, their wallets and the wallet ledger."""

@@ -1,0 +1,4 @@
+"""Routes of the customers app in each API dialect."""
+
+v2_urlpatterns: list = []
+pos_urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""App configuration of customers."""
+
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    name = "customers"

@@ -1,0 +1,1 @@
+"""HTTP API plumbing shared by both dialects: authentication, errors, parsing, paging."""

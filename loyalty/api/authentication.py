@@ -1,0 +1,134 @@
+"""Authentication of the two API dialects.
+
+Both dialects carry a bearer JWT issued by `POST /api/v2/auth/token`. Every request
+re-reads the credential, so a deactivated credential (or account) or a regenerated
+secret is refused at once, even for tokens issued before. The POS dialect also needs
+the `X-Store-Token` of an active store of the same account.
+"""
+
+from dataclasses import dataclass
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from loyalty import credentials
+from loyalty.models import Account, ApiCredential, Store
+
+TOKEN_HELP = "Request one from POST /api/v2/auth/token with your api_key and api_secret."
+STORE_TOKEN_HEADER = "X-Store-Token"
+
+
+@dataclass(eq=False)
+class ApiClient:
+    """The authenticated caller of an API request (set as `request.user`)."""
+
+    account: Account
+    credential: ApiCredential
+    store: Store | None = None
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    @property
+    def pk(self) -> int:
+        return self.credential.pk
+
+    def __str__(self) -> str:
+        return f"api:{self.credential.api_key}"
+
+
+class _BearerAuthentication(BaseAuthentication):
+    www_authenticate_realm = "api"
+
+    def authenticate_header(self, request) -> str:
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+    def authenticate(self, request):
+        return self._authenticate_bearer(request)
+
+    def _authenticate_bearer(self, request) -> tuple[ApiClient, AccessToken]:
+        header = get_authorization_header(request).split()
+        if not header:
+            raise exceptions.AuthenticationFailed(
+                f"Missing Authorization header: send 'Authorization: Bearer <access_token>'. {TOKEN_HELP}",
+                code="authorization_missing",
+            )
+        if header[0].lower() != b"bearer" or len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header: expected 'Bearer <access_token>'.",
+                code="authorization_malformed",
+            )
+        try:
+            token = AccessToken(header[1].decode("ascii"))
+        except (TokenError, UnicodeDecodeError) as error:
+            expired = "expired" in str(error).lower()
+            raise exceptions.AuthenticationFailed(
+                (
+                    f"The bearer token has expired. {TOKEN_HELP}"
+                    if expired
+                    else f"The bearer token is invalid. {TOKEN_HELP}"
+                ),
+                code="token_expired" if expired else "token_invalid",
+            ) from None
+        credential_id = token.get("credential_id")
+        credential = (
+            ApiCredential.objects.select_related("account").filter(pk=credential_id).first()
+            if isinstance(credential_id, int)
+            else None
+        )
+        if (
+            credential is None
+            or credential.account_id != token.get("account_id")
+            or credential.secret_generation != token.get("generation")
+        ):
+            raise exceptions.AuthenticationFailed(
+                f"The bearer token was revoked or is unknown. {TOKEN_HELP}", code="token_revoked"
+            )
+        if not credential.is_active:
+            raise exceptions.AuthenticationFailed(
+                "The API credential of this bearer token is deactivated.", code="credential_inactive"
+            )
+        if not credential.account.is_active:
+            raise exceptions.AuthenticationFailed(
+                "The merchant account of this bearer token is deactivated.", code="account_inactive"
+            )
+        return ApiClient(account=credential.account, credential=credential), token
+
+
+class BearerTokenAuthentication(_BearerAuthentication):
+    """The server-to-server dialect (`/api/v2/`): `Authorization: Bearer <access_token>`."""
+
+
+class PosAuthentication(_BearerAuthentication):
+    """The POS dialect: the bearer token plus the `X-Store-Token` of one of the account's stores."""
+
+    def authenticate(self, request):
+        client, token = self._authenticate_bearer(request)
+        raw_store_token = request.headers.get(STORE_TOKEN_HEADER, "").strip()
+        if not raw_store_token:
+            raise exceptions.AuthenticationFailed(
+                f"Missing {STORE_TOKEN_HEADER} header: send the token of one of your account's stores.",
+                code="store_token_missing",
+            )
+        store = (
+            Store.objects.filter(token_digest=credentials.token_digest(raw_store_token))
+            .only("id", "account_id", "name", "is_active")
+            .first()
+        )
+        # Another account's store answers exactly like an unknown token.
+        if store is None or store.account_id != client.account.pk:
+            raise exceptions.AuthenticationFailed(
+                f"{STORE_TOKEN_HEADER} is not valid: no store of this account has that token.",
+                code="store_token_invalid",
+            )
+        if not store.is_active:
+            raise exceptions.AuthenticationFailed(
+                f"{STORE_TOKEN_HEADER} names a deactivated store.", code="store_inactive"
+            )
+        store.account = client.account
+        client.store = store
+        return client, token

@@ -1,0 +1,35 @@
+"""Base classes of the two API dialects: who authenticates and what a view can rely on.
+
+A view of either dialect reads `self.account` (the caller's merchant account) and, in the
+POS dialect, `self.store` (the store of the `X-Store-Token`). Every queryset starts from
+the account, so no request ever sees another account's objects.
+"""
+
+from rest_framework.permissions import IsAuthenticated
+
+from loyalty.api.authentication import BearerTokenAuthentication, PosAuthentication
+from loyalty.models import Account, Store
+
+
+class _DialectMixin:
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def account(self) -> Account:
+        return self.request.user.account
+
+
+class V2Mixin(_DialectMixin):
+    """Server-to-server dialect under `/api/v2/`."""
+
+    authentication_classes = [BearerTokenAuthentication]
+
+
+class PosMixin(_DialectMixin):
+    """POS integration dialect under `/api/v1/accounts/integrations/`."""
+
+    authentication_classes = [PosAuthentication]
+
+    @property
+    def store(self) -> Store:
+        return self.request.user.store

@@ -1,0 +1,141 @@
+"""Every error under `/api/` is JSON.
+
+`exception_handler` is DRF's hook: it maps the services' domain errors (422, 409, 404),
+Django validation errors (400) and an unreachable database (503) to JSON, and adds a
+machine `code` next to `detail`. The `handler*` views answer JSON for `/api/` paths
+when Django itself produces the error (unknown path, oversized body, crash).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from loyalty.exceptions import BusinessRuleError, ConflictError, DomainError, NotFoundError
+
+logger = logging.getLogger("loyalty.api")
+
+DATABASE_UNAVAILABLE = {
+    "detail": "The database is unavailable; the request was not processed. Try again shortly.",
+    "code": "database_unavailable",
+}
+RETRY_AFTER_SECONDS = "5"
+
+DOMAIN_STATUS = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (BusinessRuleError, status.HTTP_422_UNPROCESSABLE_ENTITY),
+)
+
+
+class CredentialsRejected(exceptions.APIException):
+    """The token endpoint's refusal: wrong api_key / api_secret or a deactivated credential."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Invalid api_key or api_secret."
+    default_code = "invalid_credentials"
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def domain_error_response(error: DomainError) -> Response:
+    status_code = next(
+        (code for kind, code in DOMAIN_STATUS if isinstance(error, kind)),
+        status.HTTP_422_UNPROCESSABLE_ENTITY,
+    )
+    return Response({"detail": error.detail, "code": error.code, **error.extra}, status=status_code)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return domain_error_response(exc)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        set_rollback()
+        logger.error("Database unavailable: %s", exc.__class__.__name__)
+        return Response(
+            DATABASE_UNAVAILABLE,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        if isinstance(codes, dict):
+            codes = codes.get("detail")
+        if isinstance(codes, str):
+            response.data["code"] = codes
+    return response
+
+
+def json_error(
+    status_code: int, detail: str, code: str, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    response = JsonResponse({"detail": detail, "code": code}, status=status_code)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def json_for_exception(request, exception: Exception) -> JsonResponse:
+    """The JSON answer for an exception that escaped a view under `/api/`."""
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        logger.error("Database unavailable on %s %s", request.method, request.path)
+        return json_error(
+            503,
+            DATABASE_UNAVAILABLE["detail"],
+            DATABASE_UNAVAILABLE["code"],
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    if isinstance(exception, Http404):
+        return json_error(404, "Not found.", "not_found")
+    if isinstance(exception, PermissionDenied):
+        return json_error(403, "You do not have permission to perform this action.", "permission_denied")
+    logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
+    return json_error(500, "Internal server error; the request was not completed.", "server_error")
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under `/api/` that names no endpoint."""
+    return json_error(
+        404, f"No endpoint at {request.path}. See /api/docs/ for the API reference.", "not_found"
+    )
+
+
+def handler400(request, exception=None):
+    if is_api_path(request.path):
+        detail = str(exception) if exception else "Bad request."
+        return json_error(400, detail or "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if is_api_path(request.path):
+        return json_error(403, "You do not have permission to perform this action.", "permission_denied")
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if is_api_path(request.path):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if is_api_path(request.path):
+        return json_error(500, "Internal server error; the request was not completed.", "server_error")
+    return defaults.server_error(request)

@@ -1,0 +1,112 @@
+"""Serializer fields for the platform's data formats (dates, money, points, quantities)."""
+
+import zoneinfo
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+ACCEPTED_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+DATETIME_HELP = (
+    "YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601 (e.g. 2024-05-20T12:06:27-03:00); "
+    "a time without an offset is the account's local time"
+)
+RESPONSE_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def account_time_zone(context: dict) -> zoneinfo.ZoneInfo:
+    """The time zone of the caller's account, or the default for a new account."""
+    request = context.get("request")
+    account = getattr(getattr(request, "user", None), "account", None) or context.get("account")
+    if account is not None:
+        return account.tzinfo
+    return zoneinfo.ZoneInfo(settings.DEFAULT_ACCOUNT_TIME_ZONE)
+
+
+def parse_api_datetime(value: str) -> datetime | None:
+    """A datetime from any accepted request format, or None; naive when sent without offset."""
+    value = value.strip()
+    for fmt in ACCEPTED_DATETIME_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    if len(value) < 10 or value[4] != "-":
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def format_api_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(RESPONSE_DATETIME_FORMAT)
+
+
+class ApiDateTimeField(serializers.DateTimeField):
+    """Accepts every request format of the platform; answers UTC ISO 8601 (`...000000Z`)."""
+
+    default_error_messages = {
+        "invalid": f"Invalid date/time {{value!r}}. Use {DATETIME_HELP}.",
+        "date": "Expected a date and time but got a date.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            self.fail("date")
+        elif isinstance(value, str):
+            parsed = parse_api_datetime(value)
+            if parsed is None:
+                self.fail("invalid", value=value)
+        else:
+            self.fail("invalid", value=value)
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=account_time_zone(self.context))
+        return parsed.astimezone(UTC)
+
+    def to_representation(self, value):
+        if value in (None, ""):
+            return None
+        return format_api_datetime(value)
+
+
+class ApiDateField(serializers.DateField):
+    """A calendar date, `YYYY-MM-DD` (a datetime string is accepted and its date taken)."""
+
+    default_error_messages = {"invalid": "Invalid date {value!r}. Use YYYY-MM-DD."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return datetime.strptime(text[:10], "%Y-%m-%d").date()
+            except ValueError:
+                self.fail("invalid", value=value)
+        return super().to_internal_value(value)
+
+
+def _decimal_field(places_setting: str, **kwargs) -> dict:
+    kwargs.setdefault("max_digits", settings.AMOUNT_MAX_DIGITS)
+    kwargs.setdefault("decimal_places", getattr(settings, places_setting))
+    kwargs.setdefault("coerce_to_string", False)
+    return kwargs
+
+
+class MoneyField(serializers.DecimalField):
+    """Money as a JSON number with at most two decimal places."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**_decimal_field("MONEY_DECIMAL_PLACES", **kwargs))
+
+
+class PointsField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(**_decimal_field("POINTS_DECIMAL_PLACES", **kwargs))
+
+
+class QuantityField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(**_decimal_field("QUANTITY_DECIMAL_PLACES", **kwargs))

@@ -1,0 +1,123 @@
+"""Demo data for `make run`: an admin, a demo merchant ready to integrate, and each app's data.
+
+Idempotent: running it again finds what exists and resets the demo credentials to their
+well-known values, so the values printed by `make run` always work. Each app adds its
+demo data through a `demo.seed(account=...)` function listed in `APP_SEEDERS`.
+"""
+
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from loyalty.models import Account, ApiCredential, Membership, Store
+from loyalty.services.tenancy import (
+    account_create,
+    credential_create,
+    credential_regenerate_secret,
+    credential_set_active,
+    store_create,
+    store_set_active,
+)
+
+DEMO_ACCOUNT_NAME = "Mercado Demo"
+DEMO_STORE_NAME = "Loja Centro"
+DEMO_API_KEY = "demo-api-key"
+DEMO_API_SECRET = "demo-api-secret"
+DEMO_STORE_TOKEN = "demo-store-token"
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"
+STAFF_USERNAME = "demo-staff"
+STAFF_PASSWORD = "demo-staff"
+
+# "app.module" paths of the per-app demo seeders, run in this order.
+APP_SEEDERS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    account: Account
+    store: Store
+    credential: ApiCredential
+    api_key: str
+    api_secret: str
+    store_token: str
+    admin_username: str
+    admin_password: str
+    staff_username: str
+    staff_password: str
+
+
+def _user(username: str, password: str, *, superuser: bool):
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        if superuser:
+            user = user_model.objects.create_superuser(username=username, password=password, email="")
+        else:
+            user = user_model.objects.create_user(username=username, password=password, is_staff=True)
+    else:
+        user.set_password(password)
+        user.is_staff = True
+        user.is_superuser = superuser
+        user.save()
+    return user
+
+
+def _staff_permissions(user) -> None:
+    """Give the demo staff user every permission of the product's apps (scoping limits the data)."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["loyalty", "customers", "promotions", "sales", "vouchers"]
+        ).exclude(content_type__model="membership")
+    )
+
+
+@transaction.atomic
+def seed_demo() -> DemoCredentials:
+    account = Account.objects.filter(name=DEMO_ACCOUNT_NAME).first() or account_create(name=DEMO_ACCOUNT_NAME)
+
+    store = Store.objects.filter(account=account, name=DEMO_STORE_NAME).first()
+    if store is None:
+        store, _ = store_create(account=account, name=DEMO_STORE_NAME, token=DEMO_STORE_TOKEN)
+    else:
+        from loyalty import credentials
+
+        Store.objects.filter(pk=store.pk).update(
+            token_digest=credentials.token_digest(DEMO_STORE_TOKEN),
+            token_prefix=credentials.display_prefix(DEMO_STORE_TOKEN),
+        )
+        store = store_set_active(store=store, active=True)
+
+    credential = ApiCredential.objects.filter(api_key=DEMO_API_KEY).first()
+    if credential is None:
+        credential, _ = credential_create(
+            account=account, name="Demo integration", api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET
+        )
+    else:
+        credential_regenerate_secret(credential=credential, api_secret=DEMO_API_SECRET)
+        credential = credential_set_active(credential=credential, active=True)
+
+    _user(ADMIN_USERNAME, ADMIN_PASSWORD, superuser=True)
+    staff = _user(STAFF_USERNAME, STAFF_PASSWORD, superuser=False)
+    _staff_permissions(staff)
+    Membership.objects.get_or_create(user=staff, account=account, defaults={"role": Membership.Role.MANAGER})
+
+    for path in APP_SEEDERS:
+        import_module(path).seed(account=account, store=store)
+
+    return DemoCredentials(
+        account=account,
+        store=store,
+        credential=credential,
+        api_key=DEMO_API_KEY,
+        api_secret=DEMO_API_SECRET,
+        store_token=DEMO_STORE_TOKEN,
+        admin_username=ADMIN_USERNAME,
+        admin_password=ADMIN_PASSWORD,
+        staff_username=STAFF_USERNAME,
+        staff_password=STAFF_PASSWORD,
+    )

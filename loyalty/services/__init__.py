@@ -1,0 +1,1 @@
+"""Writes of the engine core. Each service is keyword-only, typed and atomic."""

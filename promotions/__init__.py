@@ -1,0 +1,1 @@
+"""Products, categories, product promotions and the POS discount quote."""

@@ -1,0 +1,1 @@
+"""HTTP API of the promotions app, one module per dialect."""

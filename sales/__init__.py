@@ -1,0 +1,1 @@
+"""Sales (purchases) with their items and payments, and their cancellation."""

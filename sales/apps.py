@@ -1,0 +1,7 @@
+"""App configuration of sales."""
+
+from django.apps import AppConfig
+
+
+class SalesConfig(AppConfig):
+    name = "sales"

@@ -1,0 +1,214 @@
+"""Settings shared by every environment.
+
+Environment modules (`dev`, `test`, `production`) import everything from here and
+override only what differs. Anything that varies per deployment is read from the
+environment.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LOYALTY_VAR_DIR", BASE_DIR / "var"))
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS: list[str] = []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "loyalty",
+    "customers",
+    "promotions",
+    "sales",
+    "vouchers",
+]
+
+MIDDLEWARE = [
+    # First, so that API error handling and path normalisation wrap everything else.
+    "loyalty.api.middleware.ApiRequestMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "loyalty.urls"
+WSGI_APPLICATION = "loyalty.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# Database: an embedded SQLite file unless DATABASE_URL names another server.
+SQLITE_PATH = VAR_DIR / "loyalty.sqlite3"
+SQLITE_OPTIONS = {
+    # WAL lets readers proceed while a writer commits; IMMEDIATE takes the write lock
+    # at BEGIN, so two writers queue on the busy timeout instead of failing mid-way.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def database_from_environment() -> dict:
+    """The default database: `DATABASE_URL` when set, the embedded SQLite file otherwise."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = dict(SQLITE_OPTIONS)
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SQLITE_PATH,
+        "OPTIONS": dict(SQLITE_OPTIONS),
+    }
+
+
+DATABASES = {"default": database_from_environment()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# Caching backs throttling and idempotency keys: Redis when configured, process memory otherwise.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# The local time zone of a new merchant account: a time without an offset in a request
+# is read in the account's zone.
+DEFAULT_ACCOUNT_TIME_ZONE = "America/Sao_Paulo"
+
+STATIC_URL = "/static/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the app folders, so the API docs work without `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+
+# Request bodies: the API and the admin both refuse anything over 1 MiB.
+API_MAX_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# Money and quantities. Every amount is a Decimal with these places, rounded once,
+# ROUND_HALF_UP, by `loyalty.money`.
+MONEY_DECIMAL_PLACES = 2
+POINTS_DECIMAL_PLACES = 2
+QUANTITY_DECIMAL_PLACES = 3
+AMOUNT_MAX_DIGITS = 14
+
+# API tokens.
+API_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("API_TOKEN_LIFETIME_SECONDS", "3600")))
+
+# Request rates per scope; read at request time so tests and deployments can change them.
+API_THROTTLE_RATES = {
+    "auth_token": os.environ.get("THROTTLE_AUTH_TOKEN", "30/min"),
+    "voucher_validate": os.environ.get("THROTTLE_VOUCHER_VALIDATE", "120/min"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "loyalty.api.schema.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "loyalty.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": API_TOKEN_LIFETIME,
+    "ALGORITHM": "HS256",
+    "UPDATE_LAST_LOGIN": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Loyalty engine API",
+    "DESCRIPTION": (
+        "Cashback, points, vouchers and product promotions for retail.\n\n"
+        "Two dialects share one engine:\n\n"
+        "* **Server-to-server** (`/api/v2/`) — ERPs and e-commerce back ends register sales, "
+        "keep customers in sync and manage the rewards catalogue. Authenticate with "
+        "`Authorization: Bearer <access_token>` from `POST /api/v2/auth/token`.\n"
+        "* **POS integration** (`/api/v1/accounts/integrations/`) — tills register products, "
+        "promotions and purchases, quote discounts and redeem balance. Every call sends the "
+        "same bearer token **and** the store's `X-Store-Token`.\n\n"
+        "Money, points and quantities are JSON numbers. Dates are accepted as "
+        "`YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DD` or ISO 8601; a time without an "
+        "offset is the merchant account's local time. Responses give dates in UTC ISO 8601."
+    ),
+    "VERSION": "2.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/(v2|v1/accounts/integrations)",
+    "TAGS": [
+        {"name": "Auth", "description": "Generation of the Bearer token with `api_key` and `api_secret`."},
+        {"name": "Health", "description": "Liveness of the service and its database."},
+    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

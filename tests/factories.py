@@ -1,0 +1,23 @@
+"""Factories that build test data through the product's own services."""
+
+import factory
+
+from loyalty.services.tenancy import MerchantCreated, merchant_create
+
+
+class MerchantFactory(factory.Factory):
+    """A merchant account with one store and one credential, as `create_merchant` makes it."""
+
+    class Meta:
+        model = MerchantCreated
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+    store_name = "Main store"
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return merchant_create(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Merchants only exist once created through the services.")

@@ -1,0 +1,67 @@
+"""Management commands: create_merchant and seed_demo."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from loyalty.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN
+from loyalty.models import Account, ApiCredential, Store
+from tests.conftest import POS, obtain_token
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_merchant_json_is_one_object_whose_secrets_work():
+    output = run("create_merchant", "Padaria Pão Quente", "--store", "Loja 1", "--json")
+
+    values = json.loads(output)
+    assert set(values) == {"account_id", "store_id", "api_key", "api_secret", "store_token"}
+    account = Account.objects.get(pk=values["account_id"])
+    assert account.name == "Padaria Pão Quente"
+    assert account.time_zone == "America/Sao_Paulo"
+    assert Store.objects.get(pk=values["store_id"]).name == "Loja 1"
+    token = obtain_token(values["api_key"], values["api_secret"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_STORE_TOKEN=values["store_token"])
+    assert client.get(f"{POS}/store").json()["id"] == values["store_id"]
+
+
+def test_create_merchant_prints_the_secrets_for_people():
+    output = run("create_merchant", "Farmácia Boa")
+
+    credential = ApiCredential.objects.get(account__name="Farmácia Boa")
+    assert credential.api_key in output
+    assert "shown only now" in output
+
+
+def test_create_merchant_refuses_an_unknown_time_zone():
+    with pytest.raises(CommandError, match="Unknown time zone"):
+        run("create_merchant", "X", "--time-zone", "Mars/Olympus")
+    assert not Account.objects.filter(name="X").exists()
+
+
+def test_seed_demo_is_idempotent_and_its_printed_credentials_work():
+    first = run("seed_demo")
+    second = run("seed_demo")
+
+    assert first == second
+    assert Account.objects.count() == 1
+    assert Store.objects.count() == 1
+    assert ApiCredential.objects.count() == 1
+    assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+    for value in (DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN, "/api/docs/"):
+        assert value in second
+    token = obtain_token(DEMO_API_KEY, DEMO_API_SECRET)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_STORE_TOKEN=DEMO_STORE_TOKEN)
+    assert client.get(f"{POS}/store").status_code == 200

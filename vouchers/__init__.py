@@ -1,0 +1,1 @@
+"""The rewards catalogue ("coupons") with stock, vouchers and balance redemption."""

@@ -1,0 +1,1 @@
+"""HTTP API of the vouchers app, one module per dialect."""

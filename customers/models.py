@@ -1,1 +1,150 @@
-"""Models of customers."""
+"""Customers, their wallets and the append-only wallet ledger.
+
+A wallet's buckets are a materialised sum of its ledger: they change only in
+`customers.services.wallets`, in the same transaction as the ledger rows that move them,
+so that every bucket equals the sum of its rows (`check_wallets` proves it).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from customers.documents import format_document
+from loyalty.models import Account, Store
+from loyalty.money import MoneyField, PointsField
+
+# Buckets hold what a customer can spend; totals describe their purchases. Ledger rows
+# carry a signed delta for each, under the same names.
+BUCKETS = ("points", "balance", "digital_change", "pending_points", "pending_balance")
+TOTALS = ("total_shoppings", "count_shoppings", "total_discounts")
+WALLET_FIELDS = BUCKETS + TOTALS
+MONEY_FIELDS = frozenset(
+    {"balance", "digital_change", "pending_balance", "total_shoppings", "total_discounts"}
+)
+POINTS_FIELDS = frozenset({"points", "pending_points"})
+
+
+class Customer(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNDISCLOSED = "undisclosed", "Undisclosed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="customers")
+    name = models.CharField(max_length=150, blank=True)
+    document = models.CharField(
+        "CPF/CNPJ", max_length=14, null=True, blank=True, help_text="Digits only (letters for new CNPJs)."
+    )
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +5511987654321.")
+    email = models.EmailField(max_length=254, null=True, blank=True)
+    password = models.CharField(max_length=128, blank=True, editable=False)
+    birth_date = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    anonymized_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "document"],
+                condition=Q(document__isnull=False),
+                name="customer_document_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "phone"], condition=Q(phone__isnull=False), name="customer_phone_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "email"], condition=Q(email__isnull=False), name="customer_email_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="customer_account_newest")]
+
+    def __str__(self) -> str:
+        label = self.name or format_document(self.document) or self.phone or self.email or "Customer"
+        return f"{label} (#{self.pk})"
+
+    @property
+    def formatted_document(self) -> str:
+        return format_document(self.document)
+
+
+class Wallet(models.Model):
+    """One per customer. Never written directly: see `customers.services.wallets`."""
+
+    ACCOUNT_LOOKUP = "customer__account"
+
+    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="wallet")
+    points = PointsField(default=0)
+    balance = MoneyField(default=0, help_text="Cashback balance available (vale compras).")
+    digital_change = MoneyField(default=0, help_text="Digital change balance (troco digital).")
+    pending_points = PointsField(default=0)
+    pending_balance = MoneyField(default=0)
+    total_shoppings = MoneyField(default=0)
+    count_shoppings = models.IntegerField(default=0)
+    total_discounts = MoneyField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [("adjust_wallet", "Can adjust wallet balances with a signed ledger row")]
+
+    def __str__(self) -> str:
+        return f"Wallet of {self.customer}"
+
+
+class LedgerEntry(models.Model):
+    """One movement of a wallet: signed deltas per bucket, its kind and where it came from.
+
+    Rows are never updated or deleted.
+    """
+
+    ACCOUNT_LOOKUP = "wallet__customer__account"
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Purchase totals"
+        CASHBACK = "cashback", "Cashback"
+        POINTS = "points", "Points"
+        DIGITAL_CHANGE_CREDIT = "digital_change_credit", "Digital change credit"
+        DIGITAL_CHANGE_DEBIT = "digital_change_debit", "Digital change debit"
+        BALANCE_REDEEM = "balance_redeem", "Balance redeemed"
+        POINTS_REDEEM = "points_redeem", "Points redeemed"
+        REVERSAL = "reversal", "Reversal"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        EXPIRY = "expiry", "Expiry"
+        RELEASE = "release", "Release"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    points = PointsField(default=0)
+    balance = MoneyField(default=0)
+    digital_change = MoneyField(default=0)
+    pending_points = PointsField(default=0)
+    pending_balance = MoneyField(default=0)
+    total_shoppings = MoneyField(default=0)
+    count_shoppings = models.IntegerField(default=0)
+    total_discounts = MoneyField(default=0)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["wallet", "-id"], name="ledger_wallet_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def moved(self) -> dict[str, object]:
+        """The non-zero deltas of this row."""
+        return {name: getattr(self, name) for name in WALLET_FIELDS if getattr(self, name)}

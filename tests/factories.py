@@ -2,6 +2,8 @@
 
 import factory
 
+from customers.models import Customer
+from customers.services import customer_create
 from loyalty.services.tenancy import MerchantCreated, merchant_create
 
 
@@ -21,3 +23,24 @@ class MerchantFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise NotImplementedError("Merchants only exist once created through the services.")
+
+
+class CustomerFactory(factory.Factory):
+    """A customer with an empty wallet, created through `customer_create`."""
+
+    class Meta:
+        model = Customer
+
+    account = None
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    document = None
+    phone = None
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return customer_create(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Customers only exist once created through the services.")

@@ -18,6 +18,17 @@ class _DialectMixin:
     def account(self) -> Account:
         return self.request.user.account
 
+    def get_queryset(self):
+        # The schema generator inspects views without a request; `queryset` is then the
+        # class's empty `Model.objects.none()`, which tells it the model.
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.scoped_queryset()
+
+    def scoped_queryset(self):
+        """The view's objects within the caller's account."""
+        raise NotImplementedError
+
 
 class V2Mixin(_DialectMixin):
     """Server-to-server dialect under `/api/v2/`."""

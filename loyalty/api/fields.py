@@ -1,18 +1,17 @@
 """Serializer fields for the platform's data formats (dates, money, points, quantities)."""
 
 import zoneinfo
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.conf import settings
-from django.utils import timezone
 from rest_framework import serializers
 
-ACCEPTED_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+from loyalty.dates import format_api_datetime, in_zone, parse_api_datetime
+
 DATETIME_HELP = (
     "YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601 (e.g. 2024-05-20T12:06:27-03:00); "
     "a time without an offset is the account's local time"
 )
-RESPONSE_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def account_time_zone(context: dict) -> zoneinfo.ZoneInfo:
@@ -22,26 +21,6 @@ def account_time_zone(context: dict) -> zoneinfo.ZoneInfo:
     if account is not None:
         return account.tzinfo
     return zoneinfo.ZoneInfo(settings.DEFAULT_ACCOUNT_TIME_ZONE)
-
-
-def parse_api_datetime(value: str) -> datetime | None:
-    """A datetime from any accepted request format, or None; naive when sent without offset."""
-    value = value.strip()
-    for fmt in ACCEPTED_DATETIME_FORMATS:
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-    if len(value) < 10 or value[4] != "-":
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def format_api_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(RESPONSE_DATETIME_FORMAT)
 
 
 class ApiDateTimeField(serializers.DateTimeField):
@@ -63,9 +42,7 @@ class ApiDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", value=value)
         else:
             self.fail("invalid", value=value)
-        if timezone.is_naive(parsed):
-            parsed = parsed.replace(tzinfo=account_time_zone(self.context))
-        return parsed.astimezone(UTC)
+        return in_zone(parsed, account_time_zone(self.context))
 
     def to_representation(self, value):
         if value in (None, ""):
@@ -74,18 +51,22 @@ class ApiDateTimeField(serializers.DateTimeField):
 
 
 class ApiDateField(serializers.DateField):
-    """A calendar date, `YYYY-MM-DD` (a datetime string is accepted and its date taken)."""
+    """A calendar date, `YYYY-MM-DD` (a date-time in an accepted format gives its date)."""
 
     default_error_messages = {"invalid": "Invalid date {value!r}. Use YYYY-MM-DD."}
 
     def to_internal_value(self, value):
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                return datetime.strptime(text[:10], "%Y-%m-%d").date()
-            except ValueError:
-                self.fail("invalid", value=value)
-        return super().to_internal_value(value)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        parsed = parse_api_datetime(value) if isinstance(value, str) else None
+        if parsed is None:
+            self.fail("invalid", value=value)
+        return parsed.date()
+
+    def to_representation(self, value):
+        return value.isoformat() if value else None
 
 
 def _decimal_field(places_setting: str, **kwargs) -> dict:

@@ -1,0 +1,352 @@
+"""Customers and wallets in the admin.
+
+Staff find customers by CPF (formatted or not), phone (any written form), e-mail or name.
+Wallets are read-only: the only way to move one is the adjustment form, which writes a
+ledger row signed by the staff user through `wallet_adjust`.
+"""
+
+import json
+import re
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from customers.documents import (
+    InvalidContact,
+    format_document,
+    normalize_document,
+    normalize_email,
+    normalize_phone,
+)
+from customers.models import Customer, LedgerEntry
+from customers.selectors import customer_export
+from customers.services import (
+    InsufficientFunds,
+    customer_anonymize,
+    customer_create,
+    customer_update,
+    wallet_adjust,
+)
+from customers.services.wallets import ADJUSTABLE_BUCKETS
+from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.exceptions import DomainError
+
+LEDGER_PREVIEW_ROWS = 10
+SEARCH_PUNCTUATION = re.compile(r"[\s.\-/()+]")
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["account", "name", "document", "phone", "email", "birth_date", "gender", "extra"]
+
+    def _normalized(self, name, normalizer):
+        value = self.cleaned_data.get(name)
+        if not value:
+            return None
+        try:
+            return normalizer(value)
+        except InvalidContact as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_document(self):
+        return self._normalized("document", normalize_document)
+
+    def clean_phone(self):
+        return self._normalized("phone", normalize_phone)
+
+    def clean_email(self):
+        return self._normalized("email", normalize_email)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in ("document", "phone", "email")):
+            raise forms.ValidationError("Give at least one of CPF/CNPJ, phone or e-mail.")
+        account = cleaned.get("account") or getattr(self.instance, "account", None)
+        if account is not None:
+            self._check_duplicates(account)
+        return cleaned
+
+    def _check_duplicates(self, account) -> None:
+        for name in ("document", "phone", "email"):
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            clash = Customer.objects.filter(account=account, **{name: value}).exclude(pk=self.instance.pk)
+            existing = clash.values_list("pk", flat=True).first()
+            if existing:
+                self.add_error(name, f"Another customer of this account has it (id {existing}).")
+
+    def validate_unique(self):
+        # Checked per account in `clean`, naming the customer that already has the contact.
+        pass
+
+
+class WalletAdjustmentForm(forms.Form):
+    bucket = forms.ChoiceField(
+        choices=[(name, name.replace("_", " ").capitalize()) for name in ADJUSTABLE_BUCKETS],
+        help_text="Which balance to correct.",
+    )
+    amount = forms.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Signed: positive adds, negative takes. A bucket may not go below zero.",
+    )
+    reason = forms.CharField(
+        max_length=255, help_text="Required. Shown in the ledger next to your user name.", strip=True
+    )
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("The amount must not be zero.")
+        return amount
+
+
+@admin.register(Customer)
+class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = ("__str__", "cpf", "phone", "email", "points", "balance", "digital_change", "created_at")
+    list_select_related = ("wallet",)
+    list_filter = ("gender", "created_at", "account")
+    search_fields = ("name",)  # the search itself is `get_search_results`
+    search_help_text = "CPF/CNPJ (formatted or not), phone (any form), e-mail or name."
+    readonly_fields = ("wallet_summary", "ledger_preview", "created_at", "updated_at", "anonymized_at")
+    actions = ["export_selected", "anonymize_selected"]
+    change_form_template = "admin/customers/customer/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("account", "name", "document", "phone", "email")}),
+        ("Profile", {"fields": ("birth_date", "gender", "extra")}),
+        ("Wallet", {"fields": ("wallet_summary", "ledger_preview")}),
+        ("Record", {"fields": ("created_at", "updated_at", "anonymized_at")}),
+    )
+
+    # --- list ---------------------------------------------------------------------
+
+    @admin.display(description="CPF/CNPJ", ordering="document")
+    def cpf(self, customer):
+        return format_document(customer.document)
+
+    @admin.display(description="Points", ordering="wallet__points")
+    def points(self, customer):
+        return customer.wallet.points
+
+    @admin.display(description="Cashback", ordering="wallet__balance")
+    def balance(self, customer):
+        return customer.wallet.balance
+
+    @admin.display(description="Digital change", ordering="wallet__digital_change")
+    def digital_change(self, customer):
+        return customer.wallet.digital_change
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(name__icontains=term) | Q(email__icontains=term)
+        bare = SEARCH_PUNCTUATION.sub("", term).upper()
+        if bare:
+            condition |= Q(document__startswith=bare)
+        try:
+            condition |= Q(phone=normalize_phone(term))
+        except InvalidContact:
+            if bare.isdigit() and len(bare) >= 4:
+                condition |= Q(phone__contains=bare)
+        return queryset.filter(condition), False
+
+    # --- change form --------------------------------------------------------------
+
+    @admin.display(description="Wallet")
+    def wallet_summary(self, customer):
+        if customer.pk is None:
+            return "Created empty with the customer."
+        wallet = customer.wallet
+        rows = [
+            ("Points", wallet.points),
+            ("Cashback balance", wallet.balance),
+            ("Digital change", wallet.digital_change),
+            ("Pending points", wallet.pending_points),
+            ("Pending cashback", wallet.pending_balance),
+            ("Total shopped", wallet.total_shoppings),
+            ("Purchases", wallet.count_shoppings),
+            ("Discounts received", wallet.total_discounts),
+        ]
+        return format_html(
+            '<table class="wallet-summary">{}</table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Latest ledger entries")
+    def ledger_preview(self, customer):
+        if customer.pk is None:
+            return "—"
+        entries = list(
+            LedgerEntry.objects.filter(wallet__customer=customer).select_related("staff_user")[
+                :LEDGER_PREVIEW_ROWS
+            ]
+        )
+        if not entries:
+            return "No movements yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    entry.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    entry.get_kind_display(),
+                    ", ".join(f"{name} {value:+}" for name, value in entry.moved().items()),
+                    entry.reason,
+                    entry.staff_user or "",
+                )
+                for entry in entries
+            ),
+        )
+        full = (
+            reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={customer.pk}"
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Kind</th><th>Moved</th><th>Reason</th><th>By</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">All ledger entries</a></p>',
+            rows,
+            full,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.anonymized_at:
+            return [*fields, *self.form.Meta.fields]
+        if obj is not None:
+            fields.append("account")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.anonymized_at:
+            return
+        data = {name: form.cleaned_data.get(name) for name in form.Meta.fields if name in form.cleaned_data}
+        data.pop("account", None)
+        if change:
+            customer_update(customer=obj, **data)
+        else:
+            adopt_saved(obj, customer_create(account=form.cleaned_data["account"], **data))
+
+    # --- wallet adjustment --------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/adjust-wallet/",
+                self.admin_site.admin_view(self.adjust_wallet_view),
+                name="customers_customer_adjust_wallet",
+            ),
+            *super().get_urls(),
+        ]
+
+    def adjust_wallet_view(self, request, object_id: int):
+        customer = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not request.user.has_perm("customers.adjust_wallet"):
+            raise PermissionDenied
+        form = WalletAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                wallet_adjust(
+                    customer=customer,
+                    bucket=form.cleaned_data["bucket"],
+                    amount=Decimal(form.cleaned_data["amount"]),
+                    reason=form.cleaned_data["reason"],
+                    staff_user=request.user,
+                )
+            except InsufficientFunds as error:
+                form.add_error("amount", error.detail)
+            except DomainError as error:
+                form.add_error(None, error.detail)
+            else:
+                self.message_user(request, "Wallet adjusted; the ledger shows the new row.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust the wallet of {customer}",
+            "customer": customer,
+            "wallet": customer.wallet,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/customers/customer/adjust_wallet.html", context)
+
+    # --- LGPD actions -------------------------------------------------------------
+
+    @admin.action(description="Export selected customers' data (LGPD, JSON)")
+    def export_selected(self, request, queryset):
+        data = {
+            str(customer.pk): customer_export(customer=customer)
+            for customer in queryset.select_related("wallet")
+        }
+        if len(data) == 1:
+            data = next(iter(data.values()))
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json"
+        )
+        name = f"customer-{queryset.first().pk}" if queryset.count() == 1 else "customers"
+        response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
+        return response
+
+    @admin.action(description="Anonymise selected customers (LGPD)")
+    def anonymize_selected(self, request, queryset):
+        if request.POST.get("confirmed") == "yes":
+            for customer in queryset:
+                customer_anonymize(customer=customer)
+            self.message_user(
+                request,
+                f"{queryset.count()} customer(s) anonymised; their ledger and sales stay.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Anonymise customers?",
+            "customers": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/customers/customer/anonymize_confirmation.html", context)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    """The wallet ledger: append-only, newest first, never edited."""
+
+    list_display = ("created_at", "customer", "kind", "moved", "reason", "store", "staff_user")
+    list_filter = ("kind", "created_at")
+    list_select_related = ("wallet__customer", "store", "staff_user")
+    search_fields = ("reason", "wallet__customer__name", "wallet__customer__document")
+    ordering = ("-id",)
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description="Customer")
+    def customer(self, entry):
+        return entry.wallet.customer
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer page links here with its ledger filter.
+        return lookup == "wallet__customer__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="Moved")
+    def moved(self, entry):
+        return ", ".join(f"{name} {value:+}" for name, value in entry.moved().items())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,18 @@
+"""`check_wallets`: every wallet field equals the sum of its ledger rows."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Wallet
+from customers.selectors import wallet_mismatches
+
+
+class Command(BaseCommand):
+    help = "Verify that every wallet bucket and total equals the sum of its ledger rows."
+
+    def handle(self, *args, **options):
+        mismatches = wallet_mismatches()
+        if mismatches:
+            for mismatch in mismatches:
+                self.stderr.write(f"MISMATCH {mismatch}")
+            raise CommandError(f"{len(mismatches)} wallet field(s) differ from their ledger.")
+        self.stdout.write(f"OK: {Wallet.objects.count()} wallet(s) match their ledger.")

@@ -1,0 +1,144 @@
+"""Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from customers.documents import normalize_document, normalize_email, normalize_phone
+from customers.models import POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
+from loyalty.dates import format_api_datetime
+from loyalty.models import Account
+from loyalty.money import round_money, round_points
+
+# Other apps add sections to a customer's export (e.g. their sales) without this app
+# knowing them: `EXPORT_SECTIONS["sales"] = function(customer) -> JSON-able`.
+EXPORT_SECTIONS: dict[str, Callable[[Customer], Any]] = {}
+
+
+def customer_queryset(*, account: Account) -> QuerySet[Customer]:
+    return Customer.objects.filter(account=account).select_related("wallet")
+
+
+def customer_find(
+    *, account: Account, document: str | None = None, phone: str | None = None, email: str | None = None
+) -> Customer | None:
+    """The account's customer with this CPF/CNPJ, phone or e-mail (any written form), or None."""
+    queryset = customer_queryset(account=account)
+    if document:
+        return queryset.filter(document=normalize_document(document)).first()
+    if phone:
+        return queryset.filter(phone=normalize_phone(phone)).first()
+    if email:
+        return queryset.filter(email=normalize_email(email)).first()
+    return None
+
+
+def wallet_by_document(*, account: Account, document: str) -> Wallet | None:
+    """The wallet of the account's customer with this (already normalised) document."""
+    return Wallet.objects.filter(customer__account=account, customer__document=document).first()
+
+
+def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(wallet__customer=customer).order_by("-id")
+
+
+def _amount(value: Decimal | int) -> float | int:
+    return value if isinstance(value, int) else float(value)
+
+
+def customer_export(*, customer: Customer) -> dict[str, Any]:
+    """Everything the product holds about a customer, for an LGPD access request."""
+    wallet = customer.wallet
+    data: dict[str, Any] = {
+        "customer": {
+            "id": customer.pk,
+            "name": customer.name,
+            "cpf": customer.document,
+            "phone": customer.phone,
+            "email": customer.email,
+            "has_password": bool(customer.password),
+            "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
+            "gender": customer.gender,
+            "extra": customer.extra,
+            "created_at": format_api_datetime(customer.created_at),
+            "updated_at": format_api_datetime(customer.updated_at),
+            "anonymized_at": format_api_datetime(customer.anonymized_at) if customer.anonymized_at else None,
+        },
+        "wallet": {name: _amount(getattr(wallet, name)) for name in WALLET_FIELDS},
+        "ledger": [
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                **{name: _amount(value) for name, value in entry.moved().items()},
+                "reason": entry.reason,
+                "store_id": entry.store_id,
+                "created_at": format_api_datetime(entry.created_at),
+            }
+            for entry in ledger_entries(customer=customer).order_by("id")
+        ],
+    }
+    for name, section in EXPORT_SECTIONS.items():
+        data[name] = section(customer)
+    return data
+
+
+def round_amount(name: str, value: Decimal) -> Decimal:
+    return round_points(value) if name in POINTS_FIELDS else round_money(value)
+
+
+@dataclass(frozen=True)
+class WalletMismatch:
+    wallet_id: int
+    customer_id: int
+    field: str
+    wallet_value: Decimal | int
+    ledger_sum: Decimal | int
+
+    def __str__(self) -> str:
+        return (
+            f"wallet {self.wallet_id} (customer {self.customer_id}): {self.field} is {self.wallet_value} "
+            f"but its ledger rows sum to {self.ledger_sum}"
+        )
+
+
+def wallet_mismatches(*, account: Account | None = None) -> list[WalletMismatch]:
+    """Every wallet field that differs from the sum of its ledger rows (one grouped query)."""
+    sums = {
+        f"ledger_{name}": Coalesce(
+            Sum(f"entries__{name}"),
+            Value(0),
+            output_field=IntegerField()
+            if name == "count_shoppings"
+            else DecimalField(max_digits=20, decimal_places=2),
+        )
+        for name in WALLET_FIELDS
+    }
+    wallets = Wallet.objects.annotate(**sums)
+    if account is not None:
+        wallets = wallets.filter(customer__account=account)
+    # Compare within half a cent: SQLite sums decimals as floating point.
+    half_cent = Decimal("0.005")
+    differs = Q()
+    for name in WALLET_FIELDS:
+        differs |= Q(**{f"{name}__gt": F(f"ledger_{name}") + half_cent})
+        differs |= Q(**{f"{name}__lt": F(f"ledger_{name}") - half_cent})
+    mismatches = []
+    for wallet in wallets.filter(differs).order_by("id"):
+        for name in WALLET_FIELDS:
+            raw_sum = getattr(wallet, f"ledger_{name}")
+            ledger_sum = raw_sum if name == "count_shoppings" else round_amount(name, raw_sum)
+            if getattr(wallet, name) != ledger_sum:
+                mismatches.append(
+                    WalletMismatch(
+                        wallet_id=wallet.pk,
+                        customer_id=wallet.customer_id,
+                        field=name,
+                        wallet_value=getattr(wallet, name),
+                        ledger_sum=ledger_sum,
+                    )
+                )
+    return mismatches

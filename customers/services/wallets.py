@@ -1,0 +1,193 @@
+"""The only way a wallet moves: ledger rows and the wallet update, in one transaction.
+
+`wallet_post` locks the wallet row (`SELECT ... FOR UPDATE`), re-checks the buckets it
+debits, writes the ledger rows and moves the wallet by their sum with `F()` expressions.
+Two tills debiting the same wallet at the same instant queue on the lock, and the second
+sees the first one's result. Locks are always taken wallet first, then stock, then voucher.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
+from loyalty.exceptions import BusinessRuleError
+from loyalty.models import Store
+from loyalty.money import ZERO, round_money, round_points
+
+ADJUSTABLE_BUCKETS = ("points", "balance", "digital_change")
+BUCKET_LABELS = {
+    "points": "points",
+    "balance": "cashback balance",
+    "digital_change": "digital change balance",
+    "pending_points": "pending points",
+    "pending_balance": "pending balance",
+}
+
+
+class InsufficientFunds(BusinessRuleError):
+    """A debit larger than what the wallet holds. `available` lists what there is."""
+
+    code = "insufficient_balance"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One ledger row to write: its kind, signed deltas per wallet field, and its origin.
+
+    `links` sets further foreign keys of the row (`sale`, `rule`, `voucher`, ...).
+    """
+
+    kind: str
+    deltas: Mapping[str, Decimal | int]
+    reason: str = ""
+    store: Store | None = None
+    staff_user: object | None = None
+    reverses: LedgerEntry | None = None
+    links: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.deltas) - set(WALLET_FIELDS)
+        if unknown:
+            raise ValueError(f"Unknown wallet fields: {sorted(unknown)}")
+        for name, value in self.deltas.items():
+            if name == "count_shoppings":
+                if not isinstance(value, int):
+                    raise ValueError("count_shoppings moves by whole purchases.")
+                continue
+            rounded = round_points(value) if name in POINTS_FIELDS else round_money(value)
+            if Decimal(value) != rounded:
+                raise ValueError(
+                    f"{name}={value!r} is not rounded; round amounts once, where they are computed."
+                )
+
+
+def wallet_lock(*, customer: Customer | int) -> Wallet:
+    """The customer's wallet, locked until the end of the transaction (wallet lock: first)."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    return Wallet.objects.select_for_update().get(customer_id=customer_id)
+
+
+def _sum_deltas(postings: Sequence[Posting]) -> dict[str, Decimal | int]:
+    totals: dict[str, Decimal | int] = {}
+    for posting in postings:
+        for name, value in posting.deltas.items():
+            if value:
+                totals[name] = totals.get(name, 0) + value
+    return {name: value for name, value in totals.items() if value}
+
+
+def _available(wallet: Wallet) -> dict[str, Decimal]:
+    return {name: getattr(wallet, name) for name in ("points", "balance", "digital_change")}
+
+
+@transaction.atomic
+def wallet_post(*, customer: Customer | int, postings: Sequence[Posting], overdraw: bool = False) -> Wallet:
+    """Write `postings` to the customer's ledger and move the wallet by their sum.
+
+    Unless `overdraw` (reversals may leave a debt that later earnings pay off), a bucket
+    that the postings debit must hold enough; otherwise `InsufficientFunds` and nothing
+    is written. Returns the wallet as it is after the postings.
+    """
+    wallet = wallet_lock(customer=customer)
+    totals = _sum_deltas(postings)
+    if not overdraw:
+        short = [
+            name
+            for name in BUCKETS
+            if totals.get(name, ZERO) < 0 and getattr(wallet, name) + totals[name] < 0
+        ]
+        if short:
+            needed = ", ".join(f"{-totals[name]} of {BUCKET_LABELS[name]}" for name in short)
+            held = ", ".join(f"{getattr(wallet, name)} {BUCKET_LABELS[name]}" for name in short)
+            raise InsufficientFunds(
+                f"Insufficient balance: the request needs {needed}; the wallet has {held}.",
+                available={key: float(value) for key, value in _available(wallet).items()},
+            )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                wallet=wallet,
+                kind=posting.kind,
+                reason=posting.reason,
+                store=posting.store,
+                staff_user=posting.staff_user,
+                reverses=posting.reverses,
+                **{name: value for name, value in posting.deltas.items()},
+                **posting.links,
+            )
+            for posting in postings
+        ]
+    )
+    if totals:
+        Wallet.objects.filter(pk=wallet.pk).update(
+            **{name: F(name) + value for name, value in totals.items()}, updated_at=timezone.now()
+        )
+        for name, value in totals.items():
+            setattr(wallet, name, getattr(wallet, name) + value)
+    return wallet
+
+
+def wallet_credit(
+    *,
+    customer: Customer | int,
+    kind: str,
+    amounts: Mapping[str, Decimal | int],
+    reason: str = "",
+    store: Store | None = None,
+    **links,
+) -> Wallet:
+    """Add positive amounts to buckets, as one ledger row."""
+    if any(value < 0 for value in amounts.values()):
+        raise ValueError("wallet_credit takes positive amounts; use wallet_debit to take.")
+    posting = Posting(kind=kind, deltas=amounts, reason=reason, store=store, links=links)
+    return wallet_post(customer=customer, postings=[posting])
+
+
+def wallet_debit(
+    *,
+    customer: Customer | int,
+    kind: str,
+    amounts: Mapping[str, Decimal | int],
+    reason: str = "",
+    store: Store | None = None,
+    **links,
+) -> Wallet:
+    """Take positive amounts from buckets, as one ledger row; all or nothing."""
+    if any(value < 0 for value in amounts.values()):
+        raise ValueError("wallet_debit takes the positive amounts to take.")
+    posting = Posting(
+        kind=kind,
+        deltas={name: -value for name, value in amounts.items()},
+        reason=reason,
+        store=store,
+        links=links,
+    )
+    return wallet_post(customer=customer, postings=[posting])
+
+
+def wallet_adjust(
+    *, customer: Customer | int, bucket: str, amount: Decimal, reason: str, staff_user
+) -> Wallet:
+    """A staff correction of one bucket, signed by the staff user, with a required reason.
+
+    A negative adjustment may not take a bucket below zero.
+    """
+    if bucket not in ADJUSTABLE_BUCKETS:
+        raise BusinessRuleError(
+            f"Only {', '.join(ADJUSTABLE_BUCKETS)} can be adjusted.", code="invalid_bucket"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise BusinessRuleError("An adjustment needs a reason.", code="reason_required")
+    amount = round_points(amount) if bucket in POINTS_FIELDS else round_money(amount)
+    if not amount:
+        raise BusinessRuleError("An adjustment moves a non-zero amount.", code="zero_amount")
+    posting = Posting(
+        kind=LedgerEntry.Kind.ADJUSTMENT, deltas={bucket: amount}, reason=reason, staff_user=staff_user
+    )
+    return wallet_post(customer=customer, postings=[posting])

@@ -1,0 +1,192 @@
+"""Customers and wallets in the admin: search, scoping, adjustments, LGPD actions."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Customer, LedgerEntry
+from customers.services import wallet_credit
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def maria(merchant):
+    customer = CustomerFactory(
+        account=merchant.account,
+        name="Maria Souza",
+        document="53933515009",
+        phone="(11) 98765-4321",
+        email="maria@example.com",
+    )
+    wallet_credit(customer=customer, kind="cashback", amounts={"balance": Decimal("20.00")})
+    return customer
+
+
+@pytest.fixture
+def joao(merchant):
+    return CustomerFactory(
+        account=merchant.account, name="João Lima", document="11144477735", email="joao@x.com"
+    )
+
+
+@pytest.fixture
+def staff(make_staff, merchant):
+    return make_staff(merchant.account, username="staff-a")
+
+
+def changelist(client, **params):
+    response = client.get(reverse("admin:customers_customer_changelist"), params)
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "539.335.150-09",
+        "53933515009",
+        "(11) 98765-4321",
+        "+55 11 98765 4321",
+        "11987654321",
+        "MARIA@example",
+        "souza",
+    ],
+)
+def test_search_finds_by_cpf_phone_email_or_name(client, staff, maria, joao, term):
+    client.force_login(staff)
+
+    assert changelist(client, q=term) == [maria]
+
+
+def test_staff_of_another_account_sees_no_customer(client, make_staff, other_merchant, maria):
+    client.force_login(make_staff(other_merchant.account, username="staff-b"))
+
+    assert changelist(client) == []
+    assert changelist(client, q="53933515009") == []
+    response = client.get(reverse("admin:customers_customer_change", args=[maria.pk]))
+    assert response.status_code == 302
+
+
+def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff, maria):
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:customers_customer_change", args=[maria.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Cashback balance" in html
+    assert "balance +20.00" in html
+    assert 'name="balance"' not in html
+    assert reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]) in html
+
+
+def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff, maria):
+    client.force_login(staff)
+    url = reverse("admin:customers_customer_adjust_wallet", args=[maria.pk])
+
+    response = client.post(url, {"bucket": "points", "amount": "-0", "reason": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"amount", "reason"}
+
+    response = client.post(url, {"bucket": "balance", "amount": "-5.50", "reason": "Refund correction"})
+
+    assert response.status_code == 302
+    maria.wallet.refresh_from_db()
+    assert maria.wallet.balance == Decimal("14.50")
+    entry = LedgerEntry.objects.filter(kind="adjustment").get()
+    assert (entry.balance, entry.staff_user, entry.reason) == (Decimal("-5.50"), staff, "Refund correction")
+    ledger = client.get(
+        reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={maria.pk}"
+    )
+    assert ledger.context["cl"].result_list[0].pk == entry.pk
+
+
+def test_adjustment_below_zero_is_refused_in_the_form(client, staff, maria):
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]),
+        {"bucket": "balance", "amount": "-25", "reason": "Too much"},
+    )
+
+    assert response.status_code == 200
+    assert "Insufficient balance" in response.context["form"].errors["amount"][0]
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+
+def test_adjustment_of_a_foreign_customer_is_404(client, make_staff, other_merchant, maria):
+    client.force_login(make_staff(other_merchant.account, username="staff-b"))
+
+    response = client.post(
+        reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]),
+        {"bucket": "balance", "amount": "100", "reason": "steal"},
+    )
+
+    assert response.status_code == 404
+
+
+def test_ledger_is_read_only(client, staff, maria):
+    client.force_login(staff)
+    entry = LedgerEntry.objects.get()
+
+    assert client.get(reverse("admin:customers_ledgerentry_add")).status_code == 403
+    response = client.post(reverse("admin:customers_ledgerentry_change", args=[entry.pk]), {"balance": "999"})
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.balance == Decimal("20.00")
+
+
+def test_add_customer_normalises_and_refuses_duplicates(client, staff, maria, merchant):
+    client.force_login(staff)
+    url = reverse("admin:customers_customer_add")
+
+    duplicate = client.post(url, {"name": "Outra", "document": "539.335.150-09", "extra": "{}"})
+    assert duplicate.status_code == 200
+    assert f"(id {maria.pk})" in str(duplicate.context["adminform"].form.errors["document"])
+
+    created = client.post(url, {"name": "Pedro", "phone": "(11) 91234-5678", "extra": "{}"})
+    assert created.status_code == 302
+    pedro = Customer.objects.get(name="Pedro")
+    assert (pedro.phone, pedro.account) == ("+5511912345678", merchant.account)
+    assert pedro.wallet.balance == 0
+
+
+def test_export_action_downloads_json(client, staff, maria):
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "export_selected", "_selected_action": [maria.pk]},
+    )
+
+    assert response["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.content)
+    assert data["customer"]["cpf"] == "53933515009"
+    assert data["wallet"]["balance"] == 20.0
+
+
+def test_anonymise_action_asks_then_erases(client, staff, maria):
+    client.force_login(staff)
+    url = reverse("admin:customers_customer_changelist")
+
+    confirm = client.post(url, {"action": "anonymize_selected", "_selected_action": [maria.pk]})
+    assert confirm.status_code == 200
+    maria.refresh_from_db()
+    assert maria.document == "53933515009"
+
+    client.post(url, {"action": "anonymize_selected", "_selected_action": [maria.pk], "confirmed": "yes"})
+
+    maria.refresh_from_db()
+    assert (maria.document, maria.phone, maria.email, maria.name) == (None, None, None, "Anonymised customer")
+    assert LedgerEntry.objects.filter(wallet__customer=maria).count() == 1
+
+
+def test_superuser_sees_every_account(client, superuser, maria, other_merchant):
+    other = CustomerFactory(account=other_merchant.account, document="53933515009")
+    client.force_login(superuser)
+
+    assert set(changelist(client, q="53933515009")) == {maria, other}

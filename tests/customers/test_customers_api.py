@@ -1,0 +1,353 @@
+"""The v2 customers API: create, find, update, wallet, ledger, export and anonymise."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.hashers import check_password
+
+from customers.models import Customer, LedgerEntry
+from customers.services import wallet_credit
+from tests.conftest import V2
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+MARIA = {
+    "name": "Maria Souza",
+    "cpf": "539.335.150-09",
+    "phone": "(11) 98765-4321",
+    "email": "Maria@Example.com",
+    "password": "s3cret-pass",
+    "birth_date": "1990-04-12",
+    "gender": "female",
+    "extra": {"loyalty_card": "0001234"},
+}
+
+
+def create(tenant, **overrides):
+    return tenant.v2.post(f"{V2}/customers", {**MARIA, **overrides}, format="json")
+
+
+def test_create_normalises_and_answers_the_customer_with_a_wallet(tenant):
+    response = create(tenant)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["cpf"] == "53933515009"
+    assert body["phone"] == "+5511987654321"
+    assert body["email"] == "maria@example.com"
+    assert body["birth_date"] == "1990-04-12"
+    assert body["extra"] == {"loyalty_card": "0001234"}
+    assert "password" not in body
+    assert body["wallet"] == {
+        "points": 0.0,
+        "balance": 0.0,
+        "digital_change": 0.0,
+        "pending_points": 0.0,
+        "pending_balance": 0.0,
+        "total_shoppings": 0.0,
+        "count_shoppings": 0,
+        "total_discounts": 0.0,
+    }
+    assert body["created_at"].endswith("Z")
+    customer = Customer.objects.get(pk=body["id"])
+    assert customer.account == tenant.account
+    assert check_password("s3cret-pass", customer.password)
+
+
+def test_create_needs_a_name_and_one_contact(tenant):
+    response = tenant.v2.post(f"{V2}/customers", {"name": "  "}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+    response = tenant.v2.post(f"{V2}/customers", {"name": "Sem Contato"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": ["Send at least one of cpf, phone or email."]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("cpf", "539.335.150-00", "Invalid CPF/CNPJ: check digits do not match."),
+        ("phone", "12345", "Invalid phone number"),
+        ("email", "maria@", "Invalid e-mail address."),
+        ("birth_date", "1990-02-30", "Invalid date"),
+        ("gender", "robot", "is not a valid choice"),
+        ("extra", [1, 2], "Must be a JSON object."),
+    ],
+)
+def test_invalid_fields_are_400_saying_what_is_wrong(tenant, field, value, message):
+    response = create(tenant, **{field: value})
+
+    assert response.status_code == 400
+    assert message in response.json()[field][0]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cpf", "53933515009"), ("phone", "+55 11 98765 4321"), ("email", "MARIA@example.com")],
+)
+def test_duplicates_are_400_naming_the_existing_customer(tenant, field, value):
+    first = create(tenant).json()
+    other = {"cpf": None, "phone": None, "email": "other@example.com", field: value}
+    if field == "email":
+        other["cpf"] = "11144477735"
+
+    response = create(tenant, **other)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        field: [
+            f"A customer with this {'CPF/CNPJ' if field == 'cpf' else 'phone' if field == 'phone' else 'e-mail'} already exists (id {first['id']})."
+        ]
+    }
+
+
+def test_the_same_cpf_in_another_account_is_another_customer(tenant, other_tenant):
+    assert create(tenant).status_code == 201
+    assert create(other_tenant).status_code == 201
+
+
+def test_get_and_patch(tenant):
+    customer_id = create(tenant).json()["id"]
+
+    response = tenant.v2.patch(
+        f"{V2}/customers/{customer_id}", {"name": "Maria S. Lima", "phone": ""}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Maria S. Lima"
+    assert response.json()["phone"] is None
+    assert response.json()["cpf"] == "53933515009"
+    assert tenant.v2.get(f"{V2}/customers/{customer_id}").json()["name"] == "Maria S. Lima"
+
+
+def test_patch_cannot_remove_every_contact(tenant):
+    customer_id = create(tenant, phone=None, email=None).json()["id"]
+
+    response = tenant.v2.patch(f"{V2}/customers/{customer_id}", {"cpf": None}, format="json")
+
+    assert response.status_code == 400
+
+
+def test_patch_duplicate_names_the_other_customer(tenant):
+    first = create(tenant).json()
+    second = create(tenant, cpf="11144477735", phone=None, email="joao@example.com").json()
+
+    response = tenant.v2.patch(
+        f"{V2}/customers/{second['id']}", {"email": "maria@example.com"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert f"(id {first['id']})" in response.json()["email"][0]
+
+
+def test_put_and_delete_are_not_offered(tenant):
+    customer_id = create(tenant).json()["id"]
+
+    assert tenant.v2.put(f"{V2}/customers/{customer_id}", MARIA, format="json").status_code == 405
+    assert tenant.v2.delete(f"{V2}/customers/{customer_id}").status_code == 405
+
+
+def test_the_wallet_never_moves_through_the_customer_api(tenant):
+    body = create(tenant, wallet={"points": 1000, "balance": 500}, points=1000, balance=500).json()
+
+    assert body["wallet"]["points"] == 0
+    tenant.v2.patch(
+        f"{V2}/customers/{body['id']}",
+        {"wallet": {"balance": 99}, "balance": 99, "account": 999},
+        format="json",
+    )
+    wallet = Customer.objects.get(pk=body["id"]).wallet
+    assert (wallet.points, wallet.balance) == (0, 0)
+    assert not LedgerEntry.objects.exists()
+    assert Customer.objects.get(pk=body["id"]).account == tenant.account
+
+
+@pytest.mark.parametrize("path", ["", "/wallet", "/transactions", "/export"])
+def test_unknown_or_foreign_customer_is_404(tenant, other_tenant, path):
+    foreign = create(other_tenant).json()["id"]
+
+    assert tenant.v2.get(f"{V2}/customers/{foreign}{path}").status_code == 404
+    assert tenant.v2.get(f"{V2}/customers/999999{path}").status_code == 404
+
+
+def test_foreign_customer_cannot_be_patched_or_anonymised(tenant, other_tenant):
+    foreign = create(other_tenant).json()["id"]
+
+    assert tenant.v2.patch(f"{V2}/customers/{foreign}", {"name": "X"}, format="json").status_code == 404
+    assert tenant.v2.post(f"{V2}/customers/{foreign}/anonymize").status_code == 404
+    assert Customer.objects.get(pk=foreign).name == "Maria Souza"
+
+
+# --- lists, filters, lookup ---------------------------------------------------------
+
+
+@pytest.fixture
+def three_customers(tenant):
+    return [
+        create(tenant).json(),
+        create(
+            tenant, name="João Lima", cpf="111.444.777-35", phone="21 99876 5432", email="joao@example.com"
+        ).json(),
+        create(tenant, name="Ana Costa", cpf=None, phone=None, email="ana@example.com").json(),
+    ]
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def test_list_is_paginated_newest_first(tenant, three_customers, other_tenant):
+    create(other_tenant)
+
+    response = tenant.v2.get(f"{V2}/customers", {"page_size": 2})
+
+    body = response.json()
+    assert body["count"] == 3
+    assert [row["id"] for row in body["results"]] == [three_customers[2]["id"], three_customers[1]["id"]]
+    assert body["next"].endswith("page=2&page_size=2")
+    assert body["previous"] is None
+
+
+@pytest.mark.parametrize("phone", ["(11) 98765-4321", "11987654321", "+55 11 98765 4321"])
+def test_filter_by_phone_written_three_ways(tenant, three_customers, phone):
+    assert ids(tenant.v2.get(f"{V2}/customers", {"phone": phone})) == [three_customers[0]["id"]]
+
+
+@pytest.mark.parametrize("cpf", ["539.335.150-09", "53933515009"])
+def test_filter_by_cpf_formatted_or_not(tenant, three_customers, cpf):
+    assert ids(tenant.v2.get(f"{V2}/customers", {"cpf": cpf})) == [three_customers[0]["id"]]
+
+
+def test_filter_by_email_and_name(tenant, three_customers):
+    assert ids(tenant.v2.get(f"{V2}/customers", {"email": "JOAO@example.com"})) == [three_customers[1]["id"]]
+    assert ids(tenant.v2.get(f"{V2}/customers", {"search": "cost"})) == [three_customers[2]["id"]]
+
+
+def test_filter_created_after_reads_local_time(tenant, three_customers):
+    Customer.objects.filter(pk=three_customers[0]["id"]).update(created_at="2024-05-20T12:00:00Z")
+
+    # 09:30 in São Paulo is 12:30 UTC: after the first customer's creation.
+    newer = ids(tenant.v2.get(f"{V2}/customers", {"created_after": "2024-05-20 09:30"}))
+    older = ids(tenant.v2.get(f"{V2}/customers", {"created_after": "2024-05-20 08:30"}))
+
+    assert three_customers[0]["id"] not in newer
+    assert three_customers[0]["id"] in older
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"cpf": "123"}, "cpf"), ({"phone": "x"}, "phone"), ({"created_after": "2024-13-01"}, "created_after")],
+)
+def test_invalid_filters_are_400(tenant, params, field):
+    response = tenant.v2.get(f"{V2}/customers", params)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize("size", ["0", "501", "abc"])
+def test_page_size_over_the_cap_is_400(tenant, size):
+    response = tenant.v2.get(f"{V2}/customers", {"page_size": size})
+
+    assert response.status_code == 400
+    assert "from 1 to 500" in response.json()["page_size"][0]
+
+
+def test_list_costs_the_same_queries_for_5_and_100_rows(tenant, django_assert_num_queries):
+    for index in range(100):
+        CustomerFactory(account=tenant.account, email=f"bulk{index}@example.com")
+
+    with django_assert_num_queries(3):
+        assert len(tenant.v2.get(f"{V2}/customers", {"page_size": 5}).json()["results"]) == 5
+    with django_assert_num_queries(3):
+        assert len(tenant.v2.get(f"{V2}/customers", {"page_size": 100}).json()["results"]) == 100
+
+
+@pytest.mark.parametrize(
+    "params", [{"cpf": "539.335.150-09"}, {"phone": "11 98765-4321"}, {"email": "MARIA@EXAMPLE.COM"}]
+)
+def test_lookup_finds_by_any_identifier(tenant, three_customers, params):
+    response = tenant.v2.get(f"{V2}/customers/lookup", params)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == three_customers[0]["id"]
+
+
+def test_lookup_errors(tenant, three_customers, other_tenant):
+    create(other_tenant, cpf="52998224725", phone=None, email=None)
+
+    assert tenant.v2.get(f"{V2}/customers/lookup").status_code == 400
+    assert (
+        tenant.v2.get(f"{V2}/customers/lookup", {"cpf": "53933515009", "email": "a@b.c"}).status_code == 400
+    )
+    assert tenant.v2.get(f"{V2}/customers/lookup", {"cpf": "123"}).json()["cpf"]
+    assert tenant.v2.get(f"{V2}/customers/lookup", {"cpf": "529.982.247-25"}).status_code == 404
+
+
+# --- wallet, ledger, LGPD -----------------------------------------------------------
+
+
+def test_wallet_and_transactions_newest_first_with_a_cursor(tenant):
+    customer = create(tenant).json()
+    for amount in ("1.00", "2.00", "3.00"):
+        wallet_credit(customer=customer["id"], kind="cashback", amounts={"balance": Decimal(amount)})
+
+    wallet = tenant.v2.get(f"{V2}/customers/{customer['id']}/wallet").json()
+    first = tenant.v2.get(f"{V2}/customers/{customer['id']}/transactions", {"page_size": 2}).json()
+    second = tenant.v2.get(first["next"]).json()
+
+    assert wallet["balance"] == 6.0
+    assert [row["balance"] for row in first["results"]] == [3.0, 2.0]
+    assert [row["balance"] for row in second["results"]] == [1.0]
+    assert second["next"] is None
+    assert first["results"][0]["kind"] == "cashback"
+
+
+def test_export_holds_the_person_and_the_ledger_but_not_the_password(tenant):
+    customer = create(tenant).json()
+    wallet_credit(customer=customer["id"], kind="points", amounts={"points": Decimal("10.00")})
+
+    export = tenant.v2.get(f"{V2}/customers/{customer['id']}/export").json()
+
+    assert export["customer"]["cpf"] == "53933515009"
+    assert export["customer"]["has_password"] is True
+    assert "s3cret" not in str(export)
+    assert export["wallet"]["points"] == 10.0
+    assert export["ledger"][0]["points"] == 10.0
+
+
+def test_anonymise_erases_the_person_and_keeps_the_ledger(tenant):
+    customer = create(tenant).json()
+    wallet_credit(customer=customer["id"], kind="cashback", amounts={"balance": Decimal("5.00")})
+
+    response = tenant.v2.post(f"{V2}/customers/{customer['id']}/anonymize")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["cpf"], body["phone"], body["email"], body["birth_date"], body["extra"]) == (
+        None,
+        None,
+        None,
+        None,
+        {},
+    )
+    assert body["name"] == "Anonymised customer"
+    assert body["wallet"]["balance"] == 5.0
+    stored = Customer.objects.get(pk=customer["id"])
+    assert stored.password == ""
+    assert stored.anonymized_at is not None
+    assert LedgerEntry.objects.filter(wallet__customer=stored).count() == 1
+    assert tenant.v2.get(f"{V2}/customers", {"cpf": "53933515009"}).json()["count"] == 0
+    # The person may come back as a new customer.
+    assert create(tenant).status_code == 201
+    # Anonymising again is harmless; editing is refused.
+    assert tenant.v2.post(f"{V2}/customers/{customer['id']}/anonymize").status_code == 200
+    refused = tenant.v2.patch(f"{V2}/customers/{customer['id']}", {"name": "Back"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "anonymized"

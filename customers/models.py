@@ -126,6 +126,9 @@ class LedgerEntry(models.Model):
     total_shoppings = MoneyField(default=0)
     count_shoppings = models.IntegerField(default=0)
     total_discounts = MoneyField(default=0)
+    sale = models.ForeignKey(
+        "sales.Sale", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,1 +1,173 @@
-"""Models of promotions."""
+"""Products, their category tree, product promotions and the uses of promotions.
+
+A promotion takes `percent_off` from each discounted unit of one product, within its
+window and limits (see the POS API documentation). A promotion use records that a
+consumer bought with the promotion: the `limit` per consumer counts unreleased uses.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from loyalty.models import Account
+from loyalty.money import MoneyField, QuantityField
+
+BARCODE_VALIDATOR = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
+
+
+class Unit(models.TextChoices):
+    PIECE = "pc", "Piece (pc)"
+    KILOGRAM = "kg", "Kilogram (kg)"
+    METRE = "mt", "Metre (mt)"
+    BOX = "cx", "Box (cx)"
+    SET = "jg", "Set (jg)"
+    PAIR = "pr", "Pair (pr)"
+    KIT = "cj", "Kit (cj)"
+    UNIT = "un", "Unit (un)"
+    HOUR = "hr", "Hour (hr)"
+    PACKAGE = "pt", "Package (pt)"
+    LITRE = "lt", "Litre (lt)"
+
+
+class Category(models.Model):
+    """A node of the account's category tree; names are unique (case-insensitively) per parent."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="categories")
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                "account", Lower("name"), condition=Q(parent__isnull=True), name="category_root_name_unique"
+            ),
+            models.UniqueConstraint(
+                "account",
+                "parent",
+                Lower("name"),
+                condition=Q(parent__isnull=False),
+                name="category_child_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+
+
+class Product(models.Model):
+    """A product of the account, keyed by its barcode."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="products")
+    barcode = models.CharField(max_length=20, validators=[BARCODE_VALIDATOR])
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=2, choices=Unit.choices)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+    )
+    subcategory = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="subcategory_products"
+    )
+    price = MoneyField(validators=[MinValueValidator(0)])
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "barcode"], name="product_barcode_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.barcode})"
+
+
+class Promotion(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="promotions")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="promotions")
+    percent_off = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Discount on each discounted unit: more than 0, at most 100.",
+    )
+    limit = models.PositiveIntegerField(
+        default=0, help_text="Purchases one consumer (CPF/CNPJ) may make with it; 0 means no limit."
+    )
+    quantity_limit = QuantityField(
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text="Units of one purchase that get the discount; 0 means all of them.",
+    )
+    minimum_quantity = QuantityField(
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text="Units of the product the purchase needs for the discount to apply.",
+    )
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
+    disabled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when deleted: it leaves the lists but stays in purchase history.",
+    )
+    active = models.BooleanField(default=True, help_text="The merchant's switch.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_off__gt=0, percent_off__lte=100), name="promotion_percent_off_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("starts_at")),
+                name="promotion_expires_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "product"],
+                condition=Q(disabled_at__isnull=True),
+                name="promotion_live_by_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent_off}% off {self.product.name}" if self.product_id else f"Promotion #{self.pk}"
+
+
+class PromotionUse(models.Model):
+    """A consumer bought with a promotion. Cancelling the purchase releases the use."""
+
+    ACCOUNT_LOOKUP = "promotion__account"
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="promotion_uses"
+    )
+    sale = models.ForeignKey("sales.Sale", on_delete=models.PROTECT, related_name="promotion_uses")
+    released = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "sale"], name="promotion_use_once_per_sale"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["promotion", "customer"], condition=Q(released=False), name="promotion_use_live"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Use of {self.promotion_id} by customer {self.customer_id}"

@@ -1,1 +1,154 @@
-"""Models of sales."""
+"""Sales (purchases) with their items and payments, as the till or ERP sent them.
+
+A sale is identified by natural keys that unique constraints enforce, so a purchase sent
+twice — even by two tills at the same instant — is recorded once:
+
+- POS purchases: store, type, local date and either `reference` or `pdv` + `coupon`;
+- server-to-server sales: account and `reference`.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from loyalty.models import Account, Store
+from loyalty.money import MoneyField, PointsField, QuantityField
+
+
+class SaleType(models.TextChoices):
+    DAV = "DAV", "DAV (pre-sale document)"
+    OS = "OS", "OS (service order)"
+    FOOD = "FOOD", "FOOD (food service)"
+    CF = "CF", "CF (fiscal receipt)"
+    NF = "NF", "NF (invoice)"
+
+
+class PaymentMethod(models.IntegerChoices):
+    CASH = 1, "Cash"
+    DEBIT_CARD = 2, "Debit card"
+    CREDIT_CARD = 3, "Credit card"
+    CHEQUE = 4, "Cheque"
+    BENEFIT_CARD = 5, "Benefit card / meal voucher"
+    PIX = 6, "Pix"
+    DIGITAL_WALLET = 7, "Digital wallet"
+    OTHER = 8, "Other"
+    DIGITAL_CHANGE = 9, "Digital change"
+
+
+class Sale(models.Model):
+    class Status(models.TextChoices):
+        RECORDED = "recorded", "Recorded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        POS = "pos", "POS"
+        API = "api", "Server-to-server API"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sales")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="sales")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="sales"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    type = models.CharField(max_length=4, choices=SaleType.choices, blank=True)
+    occurred_at = models.DateTimeField(help_text="When the sale happened.")
+    local_date = models.DateField(help_text="The sale's calendar day in the account's time zone.")
+    reference = models.CharField(max_length=64, blank=True)
+    pdv = models.CharField("PDV", max_length=32, blank=True)
+    coupon = models.CharField(max_length=32, blank=True)
+    operator = models.CharField(max_length=100, blank=True)
+    amount = MoneyField(help_text="Sum of the item totals, or the declared sale amount.")
+    discount_total = MoneyField(default=0)
+    cashback = MoneyField(default=0, help_text="Cashback the rules granted (pending included).")
+    points = PointsField(default=0, help_text="Points the rules granted (pending included).")
+    messages_queued = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "type", "local_date", "reference"],
+                condition=Q(source="pos") & ~Q(reference=""),
+                name="sale_pos_reference_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "type", "local_date", "pdv", "coupon"],
+                condition=Q(source="pos") & ~Q(pdv="") & ~Q(coupon=""),
+                name="sale_pos_pdv_coupon_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "reference"],
+                condition=Q(source="api") & ~Q(reference=""),
+                name="sale_api_reference_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="sale_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at", "-id"], name="sale_account_newest"),
+            models.Index(fields=["customer", "-occurred_at"], name="sale_customer_newest"),
+        ]
+
+    def __str__(self) -> str:
+        key = self.reference or (f"PDV {self.pdv} / {self.coupon}" if self.pdv else f"#{self.pk}")
+        return f"{self.type or 'Sale'} {key} ({self.local_date})"
+
+
+class SaleItem(models.Model):
+    """An item as sent; `product` and `category` are what the account knows of it."""
+
+    ACCOUNT_LOOKUP = "sale__account"
+
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    barcode = models.CharField(max_length=20, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    unit = models.CharField(max_length=2, blank=True)
+    category_name = models.CharField(max_length=100, blank=True)
+    subcategory_name = models.CharField(max_length=100, blank=True)
+    product = models.ForeignKey(
+        "promotions.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        "promotions.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The most specific known category of the item, used by category rules.",
+    )
+    unit_value = MoneyField()
+    quantity = QuantityField()
+    discount = MoneyField(default=0)
+    total = MoneyField()
+    promotion = models.ForeignKey(
+        "promotions.Promotion", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_items"
+    )
+
+    class Meta:
+        ordering = ["sale", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.barcode} × {self.quantity}"
+
+
+class SalePayment(models.Model):
+    ACCOUNT_LOOKUP = "sale__account"
+
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="payments")
+    position = models.PositiveSmallIntegerField()
+    method = models.PositiveSmallIntegerField(
+        choices=PaymentMethod.choices, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    total = MoneyField()
+    digital_change = MoneyField(default=0, help_text="Change credited to the consumer's digital change.")
+    splits = models.PositiveSmallIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sale", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.total}"

@@ -35,7 +35,7 @@ def test_answers_the_six_fields_of_the_seed_as_numbers(tenant, consumer, documen
     assert response.status_code == 200
     assert response.content == (
         b'{"total_points":52.99,"total_balance":62.16,"total_shoppings":152.99,'
-        b'"count_shoppings":7,"digital_change":0.0,"total_discounts":15.0}'
+        b'"count_shoppings":7,"digital_change":0,"total_discounts":15}'
     )
 
 

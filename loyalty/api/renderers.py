@@ -1,0 +1,24 @@
+"""JSON rendering of amounts as plain numbers, the way the seed documents show them.
+
+Money, points and quantities are `Decimal` up to here; they leave as JSON numbers in
+their shortest exact form: `15.00` → `15`, `52.99` → `52.99`, `0.00` → `0`.
+"""
+
+from decimal import Decimal
+
+from rest_framework import renderers
+from rest_framework.utils import encoders
+
+
+class AmountJSONEncoder(encoders.JSONEncoder):
+    def default(self, obj):
+        if isinstance(obj, Decimal):
+            if obj == obj.to_integral_value():
+                return int(obj)
+            # Amounts carry at most 3 places and 14 digits: float() keeps them exact.
+            return float(obj)
+        return super().default(obj)
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = AmountJSONEncoder

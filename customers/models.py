@@ -129,6 +129,9 @@ class LedgerEntry(models.Model):
     sale = models.ForeignKey(
         "sales.Sale", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
+    rule = models.ForeignKey(
+        "loyalty.RewardRule", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -136,6 +139,17 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    releases_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pending grants: when they become available."
+    )
+    releases = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="released_by",
+        help_text="Release rows: the pending grant they made available.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,5 +8,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty program"
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of the two authentication schemes.
+        # The OpenAPI description of the two authentication schemes, and the engine's
+        # receivers of the sales signals.
+        from loyalty import receivers  # noqa: F401
         from loyalty.api import schema  # noqa: F401

@@ -6,12 +6,24 @@ demo data through a `demo.seed(account=...)` function listed in `APP_SEEDERS`.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from loyalty.models import Account, ApiCredential, Membership, Store
+from loyalty.models import (
+    Account,
+    ApiCredential,
+    Channel,
+    Event,
+    Membership,
+    MessageTemplate,
+    RewardRule,
+    Store,
+)
+from loyalty.services.messaging import message_template_create
+from loyalty.services.rewards import rule_create
 from loyalty.services.tenancy import (
     account_create,
     credential_create,
@@ -32,7 +44,42 @@ STAFF_USERNAME = "demo-staff"
 STAFF_PASSWORD = "demo-staff"
 
 # "app.module" paths of the per-app demo seeders, run in this order.
-APP_SEEDERS: tuple[str, ...] = ("customers.demo",)
+APP_SEEDERS: tuple[str, ...] = ("customers.demo", "sales.demo")
+
+DEMO_RULES = (
+    {"name": "5% cashback", "kind": "cashback", "value": Decimal("5")},
+    {"name": "1 point per R$ 1", "kind": "points", "value": Decimal("1")},
+    {"name": "Double points on Saturdays", "kind": "points", "value": Decimal("1"), "weekdays": [5]},
+    {
+        "name": "R$ 20 voucher from R$ 200",
+        "kind": "voucher",
+        "value": Decimal("20"),
+        "threshold": Decimal("200"),
+        "valid_days": 30,
+    },
+)
+DEMO_TEMPLATES = (
+    {
+        "name": "Cashback by e-mail",
+        "event": Event.SALE_REWARDED,
+        "channel": Channel.EMAIL,
+        "subject": "Você ganhou R$ {cashback} de cashback",
+        "body": "Olá {name}! Sua compra de R$ {amount} na {store} rendeu R$ {cashback}. Saldo: R$ {balance}.",
+    },
+    {
+        "name": "Cashback by WhatsApp",
+        "event": Event.SALE_REWARDED,
+        "channel": Channel.WHATSAPP,
+        "body": "{name}, você ganhou R$ {cashback} de cashback na {store}. Saldo: R$ {balance}.",
+    },
+    {
+        "name": "Voucher by e-mail",
+        "event": Event.VOUCHER_ISSUED,
+        "channel": Channel.EMAIL,
+        "subject": "Seu vale de R$ {voucher_value}",
+        "body": "Use o código {voucher_code} até {voucher_valid_until}.",
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +123,15 @@ def _staff_permissions(user) -> None:
     )
 
 
+def _seed_program(account: Account) -> None:
+    for rule in DEMO_RULES:
+        if not RewardRule.objects.filter(account=account, name=rule["name"]).exists():
+            rule_create(account=account, **rule)
+    for template in DEMO_TEMPLATES:
+        if not MessageTemplate.objects.filter(account=account, name=template["name"]).exists():
+            message_template_create(account=account, **template)
+
+
 @transaction.atomic
 def seed_demo() -> DemoCredentials:
     account = Account.objects.filter(name=DEMO_ACCOUNT_NAME).first() or account_create(name=DEMO_ACCOUNT_NAME)
@@ -106,6 +162,7 @@ def seed_demo() -> DemoCredentials:
     _staff_permissions(staff)
     Membership.objects.get_or_create(user=staff, account=account, defaults={"role": Membership.Role.MANAGER})
 
+    _seed_program(account)
     for path in APP_SEEDERS:
         import_module(path).seed(account=account, store=store)
 

@@ -68,6 +68,7 @@ class Sale(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        permissions = [("cancel_sale", "Can cancel sales (reverses their rewards)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["store", "type", "local_date", "reference"],

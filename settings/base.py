@@ -142,6 +142,9 @@ POINTS_DECIMAL_PLACES = 2
 QUANTITY_DECIMAL_PLACES = 3
 AMOUNT_MAX_DIGITS = 14
 
+# How long an `Idempotency-Key` answer is kept (at least 24 hours).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))
+
 # API tokens.
 API_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("API_TOKEN_LIFETIME_SECONDS", "3600")))
 
@@ -202,8 +205,22 @@ SPECTACULAR_SETTINGS = {
         {"name": "Health", "description": "Liveness of the service and its database."},
     ],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
-    "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStateEnum": ["ok", "unavailable"],
+        "SaleStatusEnum": "sales.models.Sale.Status",
+        "SaleTypeEnum": "sales.models.SaleType",
+        "PaymentMethodEnum": "sales.models.PaymentMethod",
+    },
 }
+
+# Customer messages: a delivery backend per channel, and the retry policy of the outbox.
+MESSAGE_BACKENDS = {
+    "email": "loyalty.messaging.EmailBackend",
+    "sms": os.environ.get("MESSAGE_SMS_BACKEND", "loyalty.messaging.LoggingBackend"),
+    "whatsapp": os.environ.get("MESSAGE_WHATSAPP_BACKEND", "loyalty.messaging.LoggingBackend"),
+}
+MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MESSAGE_MAX_ATTEMPTS", "5"))
+MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

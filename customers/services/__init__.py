@@ -10,11 +10,14 @@ from customers.services.customers import (
 from customers.services.wallets import (
     InsufficientFunds,
     Posting,
+    entries_reversal,
     wallet_adjust,
+    wallet_check_funds,
     wallet_credit,
     wallet_debit,
     wallet_lock,
     wallet_post,
+    wallet_projection,
 )
 
 __all__ = [
@@ -25,9 +28,12 @@ __all__ = [
     "customer_create",
     "customer_get_or_create_by_document",
     "customer_update",
+    "entries_reversal",
     "wallet_adjust",
+    "wallet_check_funds",
     "wallet_credit",
     "wallet_debit",
     "wallet_lock",
     "wallet_post",
+    "wallet_projection",
 ]

@@ -141,12 +141,13 @@ def customer_update(
     return customer
 
 
-@transaction.atomic
 def customer_get_or_create_by_document(*, account: Account, document: str) -> tuple[Customer, bool]:
     """The account's customer with this CPF/CNPJ, created with only the document if new.
 
     This is the "CPF na nota" habit: a till or ERP names the consumer by document alone.
-    Two tills naming the same new document at once end with one customer.
+    Two tills naming the same new document at once end with one customer. Only the
+    creation needs a transaction: it runs in its own savepoint, so that a concurrent
+    insert of the same document is caught without aborting the caller's transaction.
     """
     bare = normalize_document(document)
     existing = Customer.objects.filter(account=account, document=bare).first()

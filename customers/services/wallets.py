@@ -85,29 +85,69 @@ def _available(wallet: Wallet) -> dict[str, Decimal]:
     return {name: getattr(wallet, name) for name in ("points", "balance", "digital_change")}
 
 
-@transaction.atomic
-def wallet_post(*, customer: Customer | int, postings: Sequence[Posting], overdraw: bool = False) -> Wallet:
+def entries_reversal(entries: Sequence[LedgerEntry], *, reason: str) -> list[Posting]:
+    """Postings that compensate each of `entries` exactly (kind `reversal`)."""
+    return [
+        Posting(
+            kind=LedgerEntry.Kind.REVERSAL,
+            deltas={name: -value for name, value in entry.moved().items()},
+            reason=reason,
+            store=entry.store,
+            reverses=entry,
+            links={"sale_id": entry.sale_id, "rule_id": entry.rule_id},
+        )
+        for entry in entries
+    ]
+
+
+def wallet_check_funds(*, wallet: Wallet, postings: Sequence[Posting]) -> None:
+    """Raise `InsufficientFunds` if the postings would take a bucket of `wallet` below zero."""
+    totals = _sum_deltas(postings)
+    short = [
+        name for name in BUCKETS if totals.get(name, ZERO) < 0 and getattr(wallet, name) + totals[name] < 0
+    ]
+    if short:
+        needed = ", ".join(f"{-totals[name]} of {BUCKET_LABELS[name]}" for name in short)
+        held = ", ".join(f"{getattr(wallet, name)} {BUCKET_LABELS[name]}" for name in short)
+        raise InsufficientFunds(
+            f"Insufficient balance: the request needs {needed}; the wallet has {held}.",
+            available=_available(wallet),
+        )
+
+
+def wallet_projection(*, wallet: Wallet, postings: Sequence[Posting]) -> dict[str, Decimal | int]:
+    """The wallet's fields as they will be once `postings` are written."""
+    totals = _sum_deltas(postings)
+    return {name: getattr(wallet, name) + totals.get(name, 0) for name in WALLET_FIELDS}
+
+
+def wallet_post(
+    *,
+    customer: Customer | int,
+    postings: Sequence[Posting],
+    overdraw: bool = False,
+    locked_wallet: Wallet | None = None,
+) -> Wallet:
     """Write `postings` to the customer's ledger and move the wallet by their sum.
 
     Unless `overdraw` (reversals may leave a debt that later earnings pay off), a bucket
     that the postings debit must hold enough; otherwise `InsufficientFunds` and nothing
-    is written. Returns the wallet as it is after the postings.
+    is written. `locked_wallet` is the wallet the caller already locked with
+    `wallet_lock`, and therefore already inside the caller's transaction. Returns the
+    wallet as it is after the postings.
     """
-    wallet = wallet_lock(customer=customer)
+    if locked_wallet is not None:
+        return _write_postings(locked_wallet, postings, overdraw)
+    with transaction.atomic():
+        return _write_postings(wallet_lock(customer=customer), postings, overdraw)
+
+
+def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool) -> Wallet:
     totals = _sum_deltas(postings)
     if not overdraw:
-        short = [
-            name
-            for name in BUCKETS
-            if totals.get(name, ZERO) < 0 and getattr(wallet, name) + totals[name] < 0
-        ]
-        if short:
-            needed = ", ".join(f"{-totals[name]} of {BUCKET_LABELS[name]}" for name in short)
-            held = ", ".join(f"{getattr(wallet, name)} {BUCKET_LABELS[name]}" for name in short)
-            raise InsufficientFunds(
-                f"Insufficient balance: the request needs {needed}; the wallet has {held}.",
-                available={key: float(value) for key, value in _available(wallet).items()},
-            )
+        wallet_check_funds(wallet=wallet, postings=postings)
+    if not postings:
+        return wallet
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(

@@ -8,6 +8,7 @@ the account, so no request ever sees another account's objects.
 from rest_framework.permissions import IsAuthenticated
 
 from loyalty.api.authentication import BearerTokenAuthentication, PosAuthentication
+from loyalty.api.idempotency import IdempotencyMixin
 from loyalty.models import Account, Store
 
 
@@ -30,8 +31,8 @@ class _DialectMixin:
         raise NotImplementedError
 
 
-class V2Mixin(_DialectMixin):
-    """Server-to-server dialect under `/api/v2/`."""
+class V2Mixin(IdempotencyMixin, _DialectMixin):
+    """Server-to-server dialect under `/api/v2/`; every POST honours `Idempotency-Key`."""
 
     authentication_classes = [BearerTokenAuthentication]
 

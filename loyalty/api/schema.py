@@ -87,8 +87,30 @@ class AutoSchema(openapi.AutoSchema):
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is not None:
+            self._document_idempotency(operation)
             self._document_errors(operation)
         return operation
+
+    def _honours_idempotency_key(self) -> bool:
+        from loyalty.api.idempotency import IdempotencyMixin
+
+        return self.method == "POST" and isinstance(self.view, IdempotencyMixin)
+
+    def _document_idempotency(self, operation: dict) -> None:
+        if not self._honours_idempotency_key():
+            return
+        operation.setdefault("parameters", []).append(
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": (
+                    "Makes a retry safe: the same key with the same body answers the first answer "
+                    "byte for byte and changes nothing (kept 24 hours). Another body: 422."
+                ),
+            }
+        )
 
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
@@ -107,6 +129,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(404)
         if getattr(self.view, "throttle_classes", None):
             codes.add(429)
+        if self._honours_idempotency_key():
+            codes |= {409, 422}
         declared = getattr(self.view, self.error_codes_attribute, {})
         if isinstance(declared, dict):
             action = getattr(self.view, "action", None) or self.method.lower()

@@ -1,6 +1,7 @@
 """Accounts, stores and API credentials: creation, rotation, deactivation, tokens."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -11,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty import credentials
 from loyalty.models import Account, ApiCredential, Store
+from loyalty.services.rewards import rule_create
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,29 @@ class MerchantCreated:
 
 @transaction.atomic
 def merchant_create(
-    *, name: str, store_name: str = "Main store", time_zone: str | None = None
+    *,
+    name: str,
+    store_name: str = "Main store",
+    time_zone: str | None = None,
+    cashback_percent: Decimal | None = None,
+    points_per_currency: Decimal | None = None,
 ) -> MerchantCreated:
-    """A ready-to-integrate merchant: account, one store and one API credential."""
+    """A ready-to-integrate merchant: account, one store, one API credential and, where
+    given, a cashback rule and a points rule."""
     account = account_create(name=name, time_zone=time_zone)
     store, store_token = store_create(account=account, name=store_name)
     credential, api_secret = credential_create(account=account, name="Default")
+    if cashback_percent:
+        rule_create(
+            account=account, name=f"{cashback_percent}% cashback", kind="cashback", value=cashback_percent
+        )
+    if points_per_currency:
+        rule_create(
+            account=account,
+            name=f"{points_per_currency} point(s) per R$ 1",
+            kind="points",
+            value=points_per_currency,
+        )
     return MerchantCreated(
         account=account, store=store, store_token=store_token, credential=credential, api_secret=api_secret
     )

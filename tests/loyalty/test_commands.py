@@ -1,6 +1,7 @@
 """Management commands: create_merchant and seed_demo."""
 
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -65,3 +66,37 @@ def test_seed_demo_is_idempotent_and_its_printed_credentials_work():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_STORE_TOKEN=DEMO_STORE_TOKEN)
     assert client.get(f"{POS}/store").status_code == 200
+
+
+def test_create_merchant_adds_cashback_and_points_rules():
+    from loyalty.models import RewardRule
+
+    values = json.loads(
+        run(
+            "create_merchant",
+            "Mercado Gama",
+            "--cashback-percent",
+            "2.5",
+            "--points-per-currency",
+            "1",
+            "--json",
+        )
+    )
+
+    rules = {rule.kind: rule.value for rule in RewardRule.objects.filter(account_id=values["account_id"])}
+    assert rules == {"cashback": Decimal("2.5"), "points": Decimal("1")}
+
+
+def test_seed_demo_loads_a_working_program():
+    from customers.selectors import wallet_mismatches
+    from loyalty.models import MessageTemplate, RewardRule
+    from sales.models import Sale
+
+    run("seed_demo")
+    run("seed_demo")
+
+    assert RewardRule.objects.count() == 4
+    assert MessageTemplate.objects.count() == 3
+    assert Sale.objects.count() == 3
+    assert Sale.objects.filter(cashback__gt=0).count() == 3
+    assert wallet_mismatches() == []

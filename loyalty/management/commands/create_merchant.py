@@ -1,6 +1,7 @@
 """`create_merchant NAME`: a new merchant account ready to integrate."""
 
 import json
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("name", help="The merchant's name.")
         parser.add_argument("--store", default="Main store", help="Name of the first store.")
         parser.add_argument("--time-zone", default=None, help="IANA time zone (default America/Sao_Paulo).")
+        parser.add_argument(
+            "--cashback-percent",
+            type=Decimal,
+            default=None,
+            help="Add a cashback rule: percent of each sale.",
+        )
+        parser.add_argument(
+            "--points-per-currency", type=Decimal, default=None, help="Add a points rule: points per R$ 1."
+        )
         parser.add_argument("--json", action="store_true", help="Print exactly one JSON object on stdout.")
 
     def handle(self, *args, **options):
@@ -22,7 +32,13 @@ class Command(BaseCommand):
         if not name:
             raise CommandError("NAME must not be empty.")
         try:
-            created = merchant_create(name=name, store_name=options["store"], time_zone=options["time_zone"])
+            created = merchant_create(
+                name=name,
+                store_name=options["store"],
+                time_zone=options["time_zone"],
+                cashback_percent=options["cashback_percent"],
+                points_per_currency=options["points_per_currency"],
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         values = {

@@ -1,0 +1,205 @@
+"""Reward rules, message templates and the message outbox in the admin."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from loyalty.admin.scoping import AccountScopedAdminMixin
+from loyalty.models import Message, MessageAttempt, MessageTemplate, RewardRule
+from loyalty.models.rules import SALE_TYPES, WEEKDAYS
+from loyalty.services.messaging import message_retry, render, sample_context
+from sales.models import PaymentMethod
+
+
+class RewardRuleForm(forms.ModelForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Local weekdays on which the rule applies. None ticked: every day.",
+    )
+    sale_types = forms.MultipleChoiceField(
+        choices=[(kind, kind) for kind in SALE_TYPES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Sale types that earn. None ticked: all (tick CF and NF for fiscal sales only).",
+    )
+    excluded_payment_methods = forms.TypedMultipleChoiceField(
+        choices=PaymentMethod.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The share of a sale paid with these methods earns nothing (digital change by default).",
+    )
+
+    class Meta:
+        model = RewardRule
+        fields = [
+            "account",
+            "name",
+            "kind",
+            "active",
+            "value",
+            "threshold",
+            "maximum_reward",
+            "template",
+            "starts_at",
+            "ends_at",
+            "weekdays",
+            "stores",
+            "categories",
+            "excluded_payment_methods",
+            "minimum_amount",
+            "sale_types",
+            "pending_days",
+            "valid_days",
+        ]
+
+
+@admin.register(RewardRule)
+class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    form = RewardRuleForm
+    list_display = ("name", "kind", "value", "threshold", "window", "conditions", "active", "account")
+    list_filter = ("kind", "active", "account")
+    search_fields = ("name",)
+    filter_horizontal = ("stores", "categories")
+    fieldsets = (
+        (None, {"fields": ("account", "name", "kind", "active")}),
+        (
+            "Reward",
+            {
+                "fields": ("value", "threshold", "maximum_reward", "template"),
+                "description": (
+                    "Cashback: <b>value</b> percent of the eligible amount. Points: <b>value</b> points per "
+                    "R$ 1. Voucher: a voucher worth <b>value</b> when the eligible amount reaches the "
+                    "<b>threshold</b>. Message: queues the <b>template</b>."
+                ),
+            },
+        ),
+        (
+            "Conditions",
+            {
+                "fields": (
+                    "starts_at",
+                    "ends_at",
+                    "weekdays",
+                    "stores",
+                    "categories",
+                    "excluded_payment_methods",
+                    "minimum_amount",
+                    "sale_types",
+                ),
+                "description": (
+                    "The eligible amount is the sum of the item totals (or the sale amount when there are "
+                    "no items), less the share paid with excluded methods, limited to the chosen "
+                    "categories and their children. Rules add up: a second points rule on Saturdays "
+                    "doubles the points at weekends."
+                ),
+            },
+        ),
+        ("Timing", {"fields": ("pending_days", "valid_days")}),
+    )
+
+    @admin.display(description="Window")
+    def window(self, rule):
+        start = rule.starts_at.date().isoformat() if rule.starts_at else "always"
+        end = rule.ends_at.date().isoformat() if rule.ends_at else "open-ended"
+        return f"{start} → {end}"
+
+    @admin.display(description="Conditions")
+    def conditions(self, rule):
+        parts = []
+        if rule.weekdays:
+            parts.append("days " + ",".join(dict(WEEKDAYS)[day][:3] for day in rule.weekdays))
+        if rule.sale_types:
+            parts.append("types " + ",".join(rule.sale_types))
+        if rule.minimum_amount:
+            parts.append(f"min R$ {rule.minimum_amount}")
+        return "; ".join(parts) or "—"
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "event", "channel", "active", "account")
+    list_filter = ("event", "channel", "active", "account")
+    search_fields = ("name", "body")
+    readonly_fields = ("preview",)
+    fields = ("account", "name", "event", "channel", "subject", "body", "active", "preview")
+
+    @admin.display(description="Preview with sample data")
+    def preview(self, template):
+        if not template.body:
+            return "Save the template to see a preview."
+        context = sample_context()
+        return format_html(
+            '<div class="template-preview"><p><strong>{}</strong></p><p style="white-space: pre-wrap">{}</p></div>',
+            render(template.subject, context),
+            render(template.body, context),
+        )
+
+
+class MessageAttemptInline(admin.TabularInline):
+    model = MessageAttempt
+    fields = ("attempted_at", "succeeded", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    """The outbox: what was queued, its deliveries and their errors."""
+
+    list_display = (
+        "created_at",
+        "event",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("status", "channel", "event", "account")
+    search_fields = ("recipient", "body")
+    list_select_related = ("customer",)
+    inlines = [MessageAttemptInline]
+    actions = ["retry"]
+    readonly_fields = (
+        "account",
+        "customer",
+        "template",
+        "sale",
+        "event",
+        "channel",
+        "recipient",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("loyalty.change_message")
+
+    @admin.action(description="Retry selected messages now", permissions=["retry"])
+    def retry(self, request, queryset):
+        retried = [message_retry(message=message) for message in queryset.exclude(status=Message.Status.SENT)]
+        self.message_user(request, f"{len(retried)} message(s) queued again.", messages.SUCCESS)

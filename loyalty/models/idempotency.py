@@ -1,0 +1,23 @@
+"""Stored answers of `Idempotency-Key` requests, per account."""
+
+from django.db import models
+
+from loyalty.models.tenancy import Account
+
+
+class IdempotencyKey(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    response_status = models.PositiveSmallIntegerField(
+        null=True, help_text="Empty while the first request runs."
+    )
+    response_body = models.BinaryField(null=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,248 @@
+"""Purchases in the POS dialect: "Adicionar compra" and "Cancelar compra".
+
+`PUT /shops` is idempotent: a purchase is identified by its store, type, local date and
+either `reference` or `pdv` + `coupon`; sending it again answers the purchase as first
+recorded (200) and earns nothing more.
+"""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.api.fields import DocumentField
+from customers.api.pos import PosWalletSerializer
+from loyalty.api.dialects import PosMixin
+from loyalty.api.fields import ApiDateField, ApiDateTimeField
+from sales.api.serializers import (
+    ItemInputSerializer,
+    ItemSerializer,
+    PaymentInputSerializer,
+    PaymentSerializer,
+    ReversedSerializer,
+    RewardsSerializer,
+    items_field,
+    payments_field,
+    reversed_data,
+)
+from sales.models import Sale, SaleType
+from sales.services import sale_cancel, sale_find, sale_record
+
+PURCHASE_EXAMPLE = {
+    "consumer": "53933515009",
+    "date": "2024-05-24 15:10",
+    "reference": "11",
+    "type": "CF",
+    "pdv": "1",
+    "coupon": "15",
+    "operator": "Manu",
+    "payments": [{"method": 1, "total": 24, "splits": 0, "digital_change": 0, "date": "2023-12-21 15:32:00"}],
+    "items": [
+        {
+            "unit": "un",
+            "name": "Batata Pringles Cheddar Bacon 105g",
+            "category": "Biscoitos e chocolates",
+            "subcategory": "Salgadinho",
+            "barcode": "13456789",
+            "unit_value": 12,
+            "quantity": 2,
+            "discount": 0,
+            "total": 24,
+        }
+    ],
+}
+
+
+class PurchaseSerializer(serializers.Serializer):
+    consumer = DocumentField(
+        allow_null=True,
+        allow_blank=True,
+        required=False,
+        help_text="CPF/CNPJ of the consumer; null for an unidentified sale. An unknown one creates the consumer.",
+    )
+    date = ApiDateTimeField(help_text="Date of the sale, yyyy-mm-dd HH:mm:ss (the account's local time).")
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    type = serializers.ChoiceField(choices=SaleType.choices)
+    pdv = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    coupon = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    operator = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    payments = payments_field(required=False)
+    items = items_field(min_length=1, error_messages={"min_length": "A purchase has at least one item."})
+
+    def validate(self, attrs):
+        if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
+            raise serializers.ValidationError("Send reference, or pdv and coupon, to identify the purchase.")
+        return attrs
+
+
+class CancelPurchaseSerializer(serializers.Serializer):
+    date = ApiDateField(help_text="Day of the sale, yyyy-mm-dd.")
+    type = serializers.ChoiceField(choices=SaleType.choices)
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    pdv = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    coupon = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+
+    def validate(self, attrs):
+        if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
+            raise serializers.ValidationError("Send reference, or pdv and coupon, to name the purchase.")
+        return attrs
+
+
+class PurchaseOutSerializer(serializers.ModelSerializer):
+    consumer = serializers.CharField(source="customer.document", allow_null=True, default=None)
+    date = ApiDateTimeField(source="occurred_at")
+    items = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+    cancelled_at = ApiDateTimeField(allow_null=True)
+
+    class Meta:
+        model = Sale
+        fields = [
+            "id",
+            "consumer",
+            "date",
+            "reference",
+            "type",
+            "pdv",
+            "coupon",
+            "operator",
+            "amount",
+            "status",
+            "cancelled_at",
+            "payments",
+            "items",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ItemSerializer(many=True))
+    def get_items(self, sale):
+        items = self.context.get("items")
+        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_payments(self, sale):
+        payments = self.context.get("payments")
+        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
+
+
+RecordedPurchaseSerializer = inline_serializer(
+    name="RecordedPurchase",
+    fields={
+        "purchase": PurchaseOutSerializer(),
+        "rewards": RewardsSerializer(),
+        "wallet": PosWalletSerializer(allow_null=True),
+        "warnings": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+CancelledPurchaseSerializer = inline_serializer(
+    name="CancelledPurchase",
+    fields={
+        "purchase": PurchaseOutSerializer(),
+        "already_cancelled": serializers.BooleanField(),
+        "reversed": ReversedSerializer(),
+        "wallet": PosWalletSerializer(allow_null=True),
+    },
+)
+
+
+def _text(value) -> str:
+    return (value or "").strip()
+
+
+class PurchaseView(PosMixin, APIView):
+    openapi_error_codes = (422,)
+
+    @extend_schema(
+        tags=["POS · Purchases"],
+        operation_id="pos_purchase_put",
+        summary="Adicionar compra — register a purchase",
+        description=(
+            "Records the purchase and runs the reward rules for an identified consumer. The amount is the "
+            "sum of the item totals; an item whose total differs from unit_value × quantity − discount by "
+            "more than a cent is a 400. `payments[].digital_change` credits the consumer's digital change; "
+            "a payment with method 9 pays with it (too little: 422, nothing recorded). Sending the same "
+            "purchase again answers 200 with the purchase as first recorded; a new one answers 201."
+        ),
+        request=PurchaseSerializer,
+        responses={201: RecordedPurchaseSerializer, 200: RecordedPurchaseSerializer},
+        examples=[OpenApiExample("Seed purchase", value=PURCHASE_EXAMPLE, request_only=True)],
+    )
+    def put(self, request):
+        serializer = PurchaseSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outcome = sale_record(
+            account=self.account,
+            source=Sale.Source.POS,
+            store=self.store,
+            occurred_at=data["date"],
+            document=data.get("consumer") or None,
+            type=data["type"],
+            reference=_text(data.get("reference")),
+            pdv=_text(data.get("pdv")),
+            coupon=_text(data.get("coupon")),
+            operator=_text(data.get("operator")),
+            items=[ItemInputSerializer.to_data(item) for item in data["items"]],
+            payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
+        )
+        context = {"items": outcome.items, "payments": outcome.payments}
+        body = {
+            "purchase": PurchaseOutSerializer(outcome.sale, context=context).data,
+            "rewards": RewardsSerializer(outcome.rewards).data,
+            "wallet": PosWalletSerializer(outcome.wallet).data if outcome.wallet else None,
+            "warnings": outcome.warnings,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+class CancelPurchaseView(PosMixin, APIView):
+    @extend_schema(
+        tags=["POS · Purchases"],
+        operation_id="pos_purchase_cancel",
+        summary="Cancelar compra — cancel a purchase",
+        description=(
+            "Finds this store's purchase by `date`, `type` and `pdv` + `coupon` or `reference`, and reverses "
+            "everything it did. Cancelling again answers 200 with `already_cancelled: true`."
+        ),
+        request=CancelPurchaseSerializer,
+        responses={200: CancelledPurchaseSerializer},
+        examples=[
+            OpenApiExample(
+                "By PDV and coupon",
+                value={"date": "2024-05-22", "pdv": "1", "coupon": "7", "type": "NF"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "By reference",
+                value={"date": "2024-05-22", "type": "NF", "reference": "1"},
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        serializer = CancelPurchaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        sale = sale_find(
+            account=self.account,
+            source=Sale.Source.POS,
+            store=self.store,
+            type=data["type"],
+            day=data["date"],
+            reference=_text(data.get("reference")),
+            pdv=_text(data.get("pdv")),
+            coupon=_text(data.get("coupon")),
+        )
+        if sale is None:
+            raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
+        outcome = sale_cancel(sale=sale)
+        return Response(
+            {
+                "purchase": PurchaseOutSerializer(outcome.sale).data,
+                "already_cancelled": outcome.already_cancelled,
+                "reversed": reversed_data(outcome),
+                "wallet": PosWalletSerializer(outcome.wallet).data if outcome.wallet else None,
+            }
+        )

@@ -1,0 +1,171 @@
+"""Serializers shared by both dialects: items and payments as sent, and rewards as earned."""
+
+from decimal import Decimal
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField, QuantityField
+from promotions.models import Unit
+from sales.models import PaymentMethod, SaleItem, SalePayment
+from sales.services import ItemData, PaymentData
+
+MAX_ITEMS = 500
+MAX_PAYMENTS = 50
+TOTAL_TOLERANCE = Decimal("0.01")
+BARCODE = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
+PAYMENT_METHODS_HELP = ", ".join(f"{choice.value} {choice.label.lower()}" for choice in PaymentMethod)
+
+
+class ItemInputSerializer(serializers.Serializer):
+    unit = serializers.ChoiceField(choices=Unit.choices, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    subcategory = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    barcode = serializers.CharField(max_length=20, required=False, allow_blank=True, validators=[BARCODE])
+    unit_value = MoneyField(min_value=Decimal("0"))
+    quantity = QuantityField(min_value=Decimal("0.001"))
+    discount = MoneyField(min_value=Decimal("0"), required=False, default=Decimal("0"))
+    total = MoneyField(min_value=Decimal("0"))
+    promotion_id = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+
+    def validate(self, attrs):
+        expected = attrs["unit_value"] * attrs["quantity"] - attrs.get("discount", Decimal("0"))
+        if abs(attrs["total"] - expected) > TOTAL_TOLERANCE:
+            raise serializers.ValidationError(
+                {
+                    "total": [
+                        f"Item total {attrs['total']} differs from unit_value × quantity − discount "
+                        f"= {expected.quantize(Decimal('0.01'))} by more than one cent."
+                    ]
+                }
+            )
+        return attrs
+
+    @staticmethod
+    def to_data(attrs) -> ItemData:
+        return ItemData(
+            total=attrs["total"],
+            unit_value=attrs["unit_value"],
+            quantity=attrs["quantity"],
+            discount=attrs.get("discount") or Decimal("0"),
+            barcode=attrs.get("barcode", ""),
+            name=attrs.get("name", ""),
+            unit=attrs.get("unit", ""),
+            category=attrs.get("category") or "",
+            subcategory=attrs.get("subcategory") or "",
+            promotion_id=attrs.get("promotion_id") or "",
+        )
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=PaymentMethod.choices, help_text=f"Payment method: {PAYMENT_METHODS_HELP}."
+    )
+    total = MoneyField(min_value=Decimal("0"))
+    digital_change = MoneyField(
+        min_value=Decimal("0"),
+        required=False,
+        default=Decimal("0"),
+        help_text="Change credited to the consumer's digital change balance.",
+    )
+    splits = serializers.IntegerField(min_value=0, max_value=99, required=False, default=0)
+    date = ApiDateTimeField(required=False, allow_null=True)
+
+    @staticmethod
+    def to_data(attrs) -> PaymentData:
+        return PaymentData(
+            method=attrs["method"],
+            total=attrs["total"],
+            digital_change=attrs.get("digital_change") or Decimal("0"),
+            splits=attrs.get("splits") or 0,
+            paid_at=attrs.get("date"),
+        )
+
+
+def items_field(**kwargs) -> serializers.ListField:
+    messages = {
+        "max_length": f"A purchase has at most {MAX_ITEMS} items.",
+        **kwargs.pop("error_messages", {}),
+    }
+    return serializers.ListField(
+        child=ItemInputSerializer(), max_length=MAX_ITEMS, error_messages=messages, **kwargs
+    )
+
+
+def payments_field(**kwargs) -> serializers.ListField:
+    messages = {
+        "max_length": f"A purchase has at most {MAX_PAYMENTS} payments.",
+        **kwargs.pop("error_messages", {}),
+    }
+    return serializers.ListField(
+        child=PaymentInputSerializer(), max_length=MAX_PAYMENTS, error_messages=messages, **kwargs
+    )
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category_name")
+    subcategory = serializers.CharField(source="subcategory_name")
+    promotion_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = SaleItem
+        fields = [
+            "unit",
+            "name",
+            "category",
+            "subcategory",
+            "barcode",
+            "unit_value",
+            "quantity",
+            "discount",
+            "total",
+            "promotion_id",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    date = ApiDateTimeField(source="paid_at", allow_null=True)
+
+    class Meta:
+        model = SalePayment
+        fields = ["method", "total", "digital_change", "splits", "date"]
+        read_only_fields = fields
+
+
+class VoucherSummarySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    value = MoneyField()
+    valid_until = ApiDateTimeField()
+    status = serializers.CharField()
+
+
+class RewardsSerializer(serializers.Serializer):
+    cashback = MoneyField(help_text="Cashback granted (to the balance, or pending).")
+    points = PointsField(help_text="Points granted (available, or pending).")
+    vouchers = VoucherSummarySerializer(many=True)
+    messages = serializers.IntegerField(help_text="Messages queued for the consumer.")
+
+
+class ReversedSerializer(serializers.Serializer):
+    """How the cancellation moved the wallet (signed, by wallet field)."""
+
+    points = PointsField(required=False)
+    balance = MoneyField(required=False)
+    digital_change = MoneyField(required=False)
+    pending_points = PointsField(required=False)
+    pending_balance = MoneyField(required=False)
+    total_shoppings = MoneyField(required=False)
+    count_shoppings = serializers.IntegerField(required=False)
+    total_discounts = MoneyField(required=False)
+    vouchers_cancelled = serializers.ListField(child=serializers.CharField())
+    promotion_uses_released = serializers.IntegerField()
+
+
+def reversed_data(outcome) -> dict:
+    return {
+        **outcome.reversed,
+        "vouchers_cancelled": [voucher.code for voucher in outcome.vouchers_cancelled],
+        "promotion_uses_released": outcome.promotion_uses_released,
+    }

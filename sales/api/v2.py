@@ -1,0 +1,271 @@
+"""Sales in the server-to-server dialect.
+
+"Send `sale_amount` by CPF or `customer_id` to trigger the loyalty engine." The answer
+carries what the sale earned and the customer's wallet after it.
+"""
+
+from decimal import Decimal
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from customers.api.fields import DocumentField
+from customers.api.v2 import DocumentFilter, WalletSerializer
+from loyalty.api.dialects import V2Mixin
+from loyalty.api.fields import ApiDateTimeField, MoneyField
+from loyalty.dates import in_zone, parse_api_datetime
+from loyalty.models import Store
+from sales.api.serializers import (
+    ItemInputSerializer,
+    ItemSerializer,
+    PaymentInputSerializer,
+    PaymentSerializer,
+    ReversedSerializer,
+    RewardsSerializer,
+    items_field,
+    payments_field,
+    reversed_data,
+)
+from sales.models import Sale, SaleType
+from sales.selectors import sale_queryset
+from sales.services import sale_cancel, sale_record, stored_rewards
+
+SALE_EXAMPLE = {
+    "cpf": "53933515009",
+    "sale_amount": 152.99,
+    "reference": "ERP-0001",
+    "date": "2024-06-19 17:13",
+    "items": [
+        {
+            "barcode": "13456789",
+            "name": "Batata Pringles Cheddar Bacon 105g",
+            "category": "Biscoitos e chocolates",
+            "quantity": 2,
+            "unit_value": 12.0,
+            "total": 24.0,
+        }
+    ],
+    "payments": [{"method": 3, "total": 152.99}],
+}
+
+
+class SaleCreateSerializer(serializers.Serializer):
+    cpf = DocumentField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="CPF/CNPJ of the customer; an unknown one creates the customer.",
+    )
+    customer_id = serializers.IntegerField(required=False, allow_null=True)
+    sale_amount = MoneyField(min_value=Decimal("0.01"))
+    reference = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The ERP's own id: sending the same reference again answers the first sale.",
+    )
+    date = ApiDateTimeField(
+        required=False, allow_null=True, help_text="When the sale happened; now if absent."
+    )
+    type = serializers.ChoiceField(choices=SaleType.choices, required=False, allow_blank=True)
+    store = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Id of one of the account's stores."
+    )
+    items = items_field(required=False)
+    payments = payments_field(required=False)
+
+    def validate(self, attrs):
+        if bool(attrs.get("cpf")) == (attrs.get("customer_id") is not None):
+            raise serializers.ValidationError("Send exactly one of cpf and customer_id.")
+        store_id = attrs.get("store")
+        if store_id is not None:
+            store = Store.objects.filter(account=self.context["account"], pk=store_id).first()
+            if store is None:
+                raise serializers.ValidationError(
+                    {"store": [f"No store with id {store_id} in this account."]}
+                )
+            attrs["store"] = store
+        return attrs
+
+
+class SaleSerializer(serializers.ModelSerializer):
+    customer_id = serializers.IntegerField(allow_null=True)
+    cpf = serializers.CharField(source="customer.document", allow_null=True, default=None)
+    store = serializers.IntegerField(source="store_id", allow_null=True)
+    date = ApiDateTimeField(source="occurred_at")
+    items = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+    rewards = serializers.SerializerMethodField()
+    cancelled_at = ApiDateTimeField(allow_null=True)
+    created_at = ApiDateTimeField()
+
+    class Meta:
+        model = Sale
+        fields = [
+            "id",
+            "customer_id",
+            "cpf",
+            "store",
+            "type",
+            "reference",
+            "date",
+            "amount",
+            "discount_total",
+            "status",
+            "cancelled_at",
+            "items",
+            "payments",
+            "rewards",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ItemSerializer(many=True))
+    def get_items(self, sale):
+        items = self.context.get("items")
+        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_payments(self, sale):
+        payments = self.context.get("payments")
+        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
+
+    @extend_schema_field(RewardsSerializer)
+    def get_rewards(self, sale):
+        rewards = self.context.get("rewards") or stored_rewards(sale)
+        return RewardsSerializer(rewards).data
+
+
+RecordedSaleSerializer = inline_serializer(
+    name="RecordedSale",
+    fields={
+        "sale": SaleSerializer(),
+        "wallet": WalletSerializer(),
+        "warnings": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+CancelledSaleSerializer = inline_serializer(
+    name="CancelledSale",
+    fields={
+        "sale": SaleSerializer(),
+        "already_cancelled": serializers.BooleanField(),
+        "reversed": ReversedSerializer(),
+        "wallet": WalletSerializer(allow_null=True),
+    },
+)
+
+
+class SaleFilter(django_filters.FilterSet):
+    customer_id = django_filters.NumberFilter(field_name="customer_id")
+    cpf = DocumentFilter(field_name="customer__document", help_text="CPF/CNPJ of the customer")
+    store = django_filters.NumberFilter(field_name="store_id")
+    status = django_filters.ChoiceFilter(choices=Sale.Status.choices)
+    date_after = django_filters.CharFilter(
+        method="filter_date", help_text="From this local day (YYYY-MM-DD) or instant, inclusive."
+    )
+    date_before = django_filters.CharFilter(
+        method="filter_date", help_text="Up to this local day (YYYY-MM-DD) or instant, inclusive."
+    )
+
+    class Meta:
+        model = Sale
+        fields = ["customer_id", "cpf", "store", "status", "date_after", "date_before"]
+
+    def filter_date(self, queryset, name, value):
+        parsed = parse_api_datetime(value)
+        if parsed is None:
+            raise ValidationError({name: [f"Invalid date {value!r}. Use YYYY-MM-DD or a date and time."]})
+        bound = "gte" if name == "date_after" else "lte"
+        if len(value.strip()) == len("YYYY-MM-DD"):
+            return queryset.filter(**{f"local_date__{bound}": parsed.date()})
+        return queryset.filter(**{f"occurred_at__{bound}": in_zone(parsed, self.request.user.account.tzinfo)})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List sales", description="Newest first. Filters by customer, store, dates, status."
+    ),
+    retrieve=extend_schema(summary="One sale with its rewards"),
+)
+@extend_schema(tags=["Sales"])
+class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Sale.objects.none()
+    serializer_class = SaleSerializer
+    filterset_class = SaleFilter
+    lookup_value_regex = r"\d+"
+    openapi_error_codes = {"create": (422,)}
+
+    def scoped_queryset(self):
+        return sale_queryset(account=self.account)
+
+    @extend_schema(
+        summary="Register a sale and trigger the loyalty rules",
+        description=(
+            "Exactly one of `cpf` (an unknown CPF creates the customer) and `customer_id` (unknown: 400). "
+            "201 with the sale, what it earned and the wallet after it. The same `reference` again answers "
+            "the first sale with 200 and earns nothing more."
+        ),
+        request=SaleCreateSerializer,
+        responses={201: RecordedSaleSerializer, 200: RecordedSaleSerializer},
+        examples=[OpenApiExample("Sale by CPF", value=SALE_EXAMPLE, request_only=True)],
+    )
+    def create(self, request):
+        serializer = SaleCreateSerializer(
+            data=request.data, context={"account": self.account, "request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outcome = sale_record(
+            account=self.account,
+            source=Sale.Source.API,
+            occurred_at=data.get("date") or timezone.now(),
+            store=data.get("store"),
+            document=data.get("cpf") or None,
+            customer_id=data.get("customer_id"),
+            type=data.get("type") or "",
+            reference=data.get("reference") or "",
+            declared_amount=data["sale_amount"],
+            items=[ItemInputSerializer.to_data(item) for item in data.get("items", [])],
+            payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
+        )
+        context = {"items": outcome.items, "payments": outcome.payments, "rewards": outcome.rewards}
+        body = {
+            "sale": SaleSerializer(outcome.sale, context=context).data,
+            "wallet": WalletSerializer(outcome.wallet).data,
+            "warnings": outcome.warnings,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Cancel a sale and reverse its rewards",
+        description=(
+            "Reverses cashback, points, digital change and the wallet totals, cancels unused vouchers it "
+            "issued and releases its promotion uses. Cancelling again answers `already_cancelled: true`."
+        ),
+        request=None,
+        responses={200: CancelledSaleSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        outcome = sale_cancel(sale=self.get_object())
+        sale = self.scoped_queryset().get(pk=outcome.sale.pk)
+        return Response(
+            {
+                "sale": SaleSerializer(sale).data,
+                "already_cancelled": outcome.already_cancelled,
+                "reversed": reversed_data(outcome),
+                "wallet": WalletSerializer(outcome.wallet).data if outcome.wallet else None,
+            }
+        )

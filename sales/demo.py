@@ -1,0 +1,52 @@
+"""Demo purchases of the demo customers, recorded through the real service, for `seed_demo`."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from sales.models import Sale
+from sales.services import ItemData, PaymentData, sale_record
+
+DEMO_PURCHASES = (
+    ("53933515009", "DEMO-1", [("13456789", "Batata Pringles Cheddar Bacon 105g", "12.99", "2")]),
+    (
+        "53933515009",
+        "DEMO-2",
+        [("123456789", "Arroz 5kg", "27.90", "1"), ("13456789", "Pringles", "12.99", "1")],
+    ),
+    ("11144477735", "DEMO-3", [("999999", "Azeite Extra Virgem 500ml", "36.59", "6")]),
+)
+
+
+def seed(*, account, store) -> None:
+    now = timezone.now()
+    for days_ago, (document, reference, lines) in enumerate(DEMO_PURCHASES, start=1):
+        if Sale.objects.filter(account=account, store=store, reference=reference).exists():
+            continue
+        items = [
+            ItemData(
+                barcode=barcode,
+                name=name,
+                unit="un",
+                unit_value=Decimal(price),
+                quantity=Decimal(quantity),
+                total=Decimal(price) * Decimal(quantity),
+            )
+            for barcode, name, price, quantity in lines
+        ]
+        total = sum((item.total for item in items), Decimal("0"))
+        sale_record(
+            account=account,
+            source=Sale.Source.POS,
+            store=store,
+            occurred_at=now - timedelta(days=days_ago),
+            document=document,
+            type="CF",
+            reference=reference,
+            pdv="1",
+            coupon=reference,
+            operator="Demo",
+            items=items,
+            payments=[PaymentData(method=3, total=total)],
+        )

@@ -1,0 +1,496 @@
+"""Recording and cancelling sales: one service for both API dialects.
+
+`sale_record` saves the sale with its items and payments, moves the consumer's wallet
+totals and digital change, records promotion uses, then sends `sale_recorded` so the
+engine can add the rewards — all in one transaction. A sale is identified by natural
+keys enforced by unique constraints: sending it again (even from ten tills at once)
+answers the sale as first recorded and earns nothing more.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from customers.models import Customer, LedgerEntry, Wallet
+from customers.services import (
+    Posting,
+    customer_get_or_create_by_document,
+    entries_reversal,
+    wallet_check_funds,
+    wallet_lock,
+    wallet_post,
+)
+from loyalty.dates import local_date
+from loyalty.models import Account, Store
+from loyalty.money import ZERO, round_money
+from promotions.models import Category, Product, Promotion
+from promotions.services import promotion_uses_record, promotion_uses_release
+from sales.models import PaymentMethod, Sale, SaleItem, SalePayment
+from sales.signals import sale_cancelled, sale_recorded
+
+
+@dataclass(frozen=True)
+class ItemData:
+    total: Decimal
+    unit_value: Decimal = ZERO
+    quantity: Decimal = Decimal("1")
+    discount: Decimal = ZERO
+    barcode: str = ""
+    name: str = ""
+    unit: str = ""
+    category: str = ""
+    subcategory: str = ""
+    promotion_id: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    method: int
+    total: Decimal
+    digital_change: Decimal = ZERO
+    splits: int = 0
+    paid_at: datetime | None = None
+
+
+@dataclass
+class SaleRewards:
+    """What a sale earned, as the API answers it."""
+
+    cashback: Decimal = ZERO
+    points: Decimal = ZERO
+    vouchers: list = field(default_factory=list)
+    messages: int = 0
+
+
+@dataclass
+class SaleRecording:
+    """The unit of work of one sale, handed to `sale_recorded` receivers."""
+
+    sale: Sale
+    items: list[SaleItem]
+    payments: list[SalePayment]
+    customer: Customer | None
+    wallet: Wallet | None
+    postings: list[Posting] = field(default_factory=list)
+    rewards: SaleRewards = field(default_factory=SaleRewards)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SaleOutcome:
+    sale: Sale
+    created: bool
+    rewards: SaleRewards
+    wallet: Wallet | None
+    warnings: list[str]
+    items: list[SaleItem] | None = None
+    payments: list[SalePayment] | None = None
+
+
+@dataclass
+class SaleCancellation:
+    """The unit of work of one cancellation, handed to `sale_cancelled` receivers."""
+
+    sale: Sale
+    customer: Customer | None
+    wallet: Wallet | None
+    postings: list[Posting] = field(default_factory=list)
+    reversed: dict[str, Decimal | int] = field(default_factory=dict)
+    vouchers_cancelled: list = field(default_factory=list)
+    promotion_uses_released: int = 0
+
+
+@dataclass
+class CancelOutcome:
+    sale: Sale
+    already_cancelled: bool
+    reversed: dict[str, Decimal | int]
+    vouchers_cancelled: list
+    promotion_uses_released: int
+    wallet: Wallet | None
+
+
+# --- lookups ---------------------------------------------------------------------------
+
+
+def sale_find(
+    *,
+    account: Account,
+    source: str,
+    store: Store | None,
+    type: str,
+    day,
+    reference: str = "",
+    pdv: str = "",
+    coupon: str = "",
+) -> Sale | None:
+    """The sale these natural keys name, if recorded."""
+    if source == Sale.Source.API:
+        if not reference:
+            return None
+        return Sale.objects.filter(account=account, source=source, reference=reference).first()
+    keys = Q()
+    if reference:
+        keys |= Q(reference=reference)
+    if pdv and coupon:
+        keys |= Q(pdv=pdv, coupon=coupon)
+    if not keys:
+        return None
+    return (
+        Sale.objects.filter(keys, store=store, source=source, type=type, local_date=day)
+        .order_by("id")
+        .first()
+    )
+
+
+def stored_rewards(sale: Sale) -> SaleRewards:
+    """The rewards a recorded sale earned, as stored with it (vouchers may be prefetched)."""
+    return SaleRewards(
+        cashback=sale.cashback,
+        points=sale.points,
+        vouchers=sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk),
+        messages=sale.messages_queued,
+    )
+
+
+def _categories_by_name(
+    account: Account, items: Sequence[ItemData]
+) -> dict[tuple[int | None, str], Category]:
+    names = {
+        name.strip().lower() for item in items for name in (item.category, item.subcategory) if name.strip()
+    }
+    if not names:
+        return {}
+    categories = Category.objects.annotate(lower_name=Lower("name")).filter(
+        account=account, lower_name__in=names
+    )
+    return {(category.parent_id, category.lower_name): category for category in categories}
+
+
+def _item_category(item: ItemData, product: Product | None, by_name: dict) -> int | None:
+    if product is not None and (product.subcategory_id or product.category_id):
+        return product.subcategory_id or product.category_id
+    root = by_name.get((None, item.category.strip().lower())) if item.category.strip() else None
+    if root is None:
+        return None
+    child = by_name.get((root.pk, item.subcategory.strip().lower())) if item.subcategory.strip() else None
+    return (child or root).pk
+
+
+def _promotion_ids(account: Account, items: Sequence[ItemData], warnings: list[str]) -> dict[str, int]:
+    """Map the items' `promotion_id` values to promotions of the account; warn about the rest."""
+    sent = {str(item.promotion_id).strip() for item in items if str(item.promotion_id or "").strip()}
+    numeric = {value: int(value) for value in sent if value.isdigit()}
+    known = (
+        set(Promotion.objects.filter(account=account, pk__in=numeric.values()).values_list("pk", flat=True))
+        if numeric
+        else set()
+    )
+    for value in sorted(sent):
+        if numeric.get(value) not in known:
+            warnings.append(
+                f"promotion_id {value} is not a promotion of this account; the item was recorded without it."
+            )
+    return {value: number for value, number in numeric.items() if number in known}
+
+
+# --- recording -------------------------------------------------------------------------
+
+
+def _resolve_customer(account: Account, document: str | None, customer_id: int | None) -> Customer | None:
+    if customer_id is not None:
+        customer = Customer.objects.filter(account=account, pk=customer_id).first()
+        if customer is None:
+            raise ValidationError({"customer_id": [f"No customer with id {customer_id} in this account."]})
+        return customer
+    if document:
+        customer, _ = customer_get_or_create_by_document(account=account, document=document)
+        return customer
+    return None
+
+
+def _replay(sale: Sale) -> SaleOutcome:
+    wallet = Wallet.objects.filter(customer_id=sale.customer_id).first() if sale.customer_id else None
+    return SaleOutcome(sale=sale, created=False, rewards=stored_rewards(sale), wallet=wallet, warnings=[])
+
+
+def _own_postings(
+    sale: Sale, items: list[SaleItem], payments: list[SalePayment], store: Store | None
+) -> list[Posting]:
+    """The sale's effect on the consumer's totals and digital change."""
+    postings = [
+        Posting(
+            kind=LedgerEntry.Kind.PURCHASE,
+            deltas={
+                "total_shoppings": sale.amount,
+                "count_shoppings": 1,
+                "total_discounts": round_money(sum((item.discount for item in items), ZERO)),
+            },
+            store=store,
+            links={"sale": sale},
+        )
+    ]
+    credited = round_money(sum((payment.digital_change for payment in payments), ZERO))
+    if credited:
+        postings.append(
+            Posting(
+                kind=LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
+                deltas={"digital_change": credited},
+                reason="Change credited at the till",
+                store=store,
+                links={"sale": sale},
+            )
+        )
+    paid = round_money(
+        sum((payment.total for payment in payments if payment.method == PaymentMethod.DIGITAL_CHANGE), ZERO)
+    )
+    if paid:
+        postings.append(
+            Posting(
+                kind=LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
+                deltas={"digital_change": -paid},
+                reason="Paid with digital change",
+                store=store,
+                links={"sale": sale},
+            )
+        )
+    return postings
+
+
+@transaction.atomic
+def sale_record(
+    *,
+    account: Account,
+    source: str,
+    occurred_at: datetime,
+    store: Store | None = None,
+    document: str | None = None,
+    customer_id: int | None = None,
+    type: str = "",
+    reference: str = "",
+    pdv: str = "",
+    coupon: str = "",
+    operator: str = "",
+    declared_amount: Decimal | None = None,
+    items: Sequence[ItemData] = (),
+    payments: Sequence[PaymentData] = (),
+) -> SaleOutcome:
+    """Record a sale and run the rules on it; a sale already recorded is answered as it was."""
+    day = local_date(occurred_at, account.tzinfo)
+    existing = sale_find(
+        account=account,
+        source=source,
+        store=store,
+        type=type,
+        day=day,
+        reference=reference,
+        pdv=pdv,
+        coupon=coupon,
+    )
+    if existing is not None:
+        return _replay(existing)
+
+    customer = _resolve_customer(account, document, customer_id)
+    uses_digital_change = any(
+        payment.digital_change or payment.method == PaymentMethod.DIGITAL_CHANGE for payment in payments
+    )
+    if customer is None and uses_digital_change:
+        raise ValidationError({"consumer": ["Digital change needs an identified consumer (send consumer)."]})
+
+    warnings: list[str] = []
+    amount = (
+        round_money(sum((item.total for item in items), ZERO)) if declared_amount is None else declared_amount
+    )
+    sale = Sale(
+        account=account,
+        store=store,
+        customer=customer,
+        source=source,
+        type=type,
+        occurred_at=occurred_at,
+        local_date=day,
+        reference=reference,
+        pdv=pdv,
+        coupon=coupon,
+        operator=operator,
+        amount=amount,
+        discount_total=round_money(sum((item.discount for item in items), ZERO)),
+    )
+    try:
+        with transaction.atomic():
+            sale.save()
+    except IntegrityError:
+        # Another till recorded the same purchase a moment ago.
+        existing = sale_find(
+            account=account,
+            source=source,
+            store=store,
+            type=type,
+            day=day,
+            reference=reference,
+            pdv=pdv,
+            coupon=coupon,
+        )
+        if existing is None:
+            raise
+        return _replay(existing)
+
+    products = (
+        {
+            product.barcode: product
+            for product in Product.objects.filter(
+                account=account, barcode__in={item.barcode for item in items if item.barcode}
+            ).only("id", "barcode", "category_id", "subcategory_id")
+        }
+        if any(item.barcode for item in items)
+        else {}
+    )
+    by_name = _categories_by_name(
+        account,
+        [item for item in items if not (products.get(item.barcode) and (products[item.barcode].category_id))],
+    )
+    promotions = _promotion_ids(account, items, warnings)
+    sale_items = SaleItem.objects.bulk_create(
+        [
+            SaleItem(
+                sale=sale,
+                position=position,
+                barcode=item.barcode,
+                name=item.name,
+                unit=item.unit,
+                category_name=item.category,
+                subcategory_name=item.subcategory,
+                product=products.get(item.barcode),
+                category_id=_item_category(item, products.get(item.barcode), by_name),
+                unit_value=item.unit_value,
+                quantity=item.quantity,
+                discount=item.discount,
+                total=item.total,
+                promotion_id=promotions.get(str(item.promotion_id).strip()),
+            )
+            for position, item in enumerate(items, start=1)
+        ]
+    )
+    sale_payments = SalePayment.objects.bulk_create(
+        [
+            SalePayment(
+                sale=sale,
+                position=position,
+                method=payment.method,
+                total=payment.total,
+                digital_change=payment.digital_change,
+                splits=payment.splits,
+                paid_at=payment.paid_at,
+            )
+            for position, payment in enumerate(payments, start=1)
+        ]
+    )
+
+    wallet = None
+    recording = SaleRecording(
+        sale=sale, items=sale_items, payments=sale_payments, customer=customer, wallet=None
+    )
+    if customer is not None:
+        # Lock order: wallet first, then stock, then voucher.
+        wallet = wallet_lock(customer=customer)
+        recording.wallet = wallet
+        recording.postings.extend(_own_postings(sale, sale_items, sale_payments, store))
+        wallet_check_funds(wallet=wallet, postings=recording.postings)
+        limited = (
+            promotion_uses_record(sale=sale, customer=customer, promotion_ids=set(promotions.values()))
+            if promotions
+            else []
+        )
+        warnings.extend(
+            f"Promotion {promotion.pk} ({promotion}) had already reached its limit of {promotion.limit} "
+            "purchase(s) for this consumer; the purchase was recorded anyway."
+            for promotion in limited
+        )
+    recording.warnings = warnings
+    sale_recorded.send(sender=Sale, recording=recording)
+    if customer is not None:
+        wallet = wallet_post(customer=customer, postings=recording.postings, locked_wallet=wallet)
+    rewards = recording.rewards
+    if rewards.cashback or rewards.points or rewards.messages:
+        Sale.objects.filter(pk=sale.pk).update(
+            cashback=rewards.cashback, points=rewards.points, messages_queued=rewards.messages
+        )
+        sale.cashback, sale.points, sale.messages_queued = rewards.cashback, rewards.points, rewards.messages
+    return SaleOutcome(
+        sale=sale,
+        created=True,
+        rewards=rewards,
+        wallet=wallet,
+        warnings=recording.warnings,
+        items=sale_items,
+        payments=sale_payments,
+    )
+
+
+# --- cancelling ------------------------------------------------------------------------
+
+REVERSIBLE_BY_SALES = (
+    LedgerEntry.Kind.PURCHASE,
+    LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
+    LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
+)
+
+
+def sum_moved(postings: Sequence[Posting]) -> dict[str, Decimal | int]:
+    totals: dict[str, Decimal | int] = {}
+    for posting in postings:
+        for name, value in posting.deltas.items():
+            totals[name] = totals.get(name, 0) + value
+    return {name: value for name, value in totals.items() if value}
+
+
+@transaction.atomic
+def sale_cancel(*, sale: Sale) -> CancelOutcome:
+    """Cancel a sale and reverse everything it did; cancelling twice changes nothing."""
+    sale = Sale.objects.select_for_update().get(pk=sale.pk)
+    customer = sale.customer
+    if sale.status == Sale.Status.CANCELLED:
+        wallet = Wallet.objects.filter(customer=customer).first() if customer else None
+        return CancelOutcome(
+            sale=sale,
+            already_cancelled=True,
+            reversed={},
+            vouchers_cancelled=[],
+            promotion_uses_released=0,
+            wallet=wallet,
+        )
+    now = timezone.now()
+    Sale.objects.filter(pk=sale.pk).update(status=Sale.Status.CANCELLED, cancelled_at=now)
+    sale.status, sale.cancelled_at = Sale.Status.CANCELLED, now
+
+    wallet = wallet_lock(customer=customer) if customer else None
+    cancellation = SaleCancellation(sale=sale, customer=customer, wallet=wallet)
+    if customer is not None:
+        own = list(
+            LedgerEntry.objects.filter(
+                sale=sale, kind__in=REVERSIBLE_BY_SALES, reversed_by__isnull=True
+            ).select_related("store")
+        )
+        cancellation.postings.extend(entries_reversal(own, reason=f"Sale {sale.pk} cancelled"))
+    cancellation.promotion_uses_released = promotion_uses_release(sale=sale)
+    sale_cancelled.send(sender=Sale, cancellation=cancellation)
+    if customer is not None:
+        # A reversal may leave a debt: the customer may have spent the cashback already.
+        wallet = wallet_post(
+            customer=customer, postings=cancellation.postings, overdraw=True, locked_wallet=wallet
+        )
+    return CancelOutcome(
+        sale=sale,
+        already_cancelled=False,
+        reversed=sum_moved(cancellation.postings),
+        vouchers_cancelled=cancellation.vouchers_cancelled,
+        promotion_uses_released=cancellation.promotion_uses_released,
+        wallet=wallet,
+    )

@@ -1,0 +1,127 @@
+"""The outbox: delivery, retries with backoff, failure, and concurrent senders."""
+
+import time
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from customers.services import customer_create
+from loyalty.models import Message, MessageAttempt
+from loyalty.services.messaging import (
+    message_retry,
+    message_template_create,
+    messages_queue_event,
+    messages_send_due,
+    render,
+)
+from tests.concurrency import run_concurrently
+
+pytestmark = pytest.mark.django_db
+
+SENT: list[int] = []
+
+
+class RecordingBackend:
+    def send(self, message):
+        # A provider takes a moment; it keeps both senders busy at the same time.
+        time.sleep(0.005)
+        SENT.append(message.pk)
+
+
+class FailingBackend:
+    def send(self, message):
+        raise ConnectionError("provider down")
+
+
+@pytest.fixture
+def maria(merchant):
+    return customer_create(
+        account=merchant.account, name="Maria", email="maria@example.com", phone="11987654321"
+    )
+
+
+def queue(merchant, customer, channel="email", count=1):
+    for index in range(count):
+        message_template_create(
+            account=merchant.account,
+            name=f"T{channel}{index}",
+            event="balance_redeemed",
+            channel=channel,
+            subject="Resgate",
+            body="Olá {name}, saldo R$ {balance}, código {unknown}",
+        )
+    return messages_queue_event(
+        account=merchant.account,
+        customer=customer,
+        event="balance_redeemed",
+        context={},
+        wallet_after={"balance": 12},
+    )
+
+
+def test_render_fills_known_placeholders_and_keeps_unknown_ones():
+    assert render("{name} tem {points} {x} {{", {"name": "Ana", "points": "1,00"}) == "Ana tem 1,00 {x} {{"
+
+
+def test_send_messages_delivers_email_through_django(merchant, maria):
+    queue(merchant, maria)
+    out = StringIO()
+
+    call_command("send_messages", stdout=out)
+
+    assert "Sent 1" in out.getvalue()
+    assert mail.outbox[0].to == ["maria@example.com"]
+    assert mail.outbox[0].body == "Olá Maria, saldo R$ 12,00, código {unknown}"
+    message = Message.objects.get()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert MessageAttempt.objects.get().succeeded
+
+
+@override_settings(
+    MESSAGE_BACKENDS={"sms": "tests.loyalty.test_messages.FailingBackend"}, MESSAGE_MAX_ATTEMPTS=3
+)
+def test_failures_are_retried_with_backoff_then_failed(merchant, maria):
+    queue(merchant, maria, channel="sms")
+
+    report = messages_send_due()
+    message = Message.objects.get()
+    assert (report.retried, message.status, message.attempts) == (1, "queued", 1)
+    assert message.last_error == "ConnectionError: provider down"
+    first_delay = message.next_attempt_at - timezone.now()
+    assert timedelta(seconds=50) < first_delay <= timedelta(seconds=60)
+    assert messages_send_due().retried == 0  # not due yet
+
+    Message.objects.update(next_attempt_at=timezone.now())
+    messages_send_due()
+    message.refresh_from_db()
+    assert timedelta(seconds=110) < message.next_attempt_at - timezone.now() <= timedelta(seconds=120)
+
+    Message.objects.update(next_attempt_at=timezone.now())
+    assert messages_send_due().failed == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 3)
+    assert MessageAttempt.objects.filter(succeeded=False).count() == 3
+
+    message_retry(message=message)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(MESSAGE_BACKENDS={"email": "tests.loyalty.test_messages.RecordingBackend"})
+def test_two_concurrent_senders_send_each_message_once(postgres_only, merchant, maria):
+    queue(merchant, maria, count=40)
+    SENT.clear()
+
+    reports = run_concurrently(2, lambda _: messages_send_due(batch_size=5))
+
+    assert sum(report.sent for report in reports) == 40
+    assert sorted(SENT) == sorted(Message.objects.values_list("pk", flat=True))
+    assert len(SENT) == len(set(SENT)) == 40
+    assert all(report.sent > 0 for report in reports), "both senders took part"
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}

@@ -1,0 +1,152 @@
+"""Sales, rules, templates and the outbox in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Wallet
+from loyalty.models import Message, RewardRule
+from loyalty.services.messaging import message_template_create
+from sales.models import Sale
+from tests.conftest import POS
+from tests.sales.conftest import SEED_PURCHASE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def recorded(tenant, program):
+    message_template_create(
+        account=tenant.account, name="SMS", event="sale_rewarded", channel="sms", body="Ganhou R$ {cashback}"
+    )
+    tenant.v2.post(
+        "/api/v2/customers", {"name": "Maria", "cpf": "53933515009", "phone": "11987654321"}, format="json"
+    )
+    tenant.pos.put(f"{POS}/shops", SEED_PURCHASE, format="json")
+    return Sale.objects.get()
+
+
+@pytest.fixture
+def staff(make_staff, merchant):
+    return make_staff(merchant.account, username="staff-a")
+
+
+@pytest.fixture
+def staff_b(make_staff, other_merchant):
+    return make_staff(other_merchant.account, username="staff-b")
+
+
+@pytest.mark.parametrize(
+    "name", ["sales_sale", "loyalty_rewardrule", "loyalty_messagetemplate", "loyalty_message"]
+)
+def test_changelists_load_and_are_scoped(client, staff, staff_b, superuser, recorded, name):
+    for user, sees in ((staff, True), (staff_b, False), (superuser, True)):
+        client.force_login(user)
+        response = client.get(reverse(f"admin:{name}_changelist"))
+        assert response.status_code == 200
+        assert (response.context["cl"].result_count > 0) is sees, (user, name)
+
+
+def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff, recorded):
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:sales_sale_change", args=[recorded.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Batata Pringles Cheddar Bacon 105g" in html
+    assert "Cashback: balance +1.20" in html
+    assert 'name="amount"' not in html
+    assert (
+        client.post(reverse("admin:sales_sale_change", args=[recorded.pk]), {"amount": "1"}).status_code
+        == 403
+    )
+
+
+def test_cancel_action_reverses_like_the_api(client, staff, recorded):
+    client.force_login(staff)
+
+    client.post(
+        reverse("admin:sales_sale_changelist"),
+        {"action": "cancel_selected", "_selected_action": [recorded.pk]},
+    )
+
+    recorded.refresh_from_db()
+    assert recorded.status == "cancelled"
+    wallet = Wallet.objects.get()
+    assert (wallet.balance, wallet.points, wallet.count_shoppings) == (0, 0, 0)
+
+
+def test_staff_of_another_account_cannot_cancel(client, staff_b, recorded):
+    client.force_login(staff_b)
+
+    client.post(
+        reverse("admin:sales_sale_changelist"),
+        {"action": "cancel_selected", "_selected_action": [recorded.pk]},
+    )
+
+    recorded.refresh_from_db()
+    assert recorded.status == "recorded"
+
+
+def test_rule_form_explains_and_saves_conditions(client, staff, merchant):
+    client.force_login(staff)
+    page = client.get(reverse("admin:loyalty_rewardrule_add")).content.decode()
+    assert "Rules add up" in page
+
+    response = client.post(
+        reverse("admin:loyalty_rewardrule_add"),
+        {
+            "name": "Weekend double points",
+            "kind": "points",
+            "value": "1",
+            "active": "on",
+            "weekdays": ["5", "6"],
+            "sale_types": ["CF"],
+            "excluded_payment_methods": ["9"],
+            "minimum_amount": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rule = RewardRule.objects.get(name="Weekend double points")
+    assert (rule.account, rule.weekdays, rule.sale_types, rule.excluded_payment_methods) == (
+        merchant.account,
+        [5, 6],
+        ["CF"],
+        [9],
+    )
+
+
+def test_a_voucher_rule_without_threshold_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:loyalty_rewardrule_add"),
+        {"name": "V", "kind": "voucher", "value": "20", "minimum_amount": "0", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "threshold" in response.context["adminform"].form.errors
+
+
+def test_template_preview_uses_sample_data(client, staff, recorded):
+    client.force_login(staff)
+    template = recorded.account.message_templates.get()
+
+    html = client.get(reverse("admin:loyalty_messagetemplate_change", args=[template.pk])).content.decode()
+
+    assert "Ganhou R$ 7,65" in html
+
+
+def test_outbox_retry_action_requeues_failed_messages(client, staff, recorded):
+    Message.objects.update(status="failed", attempts=5, last_error="provider down")
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:loyalty_message_changelist")).content.decode()
+    assert "provider down" in page
+    client.post(
+        reverse("admin:loyalty_message_changelist"),
+        {"action": "retry", "_selected_action": list(Message.objects.values_list("pk", flat=True))},
+    )
+
+    assert set(Message.objects.values_list("status", "attempts")) == {("queued", 0)}

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from loyalty.dates import format_api_datetime
 from loyalty.models import Account
 from sales.models import Sale
 
@@ -14,3 +15,33 @@ def sale_queryset(*, account: Account) -> QuerySet[Sale]:
         .prefetch_related("items", "payments", "vouchers_issued")
         .order_by("-occurred_at", "-id")
     )
+
+
+def customer_sales_export(customer) -> list[dict]:
+    """The customer's sales for an LGPD export: keys, amounts, rewards and items."""
+    sales = (
+        Sale.objects.filter(customer=customer)
+        .select_related("store")
+        .prefetch_related("items")
+        .order_by("occurred_at", "id")
+    )
+    return [
+        {
+            "id": sale.pk,
+            "date": format_api_datetime(sale.occurred_at),
+            "store": sale.store.name if sale.store else None,
+            "type": sale.type,
+            "reference": sale.reference,
+            "pdv": sale.pdv,
+            "coupon": sale.coupon,
+            "amount": sale.amount,
+            "cashback": sale.cashback,
+            "points": sale.points,
+            "status": sale.status,
+            "items": [
+                {"barcode": item.barcode, "name": item.name, "quantity": item.quantity, "total": item.total}
+                for item in sale.items.all()
+            ],
+        }
+        for sale in sales
+    ]

@@ -224,3 +224,13 @@ def test_list_costs_the_same_queries_for_5_and_100_sales(tenant, program, django
         assert len(tenant.v2.get(f"{V2}/sales", {"page_size": 5}).json()["results"]) == 5
     with django_assert_num_queries(6):
         assert len(tenant.v2.get(f"{V2}/sales", {"page_size": 100}).json()["results"]) == 100
+
+
+def test_the_customer_export_includes_their_sales(tenant, program):
+    body = post(tenant, SALE).json()
+
+    export = tenant.v2.get(f"{V2}/customers/{body['sale']['customer_id']}/export").json()
+
+    assert export["sales"][0]["reference"] == "ERP-0001"
+    assert export["sales"][0]["cashback"] == 1.2
+    assert export["sales"][0]["items"][0]["barcode"] == "13456789"

@@ -132,6 +132,16 @@ class LedgerEntry(models.Model):
     rule = models.ForeignKey(
         "loyalty.RewardRule", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    redemption = models.ForeignKey(
+        "vouchers.BalanceRedemption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

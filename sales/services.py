@@ -105,6 +105,7 @@ class SaleCancellation:
     reversed: dict[str, Decimal | int] = field(default_factory=dict)
     vouchers_cancelled: list = field(default_factory=list)
     promotion_uses_released: int = 0
+    redemptions_returned: list = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +116,7 @@ class CancelOutcome:
     vouchers_cancelled: list
     promotion_uses_released: int
     wallet: Wallet | None
+    redemptions_returned: list = field(default_factory=list)
 
 
 # --- lookups ---------------------------------------------------------------------------
@@ -493,4 +495,5 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
         vouchers_cancelled=cancellation.vouchers_cancelled,
         promotion_uses_released=cancellation.promotion_uses_released,
         wallet=wallet,
+        redemptions_returned=cancellation.redemptions_returned,
     )

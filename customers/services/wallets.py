@@ -85,8 +85,13 @@ def _available(wallet: Wallet) -> dict[str, Decimal]:
     return {name: getattr(wallet, name) for name in ("points", "balance", "digital_change")}
 
 
-def entries_reversal(entries: Sequence[LedgerEntry], *, reason: str) -> list[Posting]:
-    """Postings that compensate each of `entries` exactly (kind `reversal`)."""
+def entries_reversal(
+    entries: Sequence[LedgerEntry], *, reason: str, links: Mapping[str, object] | None = None
+) -> list[Posting]:
+    """Postings that compensate each of `entries` exactly (kind `reversal`).
+
+    Each keeps the origin links of the row it reverses; `links` adds or overrides some.
+    """
     return [
         Posting(
             kind=LedgerEntry.Kind.REVERSAL,
@@ -94,7 +99,13 @@ def entries_reversal(entries: Sequence[LedgerEntry], *, reason: str) -> list[Pos
             reason=reason,
             store=entry.store,
             reverses=entry,
-            links={"sale_id": entry.sale_id, "rule_id": entry.rule_id},
+            links={
+                "sale_id": entry.sale_id,
+                "rule_id": entry.rule_id,
+                "voucher_id": entry.voucher_id,
+                "redemption_id": entry.redemption_id,
+                **(links or {}),
+            },
         )
         for entry in entries
     ]

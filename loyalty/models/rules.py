@@ -53,6 +53,14 @@ class RewardRule(models.Model):
         validators=[MinValueValidator(0)],
         help_text="Voucher rules: the eligible amount a sale must reach to earn the voucher.",
     )
+    reward = models.ForeignKey(
+        "vouchers.Reward",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+        help_text="Voucher rules: the catalogue reward it hands out (takes its stock); empty: a voucher of `value`.",
+    )
     template = models.ForeignKey(
         "loyalty.MessageTemplate",
         on_delete=models.PROTECT,
@@ -122,8 +130,10 @@ class RewardRule(models.Model):
             errors["excluded_payment_methods"] = "A list of payment method numbers from 1 to 9."
         if self.kind == self.Kind.VOUCHER and self.threshold is None:
             errors["threshold"] = "A voucher rule needs the amount that earns the voucher."
-        if self.kind in (self.Kind.CASHBACK, self.Kind.POINTS, self.Kind.VOUCHER) and not self.value:
+        if self.kind in (self.Kind.CASHBACK, self.Kind.POINTS) and not self.value:
             errors["value"] = "This kind of rule needs a value above zero."
+        if self.kind == self.Kind.VOUCHER and not self.value and self.reward_id is None:
+            errors["value"] = "A voucher rule needs a value, or a reward of the catalogue."
         if self.kind == self.Kind.MESSAGE and self.template_id is None:
             errors["template"] = "A message rule needs the template it queues."
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

@@ -110,7 +110,7 @@ def rewards_grant(*, recording) -> None:
     sale = recording.sale
     rules = list(
         RewardRule.objects.filter(account_id=sale.account_id, active=True)
-        .select_related("template")
+        .select_related("template", "reward")
         .prefetch_related("stores", "categories")
         .order_by("id")
     )
@@ -160,15 +160,27 @@ def rewards_grant(*, recording) -> None:
 
 
 def _issue_voucher(rule: RewardRule, recording):
-    from vouchers.services import voucher_issue
+    """A voucher of the rule's reward (taking its stock) or of the rule's fixed value."""
+    from vouchers.services import reward_take_one, voucher_issue
 
+    reward = None
+    if rule.reward_id is not None:
+        # The recording holds the wallet lock: the stock lock comes second, as everywhere.
+        reward = reward_take_one(reward=rule.reward_id, reason=f"Handed out by rule '{rule.name}'")
+        if reward is None:
+            recording.warnings.append(
+                f"Rule '{rule.name}' earned a voucher of '{rule.reward}', which is not available "
+                "(out of stock, inactive or outside its dates); no voucher was issued."
+            )
+            return None
     return voucher_issue(
         account=recording.sale.account,
         customer=recording.customer,
-        value=round_money(rule.value),
-        valid_days=rule.valid_days,
+        value=reward.value if reward else round_money(rule.value),
+        valid_days=(reward.voucher_valid_days if reward else None) or rule.valid_days,
         sale=recording.sale,
         rule=rule,
+        reward=reward,
     )
 
 

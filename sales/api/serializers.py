@@ -161,6 +161,9 @@ class ReversedSerializer(serializers.Serializer):
     total_discounts = MoneyField(required=False)
     vouchers_cancelled = serializers.ListField(child=serializers.CharField())
     promotion_uses_released = serializers.IntegerField()
+    redemptions_returned = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Balance redemptions of this purchase given back."
+    )
 
 
 def reversed_data(outcome) -> dict:
@@ -168,4 +171,5 @@ def reversed_data(outcome) -> dict:
         **outcome.reversed,
         "vouchers_cancelled": [voucher.code for voucher in outcome.vouchers_cancelled],
         "promotion_uses_released": outcome.promotion_uses_released,
+        "redemptions_returned": [redemption.pk for redemption in outcome.redemptions_returned],
     }

@@ -1,4 +1,17 @@
 """Routes of the vouchers app in each API dialect."""
 
-v2_urlpatterns: list = []
-pos_urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from vouchers.api.pos import BalanceRedeemView
+from vouchers.api.v2 import CouponViewSet, VoucherViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("coupons", CouponViewSet, basename="coupon")
+router.register("vouchers", VoucherViewSet, basename="voucher")
+
+v2_urlpatterns = router.urls
+
+pos_urlpatterns = [
+    path("consumers/<path:document>/balance/redeem", BalanceRedeemView.as_view(), name="balance-redeem"),
+]

@@ -1,0 +1,134 @@
+"""Balance redemption in the POS dialect: "Resgate de vale compras"."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.api.pos import PosWalletSerializer, document_from_path
+from customers.models import Customer
+from loyalty.api.dialects import PosMixin
+from loyalty.api.fields import ApiDateTimeField, MoneyField
+from sales.models import SaleType
+from vouchers.models import BalanceRedemption
+from vouchers.services import balance_redeem
+
+REDEEM_EXAMPLE = {
+    "date": "2024-06-19 17:13",
+    "value": 10,
+    "digital_change": 2,
+    "coupon": "2",
+    "reference": "2",
+    "pdv": "2",
+    "type": "NF",
+}
+
+
+class RedeemSerializer(serializers.Serializer):
+    value = MoneyField(
+        min_value=Decimal("0"), required=False, default=Decimal("0"), help_text="From the cashback balance."
+    )
+    digital_change = MoneyField(
+        min_value=Decimal("0"),
+        required=False,
+        default=Decimal("0"),
+        help_text="From the digital change balance.",
+    )
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    coupon = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    pdv = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    date = ApiDateTimeField(help_text="YYYY-MM-DD HH:MM (the account's local time).")
+    type = serializers.ChoiceField(choices=SaleType.choices)
+
+    def validate(self, attrs):
+        if not attrs.get("value") and not attrs.get("digital_change"):
+            raise serializers.ValidationError("Send a value or a digital_change above zero.")
+        if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
+            raise serializers.ValidationError(
+                "Send reference, or pdv and coupon, to identify the redemption."
+            )
+        return attrs
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    consumer = serializers.CharField(source="customer.document")
+    date = ApiDateTimeField(source="occurred_at")
+    returned_at = ApiDateTimeField(allow_null=True)
+    created_at = ApiDateTimeField()
+
+    class Meta:
+        model = BalanceRedemption
+        fields = [
+            "id",
+            "consumer",
+            "value",
+            "digital_change",
+            "date",
+            "type",
+            "reference",
+            "pdv",
+            "coupon",
+            "status",
+            "returned_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+RedeemedSerializer = inline_serializer(
+    name="BalanceRedeemed",
+    fields={"redemption": RedemptionSerializer(), "wallet": PosWalletSerializer()},
+)
+
+
+def _text(value) -> str:
+    return (value or "").strip()
+
+
+class BalanceRedeemView(PosMixin, APIView):
+    openapi_error_codes = (422,)
+
+    @extend_schema(
+        tags=["POS · Consumers"],
+        operation_id="pos_consumer_balance_redeem",
+        summary="Resgate de vale compras — redeem balance",
+        description=(
+            "Debits `value` from the cashback balance and `digital_change` from the digital change balance, "
+            "both or neither: too little in either is a 422 (`insufficient_balance`) that says what is "
+            "available. The same redemption sent again answers the first result (200) and debits nothing "
+            "more. Unknown consumer: 404."
+        ),
+        parameters=[OpenApiParameter("document", str, OpenApiParameter.PATH, description="CPF/CNPJ")],
+        request=RedeemSerializer,
+        responses={201: RedeemedSerializer, 200: RedeemedSerializer},
+        examples=[OpenApiExample("Seed redemption", value=REDEEM_EXAMPLE, request_only=True)],
+    )
+    def post(self, request, document: str):
+        bare = document_from_path(document)
+        serializer = RedeemSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        customer = Customer.objects.filter(account=self.account, document=bare).first()
+        if customer is None:
+            raise NotFound("No consumer with this document in this account.")
+        data = serializer.validated_data
+        outcome = balance_redeem(
+            account=self.account,
+            store=self.store,
+            customer=customer,
+            value=data["value"],
+            digital_change=data["digital_change"],
+            occurred_at=data["date"],
+            type=data["type"],
+            reference=_text(data.get("reference")),
+            pdv=_text(data.get("pdv")),
+            coupon=_text(data.get("coupon")),
+        )
+        outcome.redemption.customer = customer
+        body = {
+            "redemption": RedemptionSerializer(outcome.redemption).data,
+            "wallet": PosWalletSerializer(outcome.wallet).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)

@@ -1,0 +1,75 @@
+"""Reads of the vouchers app: availability of rewards and validity of vouchers."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from loyalty.models import Account
+from vouchers.models import Reward, Voucher
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    message: str
+    code: str = ""
+
+
+def reward_unavailable_reason(reward: Reward, now: datetime) -> Refusal | None:
+    """Why the reward cannot be taken now, or None."""
+    if not reward.active:
+        return Refusal("inactive", "This reward is not active.", "reward_inactive")
+    if reward.starts_at and now < reward.starts_at:
+        return Refusal("not_started", "This reward is not available yet.", "reward_not_started")
+    if reward.ends_at and now >= reward.ends_at:
+        return Refusal("ended", "This reward is no longer available.", "reward_ended")
+    if reward.stock <= 0:
+        return Refusal("out_of_stock", "This reward is out of stock.", "out_of_stock")
+    return None
+
+
+def voucher_refusal(voucher: Voucher, now: datetime) -> Refusal | None:
+    """Why the voucher cannot be used now (`used`, `cancelled`, `expired`, `not_yet_valid`), or None."""
+    if voucher.status == Voucher.Status.USED:
+        return Refusal("used", f"Voucher {voucher.code} was already used.")
+    if voucher.status == Voucher.Status.CANCELLED:
+        return Refusal("cancelled", f"Voucher {voucher.code} was cancelled.")
+    if now >= voucher.valid_until:
+        return Refusal("expired", f"Voucher {voucher.code} expired.")
+    if now < voucher.valid_from:
+        return Refusal("not_yet_valid", f"Voucher {voucher.code} is not valid yet.")
+    return None
+
+
+def voucher_status(voucher: Voucher, now: datetime) -> str:
+    """The status an integrator sees: `active`, `used`, `expired` or `cancelled`."""
+    if voucher.status == Voucher.Status.ACTIVE and now >= voucher.valid_until:
+        return "expired"
+    return voucher.status
+
+
+def voucher_queryset(*, account: Account) -> QuerySet[Voucher]:
+    return (
+        Voucher.objects.filter(account=account)
+        .select_related("customer", "reward")
+        .order_by("-created_at", "-id")
+    )
+
+
+def vouchers_with_status(queryset: QuerySet[Voucher], status: str, now: datetime) -> QuerySet[Voucher]:
+    if status == "expired":
+        return queryset.filter(status=Voucher.Status.ACTIVE, valid_until__lte=now)
+    if status == "active":
+        return queryset.filter(status=Voucher.Status.ACTIVE, valid_until__gt=now)
+    return queryset.filter(status=status)
+
+
+def rewards_available(queryset: QuerySet[Reward], now: datetime) -> QuerySet[Reward]:
+    """Active, in stock and inside their dates."""
+    return queryset.filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        active=True,
+        stock__gt=0,
+    )

@@ -32,7 +32,7 @@ STAFF_USERNAME = "demo-staff"
 STAFF_PASSWORD = "demo-staff"
 
 # "app.module" paths of the per-app demo seeders, run in this order.
-APP_SEEDERS: tuple[str, ...] = ("customers.demo",)
+APP_SEEDERS: tuple[str, ...] = ("customers.demo", "promotions.demo")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
 """Factories that build test data through the product's own services."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import factory
 
 from customers.models import Customer
 from customers.services import customer_create
 from loyalty.services.tenancy import MerchantCreated, merchant_create
+from promotions.models import Product, Promotion
+from promotions.services import product_upsert, promotion_create
 
 
 class MerchantFactory(factory.Factory):
@@ -44,3 +49,53 @@ class CustomerFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise NotImplementedError("Customers only exist once created through the services.")
+
+
+class ProductFactory(factory.Factory):
+    """A product registered through `product_upsert`, as the POS registers it."""
+
+    class Meta:
+        model = Product
+
+    account = None
+    barcode = factory.Sequence(lambda n: f"{7890000000000 + n}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit = "un"
+    price = Decimal("10.00")
+    active = True
+    category = "Mercearia"
+    subcategory = None
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        product, _ = product_upsert(**kwargs)
+        return product
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Products only exist once created through the services.")
+
+
+class PromotionFactory(factory.Factory):
+    """A promotion of a product, open-ended since 2024 (before every quote date of the tests)."""
+
+    class Meta:
+        model = Promotion
+
+    product = None
+    account = factory.LazyAttribute(lambda promotion: promotion.product.account)
+    percent_off = Decimal("10")
+    starts_at = datetime(2024, 1, 1, tzinfo=UTC)
+    expires_at = None
+    limit = 0
+    quantity_limit = Decimal(0)
+    minimum_quantity = Decimal(0)
+    active = True
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return promotion_create(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Promotions only exist once created through the services.")

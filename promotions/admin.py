@@ -252,13 +252,13 @@ class PromotionAdminForm(forms.ModelForm):
 @admin.register(Promotion)
 class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     form = PromotionAdminForm
-    list_display = ("product", "barcode", "percent_off", "window", "status", "uses", "account")
+    list_display = ("product", "barcode", "percent_off", "window", "status", "use_count", "account")
     list_filter = (PromotionStatusFilter, PromotionCategoryFilter, "account")
     list_select_related = ("product", "account")
     search_fields = ("product__barcode", "product__name")
     search_help_text = "Barcode or product name."
     autocomplete_fields = ("product",)
-    readonly_fields = ("status", "uses", "disabled_at", "created_at", "updated_at")
+    readonly_fields = ("status", "use_count", "disabled_at", "created_at", "updated_at")
     actions = ["activate_selected", "disable_selected"]
 
     def get_queryset(self, request):
@@ -282,8 +282,9 @@ class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             return "—"
         return PromotionStatus(promotion_status(promotion, at=timezone.now())).label
 
+    # Not named `uses`: the admin would take the reverse relation of that name for the column.
     @admin.display(description="Uses", ordering="live_uses")
-    def uses(self, promotion):
+    def use_count(self, promotion):
         return getattr(promotion, "live_uses", 0)
 
     def has_delete_permission(self, request, obj=None):

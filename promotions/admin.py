@@ -5,6 +5,8 @@ unreleased uses; staff pick the product by autocomplete and switch promotions on
 bulk. Every write goes through `promotions.services`.
 """
 
+from dataclasses import fields
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
@@ -20,6 +22,7 @@ from promotions.selectors import (
     promotion_status_condition,
 )
 from promotions.services import (
+    PromotionTerms,
     category_create,
     promotion_create,
     promotion_disable,
@@ -95,16 +98,20 @@ class PromotionStatusFilter(admin.SimpleListFilter):
 # --- categories -----------------------------------------------------------------------
 
 
-class CategoryAdminForm(forms.ModelForm):
-    class Meta:
-        model = Category
-        fields = ["account", "name", "parent"]
+class NameLengthMixin:
+    """Names of categories and products are 3 to 100 characters, as in the POS API."""
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not 3 <= len(name) <= 100:
             raise forms.ValidationError("The name must be 3 to 100 characters long.")
         return name
+
+
+class CategoryAdminForm(NameLengthMixin, forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["account", "name", "parent"]
 
     def clean(self):
         cleaned = super().clean()
@@ -162,16 +169,10 @@ class CategoryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 # --- products ---------------------------------------------------------------------------
 
 
-class ProductAdminForm(forms.ModelForm):
+class ProductAdminForm(NameLengthMixin, forms.ModelForm):
     class Meta:
         model = Product
         fields = ["account", "barcode", "name", "unit", "category", "subcategory", "price", "active"]
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not 3 <= len(name) <= 100:
-            raise forms.ValidationError("The name must be 3 to 100 characters long.")
-        return name
 
     def clean(self):
         cleaned = super().clean()
@@ -215,16 +216,7 @@ class ProductAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 # --- promotions -------------------------------------------------------------------------
 
-PROMOTION_TERMS = (
-    "product",
-    "percent_off",
-    "limit",
-    "quantity_limit",
-    "minimum_quantity",
-    "starts_at",
-    "expires_at",
-    "active",
-)
+PROMOTION_TERMS = [field.name for field in fields(PromotionTerms)]
 
 
 class PromotionAdminForm(forms.ModelForm):
@@ -296,11 +288,11 @@ class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return [*fields, "account"] if obj is not None else fields
 
     def save_model(self, request, obj, form, change):
-        terms = {name: form.cleaned_data[name] for name in PROMOTION_TERMS}
+        terms = PromotionTerms(**{name: form.cleaned_data[name] for name in PROMOTION_TERMS})
         if change:
-            promotion_update(promotion=obj, **terms)
+            promotion_update(promotion=obj, terms=terms)
         else:
-            adopt_saved(obj, promotion_create(account=form.cleaned_data["account"], **terms))
+            adopt_saved(obj, promotion_create(account=form.cleaned_data["account"], terms=terms))
 
     @admin.action(description="Activate selected promotions (withdrawn ones come back)")
     def activate_selected(self, request, queryset):

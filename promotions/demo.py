@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from promotions.models import Product, Promotion
-from promotions.services import product_upsert, promotion_create
+from promotions.services import PromotionTerms, product_upsert, promotion_create
 
 DEMO_PRODUCTS = (
     {
@@ -68,4 +68,6 @@ def seed(*, account, store) -> None:
         product = Product.objects.get(account=account, barcode=terms.pop("barcode"))
         # Any promotion of the product, withdrawn ones included, means the demo already ran.
         if not Promotion.objects.filter(account=account, product=product).exists():
-            promotion_create(account=account, product=product, starts_at=starts_at, **terms)
+            promotion_create(
+                account=account, terms=PromotionTerms(product=product, starts_at=starts_at, **terms)
+            )

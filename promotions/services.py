@@ -1,8 +1,10 @@
 """Writes of the promotions app: the category tree, products, promotions and their uses."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -101,67 +103,44 @@ def product_upsert(
     return product, False
 
 
-def _check_promotion(
-    *, account: Account, product: Product, starts_at: datetime, expires_at: datetime | None
-) -> None:
-    if product.account_id != account.pk:
+@dataclass(frozen=True)
+class PromotionTerms:
+    """What a promotion offers: everything the merchant sets, on creation and on replacement."""
+
+    product: Product
+    percent_off: Decimal
+    starts_at: datetime
+    expires_at: datetime | None = None
+    limit: int = 0
+    quantity_limit: Decimal = Decimal(0)
+    minimum_quantity: Decimal = Decimal(0)
+    active: bool = True
+
+    def values(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def _check_terms(account: Account, terms: PromotionTerms) -> None:
+    if terms.product.account_id != account.pk:
         raise NotFoundError("No such product in this account.")
-    if expires_at is not None and expires_at <= starts_at:
+    if terms.expires_at is not None and terms.expires_at <= terms.starts_at:
         raise ValidationError(
             {"expires_at": "Must be after starts_at, or empty for an open-ended promotion."}
         )
 
 
 @transaction.atomic
-def promotion_create(
-    *,
-    account: Account,
-    product: Product,
-    percent_off: Decimal,
-    starts_at: datetime,
-    expires_at: datetime | None = None,
-    limit: int = 0,
-    quantity_limit: Decimal = Decimal(0),
-    minimum_quantity: Decimal = Decimal(0),
-    active: bool = True,
-) -> Promotion:
-    _check_promotion(account=account, product=product, starts_at=starts_at, expires_at=expires_at)
-    return Promotion.objects.create(
-        account=account,
-        product=product,
-        percent_off=percent_off,
-        starts_at=starts_at,
-        expires_at=expires_at,
-        limit=limit,
-        quantity_limit=quantity_limit,
-        minimum_quantity=minimum_quantity,
-        active=active,
-    )
+def promotion_create(*, account: Account, terms: PromotionTerms) -> Promotion:
+    _check_terms(account, terms)
+    return Promotion.objects.create(account=account, **terms.values())
 
 
 @transaction.atomic
-def promotion_update(
-    *,
-    promotion: Promotion,
-    product: Product,
-    percent_off: Decimal,
-    starts_at: datetime,
-    expires_at: datetime | None = None,
-    limit: int = 0,
-    quantity_limit: Decimal = Decimal(0),
-    minimum_quantity: Decimal = Decimal(0),
-    active: bool = True,
-) -> Promotion:
+def promotion_update(*, promotion: Promotion, terms: PromotionTerms) -> Promotion:
     """Replace the promotion's terms. Uses already recorded keep counting toward `limit`."""
-    _check_promotion(account=promotion.account, product=product, starts_at=starts_at, expires_at=expires_at)
-    promotion.product = product
-    promotion.percent_off = percent_off
-    promotion.starts_at = starts_at
-    promotion.expires_at = expires_at
-    promotion.limit = limit
-    promotion.quantity_limit = quantity_limit
-    promotion.minimum_quantity = minimum_quantity
-    promotion.active = active
+    _check_terms(promotion.account, terms)
+    for name, value in terms.values().items():
+        setattr(promotion, name, value)
     promotion.save()
     return promotion
 

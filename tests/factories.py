@@ -4,12 +4,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import customer_create
 from loyalty.services.tenancy import MerchantCreated, merchant_create
-from promotions.models import Product, Promotion
-from promotions.services import product_upsert, promotion_create
+from promotions.models import Product, Promotion, PromotionUse
+from promotions.services import PromotionTerms, product_upsert, promotion_create
+from sales.models import Sale
 
 
 class MerchantFactory(factory.Factory):
@@ -93,9 +95,27 @@ class PromotionFactory(factory.Factory):
     active = True
 
     @classmethod
-    def _create(cls, model_class, **kwargs):
-        return promotion_create(**kwargs)
+    def _create(cls, model_class, *, account, **terms):
+        return promotion_create(account=account, terms=PromotionTerms(**terms))
 
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise NotImplementedError("Promotions only exist once created through the services.")
+
+
+def record_promotion_use(promotion: Promotion, customer: Customer, *, reference: str, released: bool = False):
+    """A use of the promotion by the customer, against a sale of its own.
+
+    Purchases record uses through the sales app; these tests need only the use and the
+    sale it belongs to, made directly.
+    """
+    sale = Sale.objects.create(
+        account=promotion.account,
+        customer=customer,
+        source=Sale.Source.API,
+        reference=reference,
+        occurred_at=timezone.now(),
+        local_date=timezone.localdate(),
+        amount=Decimal("10.00"),
+    )
+    return PromotionUse.objects.create(promotion=promotion, customer=customer, sale=sale, released=released)

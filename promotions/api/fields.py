@@ -44,7 +44,7 @@ class UnitField(serializers.ChoiceField):
         super().__init__(Unit.choices, **kwargs)
 
 
-@extend_schema_field({"type": "integer", "enum": [0, 1]})
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
 class OneZeroBooleanField(serializers.BooleanField):
     """A boolean answered as 1 or 0, as the seed's product objects show `active`."""
 

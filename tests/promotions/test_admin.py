@@ -1,7 +1,6 @@
 """Products, categories and promotions in the admin: pages, search, status, actions, scoping."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -9,11 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from promotions.models import Category, Product, Promotion, PromotionUse
+from promotions.models import Category, Product, Promotion
 from promotions.selectors import PromotionStatus, promotion_status, promotion_status_condition
 from promotions.services import promotion_disable
-from sales.models import Sale
-from tests.factories import CustomerFactory, ProductFactory, PromotionFactory
+from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, record_promotion_use
 
 pytestmark = pytest.mark.django_db
 
@@ -53,19 +51,6 @@ def changelist(client, model, **params):
     response = client.get(reverse(f"admin:promotions_{model}_changelist"), params)
     assert response.status_code == 200, response.content
     return list(response.context["cl"].result_list)
-
-
-def record_use(promotion, customer, *, reference, released=False):
-    sale = Sale.objects.create(
-        account=promotion.account,
-        customer=customer,
-        source=Sale.Source.API,
-        reference=reference,
-        occurred_at=timezone.now(),
-        local_date=timezone.localdate(),
-        amount=Decimal("10.00"),
-    )
-    PromotionUse.objects.create(promotion=promotion, customer=customer, sale=sale, released=released)
 
 
 @pytest.mark.parametrize("user", ["staff_a", "superuser"])
@@ -155,9 +140,9 @@ def test_uses_column_counts_unreleased_uses_without_a_query_per_row(client, staf
     client.force_login(staff_a)
     promotion = PromotionFactory(product=chips, limit=0)
     customer = CustomerFactory(account=merchant.account)
-    record_use(promotion, customer, reference="1")
-    record_use(promotion, customer, reference="2")
-    record_use(promotion, customer, reference="3", released=True)
+    record_promotion_use(promotion, customer, reference="1")
+    record_promotion_use(promotion, customer, reference="2")
+    record_promotion_use(promotion, customer, reference="3", released=True)
     url = reverse("admin:promotions_promotion_changelist")
     one_row = page_queries(client, url)
 

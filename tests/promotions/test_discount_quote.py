@@ -12,7 +12,7 @@ from promotions.models import Category, Product, Promotion, PromotionUse
 from promotions.services import promotion_disable
 from sales.models import Sale
 from tests.conftest import POS
-from tests.factories import CustomerFactory, ProductFactory, PromotionFactory
+from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, record_promotion_use
 
 pytestmark = pytest.mark.django_db
 
@@ -86,20 +86,6 @@ def discounts(tenant, **overrides):
     response = quote(tenant, **overrides)
     assert response.status_code == 200, response.content
     return response.json()["discounts"]
-
-
-def record_use(promotion, customer, *, released=False, reference="1"):
-    """A use as the purchase service will record it, against a sale made directly."""
-    sale = Sale.objects.create(
-        account=promotion.account,
-        customer=customer,
-        source=Sale.Source.API,
-        reference=reference,
-        occurred_at=timezone.now(),
-        local_date=timezone.localdate(),
-        amount=Decimal("100.00"),
-    )
-    return PromotionUse.objects.create(promotion=promotion, customer=customer, sale=sale, released=released)
 
 
 def test_the_seed_example_answers_cent_rounded_figures(tenant, consumer, seed_promotion):
@@ -233,16 +219,16 @@ def test_limit_per_consumer_counts_only_that_consumers_unreleased_uses_of_that_p
         product=ProductFactory(account=tenant.account, barcode="1234"), limit=1
     )
     someone_else = CustomerFactory(account=tenant.account, document=OTHER_CPF)
-    record_use(limited, consumer, reference="a")
-    record_use(limited, consumer, reference="b", released=True)
-    record_use(limited, someone_else, reference="c")
-    record_use(limited, someone_else, reference="d")
-    record_use(other_promotion, consumer, reference="e")
+    record_promotion_use(limited, consumer, reference="a")
+    record_promotion_use(limited, consumer, reference="b", released=True)
+    record_promotion_use(limited, someone_else, reference="c")
+    record_promotion_use(limited, someone_else, reference="d")
+    record_promotion_use(other_promotion, consumer, reference="e")
 
     assert discounts(tenant, items=[item()])["999999"]["promotion_id"] == limited.pk
     assert discounts(tenant, consumer=OTHER_CPF, items=[item()]) == {}
 
-    record_use(limited, consumer, reference="f")
+    record_promotion_use(limited, consumer, reference="f")
 
     assert discounts(tenant, items=[item()]) == {}
 
@@ -250,7 +236,7 @@ def test_limit_per_consumer_counts_only_that_consumers_unreleased_uses_of_that_p
 def test_limit_zero_means_no_limit(tenant, consumer, olive_oil):
     promotion = PromotionFactory(product=olive_oil, limit=0)
     for reference in "abc":
-        record_use(promotion, consumer, reference=reference)
+        record_promotion_use(promotion, consumer, reference=reference)
 
     assert "999999" in discounts(tenant, items=[item()])
 
@@ -328,7 +314,7 @@ def test_the_largest_of_two_discounts_wins_and_a_tie_goes_to_the_oldest(tenant, 
 def test_a_promotion_at_its_limit_leaves_the_other_to_win(tenant, consumer, olive_oil):
     best = PromotionFactory(product=olive_oil, percent_off=Decimal(50), limit=1)
     fallback = PromotionFactory(product=olive_oil, percent_off=Decimal(5))
-    record_use(best, consumer)
+    record_promotion_use(best, consumer, reference="1")
 
     assert discounts(tenant, items=[item()])["999999"]["promotion_id"] == fallback.pk
 

@@ -41,8 +41,10 @@ class PosProductSerializer(serializers.ModelSerializer):
     """A product as the seed nests it under a promotion."""
 
     account_id = serializers.IntegerField(read_only=True)
-    category = serializers.CharField(source="category.name", default=None, read_only=True)
-    subcategory = serializers.CharField(source="subcategory.name", default=None, read_only=True)
+    category = serializers.CharField(source="category.name", default=None, allow_null=True, read_only=True)
+    subcategory = serializers.CharField(
+        source="subcategory.name", default=None, allow_null=True, read_only=True
+    )
     active = OneZeroBooleanField(read_only=True, help_text="1 active, 0 inactive.")
     created_at = ApiDateTimeField(read_only=True)
     updated_at = ApiDateTimeField(read_only=True)
@@ -117,10 +119,12 @@ class ProductFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="pos_products_list",
         summary="List products",
         description="Paginated, newest first. Filters: `barcode`, `active`, `category`.",
     ),
     retrieve=extend_schema(
+        operation_id="pos_products_retrieve",
         summary="One product by barcode",
         description="A barcode unknown to the account is 404.",
     ),

@@ -18,7 +18,7 @@ from promotions.api.fields import BarcodeField, BooleanFilter
 from promotions.api.pos.products import PRODUCT_EXAMPLE, PosProductSerializer
 from promotions.models import Promotion
 from promotions.selectors import product_by_barcode, promotion_queryset
-from promotions.services import promotion_create, promotion_disable, promotion_update
+from promotions.services import PromotionTerms, promotion_create, promotion_disable, promotion_update
 
 PROMOTION_REQUEST_EXAMPLE = {
     "limit": 0,
@@ -147,14 +147,23 @@ class PromotionFilter(django_filters.FilterSet):
         fields = ["active", "barcode"]
 
 
-WRITE_EXAMPLES = [
-    OpenApiExample("Promotion", value=PROMOTION_REQUEST_EXAMPLE, request_only=True),
-    OpenApiExample("Saved promotion", value=PROMOTION_EXAMPLE, response_only=True),
-]
+def write_schema(action: str, status_code: int, summary: str, description: str):
+    return extend_schema(
+        operation_id=f"pos_promotions_{action}",
+        summary=summary,
+        description=description,
+        request=PromotionWriteSerializer,
+        responses={status_code: PosPromotionSerializer},
+        examples=[
+            OpenApiExample("Promotion", value=PROMOTION_REQUEST_EXAMPLE, request_only=True),
+            OpenApiExample("Saved promotion", value=PROMOTION_EXAMPLE, response_only=True),
+        ],
+    )
 
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="pos_promotions_list",
         summary="Listar promoções — list promotions",
         description=(
             "A JSON array (not paginated), newest first. Withdrawn (deleted) promotions never appear. "
@@ -162,22 +171,21 @@ WRITE_EXAMPLES = [
         ),
         examples=[OpenApiExample("Promotions", value=[PROMOTION_EXAMPLE], response_only=True)],
     ),
-    retrieve=extend_schema(summary="One promotion"),
-    create=extend_schema(
-        summary="Adicionar promoção — add a promotion",
-        description="`barcode` names a product of the account; `expires_at` is optional (open-ended).",
-        request=PromotionWriteSerializer,
-        responses={201: PosPromotionSerializer},
-        examples=WRITE_EXAMPLES,
+    retrieve=extend_schema(operation_id="pos_promotions_retrieve", summary="One promotion"),
+    create=write_schema(
+        "create",
+        201,
+        "Adicionar promoção — add a promotion",
+        "`barcode` names a product of the account; `expires_at` is optional (open-ended).",
     ),
-    update=extend_schema(
-        summary="Atualizar promoção — replace a promotion",
-        description="Replaces every field; an omitted optional field takes its default.",
-        request=PromotionWriteSerializer,
-        responses={200: PosPromotionSerializer},
-        examples=WRITE_EXAMPLES,
+    update=write_schema(
+        "update",
+        200,
+        "Atualizar promoção — replace a promotion",
+        "Replaces every field; an omitted optional field takes its default.",
     ),
     destroy=extend_schema(
+        operation_id="pos_promotions_destroy",
         summary="Excluir promoção — delete a promotion",
         description=(
             "Withdraws it: it gets `disabled_at`, leaves the list and the quotes, and stays in the "
@@ -215,14 +223,14 @@ class PromotionViewSet(
         return serializer
 
     def create(self, request):
-        data = self._write_serializer(request).validated_data
-        promotion = promotion_create(account=self.account, **data)
+        terms = PromotionTerms(**self._write_serializer(request).validated_data)
+        promotion = promotion_create(account=self.account, terms=terms)
         return Response(self.get_serializer(promotion).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         promotion = self.get_object()
-        data = self._write_serializer(request).validated_data
-        promotion = promotion_update(promotion=promotion, **data)
+        terms = PromotionTerms(**self._write_serializer(request).validated_data)
+        promotion = promotion_update(promotion=promotion, terms=terms)
         return Response(self.get_serializer(promotion).data)
 
     def perform_destroy(self, instance):

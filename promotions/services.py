@@ -30,6 +30,18 @@ def _check_parent(account: Account, parent: Category | None) -> None:
         raise NotFoundError("No such parent category in this account.")
 
 
+def _category_insert(account: Account, name: str, parent: Category | None) -> Category:
+    """Insert in a savepoint; `DuplicateCategory` when another request inserted it first."""
+    try:
+        with transaction.atomic():
+            return Category.objects.create(account=account, name=name, parent=parent)
+    except IntegrityError:
+        existing = category_find(account=account, name=name, parent=parent)
+        if existing is None:
+            raise
+        raise DuplicateCategory(existing) from None
+
+
 @transaction.atomic
 def category_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """A new category of the account; `DuplicateCategory` when the parent has one of that name."""
@@ -38,22 +50,19 @@ def category_create(*, account: Account, name: str, parent: Category | None = No
     existing = category_find(account=account, name=name, parent=parent)
     if existing is not None:
         raise DuplicateCategory(existing)
-    try:
-        with transaction.atomic():
-            return Category.objects.create(account=account, name=name, parent=parent)
-    except IntegrityError:
-        # Another request created it between the check and the insert.
-        existing = category_find(account=account, name=name, parent=parent)
-        if existing is None:
-            raise
-        raise DuplicateCategory(existing) from None
+    return _category_insert(account, name, parent)
 
 
 @transaction.atomic
 def category_get_or_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """The parent's child with this name (any case), created if new; race-safe."""
+    _check_parent(account, parent)
+    name = name.strip()
+    existing = category_find(account=account, name=name, parent=parent)
+    if existing is not None:
+        return existing
     try:
-        return category_create(account=account, name=name, parent=parent)
+        return _category_insert(account, name, parent)
     except DuplicateCategory as duplicate:
         return duplicate.existing
 
@@ -120,8 +129,8 @@ class PromotionTerms:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def _check_terms(account: Account, terms: PromotionTerms) -> None:
-    if terms.product.account_id != account.pk:
+def _check_terms(account_id: int, terms: PromotionTerms) -> None:
+    if terms.product.account_id != account_id:
         raise NotFoundError("No such product in this account.")
     if terms.expires_at is not None and terms.expires_at <= terms.starts_at:
         raise ValidationError(
@@ -131,14 +140,14 @@ def _check_terms(account: Account, terms: PromotionTerms) -> None:
 
 @transaction.atomic
 def promotion_create(*, account: Account, terms: PromotionTerms) -> Promotion:
-    _check_terms(account, terms)
+    _check_terms(account.pk, terms)
     return Promotion.objects.create(account=account, **terms.values())
 
 
 @transaction.atomic
 def promotion_update(*, promotion: Promotion, terms: PromotionTerms) -> Promotion:
     """Replace the promotion's terms. Uses already recorded keep counting toward `limit`."""
-    _check_terms(promotion.account, terms)
+    _check_terms(promotion.account_id, terms)
     for name, value in terms.values().items():
         setattr(promotion, name, value)
     promotion.save()

@@ -205,3 +205,13 @@ def test_get_one_costs_three_queries(tenant, django_assert_num_queries):
 
     with django_assert_num_queries(3):
         assert tenant.pos.get(f"{POS}/products/13456789").status_code == 200
+
+
+def test_registering_costs_a_fixed_number_of_queries(tenant, django_assert_num_queries):
+    # Credential, store, then in savepoints: each category looked up and inserted, the
+    # product looked up (locked) and inserted.
+    with django_assert_num_queries(20):
+        assert post_product(tenant).status_code == 201
+    # Known categories and product: three lookups and one update.
+    with django_assert_num_queries(12):
+        assert post_product(tenant).status_code == 200

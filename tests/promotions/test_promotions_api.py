@@ -285,3 +285,17 @@ def test_create_costs_a_bounded_number_of_queries(tenant, coffee, django_assert_
     # Credential, store, product by barcode, savepoint, insert, release.
     with django_assert_num_queries(6):
         assert post_promotion(tenant).status_code == 201
+
+
+def test_get_put_and_delete_cost_a_fixed_number_of_queries(tenant, coffee, django_assert_num_queries):
+    url = f"{POS}/promotions/{PromotionFactory(product=coffee).pk}"
+
+    # Credential, store, the promotion with its product and categories.
+    with django_assert_num_queries(3):
+        assert tenant.pos.get(url).status_code == 200
+    # ... then the product by barcode, and the update in a savepoint.
+    with django_assert_num_queries(7):
+        assert tenant.pos.put(url, SEED_PROMOTION, format="json").status_code == 200
+    # ... or only the update in a savepoint.
+    with django_assert_num_queries(6):
+        assert tenant.pos.delete(url).status_code == 204

@@ -18,14 +18,14 @@ def test_a_category_created_between_the_check_and_the_insert_is_reused(merchant,
     calls = []
 
     def find_after_the_race(**kwargs):
-        # The first look misses the row another request has just committed.
+        # The look before the insert misses the row another request has just committed.
         calls.append(kwargs)
         return None if len(calls) == 1 else real_find(**kwargs)
 
     monkeypatch.setattr(services, "category_find", find_after_the_race)
 
     assert category_get_or_create(account=merchant.account, name="MERCEARIA") == existing
-    assert len(calls) == 2
+    assert len(calls) == 2  # the insert failed on the constraint and the row was read again
     assert Category.objects.count() == 1
 
 

@@ -178,8 +178,10 @@ def promotion_discount(promotion: Promotion, line: QuoteLine) -> QuotedDiscount 
 
 
 def promotions_in_effect(*, account: Account, barcodes: Iterable[str], at: datetime) -> QuerySet[Promotion]:
-    """Promotions of these products a purchase at `at` may use: switched on, not withdrawn, in
-    their window, of an active product."""
+    """The promotions of these products in effect at `at`, oldest first.
+
+    In effect: switched on, not withdrawn, `starts_at` ≤ `at` < `expires_at`, of an active product.
+    """
     return (
         Promotion.objects.filter(
             account=account,

@@ -30,41 +30,37 @@ def _check_parent(account: Account, parent: Category | None) -> None:
         raise NotFoundError("No such parent category in this account.")
 
 
-def _category_insert(account: Account, name: str, parent: Category | None) -> Category:
-    """Insert in a savepoint; `DuplicateCategory` when another request inserted it first."""
+def _category_get_or_insert(account: Account, name: str, parent: Category | None) -> tuple[Category, bool]:
+    _check_parent(account, parent)
+    name = name.strip()
+    existing = category_find(account=account, name=name, parent=parent)
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
-            return Category.objects.create(account=account, name=name, parent=parent)
+            return Category.objects.create(account=account, name=name, parent=parent), True
     except IntegrityError:
+        # Another request inserted it between the lookup and the insert.
         existing = category_find(account=account, name=name, parent=parent)
         if existing is None:
             raise
-        raise DuplicateCategory(existing) from None
+        return existing, False
 
 
 @transaction.atomic
 def category_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """A new category of the account; `DuplicateCategory` when the parent has one of that name."""
-    _check_parent(account, parent)
-    name = name.strip()
-    existing = category_find(account=account, name=name, parent=parent)
-    if existing is not None:
-        raise DuplicateCategory(existing)
-    return _category_insert(account, name, parent)
+    category, created = _category_get_or_insert(account, name, parent)
+    if not created:
+        raise DuplicateCategory(category)
+    return category
 
 
 @transaction.atomic
 def category_get_or_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """The parent's child with this name (any case), created if new; race-safe."""
-    _check_parent(account, parent)
-    name = name.strip()
-    existing = category_find(account=account, name=name, parent=parent)
-    if existing is not None:
-        return existing
-    try:
-        return _category_insert(account, name, parent)
-    except DuplicateCategory as duplicate:
-        return duplicate.existing
+    category, _ = _category_get_or_insert(account, name, parent)
+    return category
 
 
 @transaction.atomic

@@ -6,6 +6,8 @@ Items repeating a barcode are one purchase of their summed quantity (minimum qua
 and quantity limits count the units of the purchase), so they must agree on the unit value.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -89,7 +91,7 @@ class DiscountQuoteRequestSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_items(self, items):
-        unit_values: dict[str, object] = {}
+        unit_values: dict[str, Decimal] = {}
         for position, item in enumerate(items):
             first = unit_values.setdefault(item["barcode"], item["unit_value"])
             if first != item["unit_value"]:

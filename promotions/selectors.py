@@ -1,10 +1,19 @@
-"""Reads of the promotions app."""
+"""Reads of the promotions app: categories, products, live promotions and the discount quote."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Count
+from django.db import models
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from promotions.models import PromotionUse
+from loyalty.models import Account
+from loyalty.money import round_money
+from promotions.models import Category, Product, Promotion, PromotionUse
+
+HUNDRED = Decimal(100)
 
 
 def promotion_use_counts(*, customer_id: int | None, promotion_ids: Iterable[int]) -> dict[int, int]:
@@ -18,3 +27,199 @@ def promotion_use_counts(*, customer_id: int | None, promotion_ids: Iterable[int
         .annotate(uses=Count("id"))
     )
     return {row["promotion_id"]: row["uses"] for row in rows}
+
+
+# --- categories ---------------------------------------------------------------------
+
+
+def category_find(*, account: Account, name: str, parent: Category | None = None) -> Category | None:
+    """The parent's child (a root category when `parent` is None) with this name, in any case."""
+    return (
+        Category.objects.filter(account=account, parent=parent, name__iexact=name.strip())
+        .order_by("id")
+        .first()
+    )
+
+
+def product_count_subquery() -> Coalesce:
+    """How many products have the category as their category or subcategory (one subquery)."""
+    counts = (
+        Product.objects.filter(Q(category=OuterRef("pk")) | Q(subcategory=OuterRef("pk")))
+        .order_by()
+        .values("account")  # one group: a category's products are all of its account
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def category_queryset(*, account: Account) -> QuerySet[Category]:
+    """The account's categories with their `product_count`, alphabetically."""
+    return (
+        Category.objects.filter(account=account)
+        .annotate(product_count=product_count_subquery())
+        .order_by("name", "id")
+    )
+
+
+# --- products and promotions --------------------------------------------------------
+
+
+def product_queryset(*, account: Account) -> QuerySet[Product]:
+    """The account's products, newest first, with their category names at hand."""
+    return (
+        Product.objects.filter(account=account)
+        .select_related("category", "subcategory")
+        .order_by("-created_at", "-id")
+    )
+
+
+def product_by_barcode(*, account: Account, barcode: str) -> Product | None:
+    return (
+        Product.objects.filter(account=account, barcode=barcode)
+        .select_related("category", "subcategory")
+        .first()
+    )
+
+
+def promotion_queryset(*, account: Account) -> QuerySet[Promotion]:
+    """The account's promotions that were not withdrawn, newest first, with their products."""
+    return (
+        Promotion.objects.filter(account=account, disabled_at__isnull=True)
+        .select_related("product__category", "product__subcategory")
+        .order_by("-created_at", "-id")
+    )
+
+
+class PromotionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    DISABLED = "disabled", "Disabled"
+
+
+def promotion_status(promotion: Promotion, *, at: datetime) -> PromotionStatus:
+    """Disabled when withdrawn or switched off; otherwise where `at` falls in its window."""
+    if promotion.disabled_at is not None or not promotion.active:
+        return PromotionStatus.DISABLED
+    if promotion.starts_at > at:
+        return PromotionStatus.SCHEDULED
+    if promotion.expires_at is not None and promotion.expires_at <= at:
+        return PromotionStatus.EXPIRED
+    return PromotionStatus.ACTIVE
+
+
+def promotion_status_condition(status: PromotionStatus, *, at: datetime) -> Q:
+    """The filter of the promotions whose `promotion_status` at `at` is `status`."""
+    live = Q(disabled_at__isnull=True, active=True)
+    if status == PromotionStatus.DISABLED:
+        return ~live
+    if status == PromotionStatus.SCHEDULED:
+        return live & Q(starts_at__gt=at)
+    if status == PromotionStatus.EXPIRED:
+        return live & Q(expires_at__lte=at)
+    return live & Q(starts_at__lte=at) & (Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+
+
+# --- the discount quote ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """A product of the basket: its unit value and how many units the purchase holds."""
+
+    barcode: str
+    unit_value: Decimal
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class QuotedDiscount:
+    barcode: str
+    promotion_id: int
+    price: Decimal
+    final_price: Decimal
+    discount: Decimal
+
+
+def merge_lines(lines: Iterable[QuoteLine]) -> dict[str, QuoteLine]:
+    """One line per barcode: a product scanned on several lines is one purchase of their units.
+
+    Minimum quantities and quantity limits count the units of the whole purchase, so the
+    quantities are summed; the unit value is the first line's (the API refuses lines of one
+    barcode with different unit values).
+    """
+    merged: dict[str, QuoteLine] = {}
+    for line in lines:
+        first = merged.get(line.barcode)
+        merged[line.barcode] = (
+            line
+            if first is None
+            else QuoteLine(
+                barcode=line.barcode, unit_value=first.unit_value, quantity=first.quantity + line.quantity
+            )
+        )
+    return merged
+
+
+def promotion_discount(promotion: Promotion, line: QuoteLine) -> QuotedDiscount | None:
+    """What the promotion takes from the line, or None when the line does not qualify."""
+    if line.quantity < promotion.minimum_quantity:
+        return None
+    units = min(line.quantity, promotion.quantity_limit) if promotion.quantity_limit > 0 else line.quantity
+    rate = promotion.percent_off / HUNDRED
+    return QuotedDiscount(
+        barcode=line.barcode,
+        promotion_id=promotion.pk,
+        price=line.unit_value,
+        final_price=round_money(line.unit_value * (1 - rate)),
+        discount=round_money(line.unit_value * rate * units),
+    )
+
+
+def promotions_in_effect(*, account: Account, barcodes: Iterable[str], at: datetime) -> QuerySet[Promotion]:
+    """The promotions of these products in effect at `at`, oldest first.
+
+    In effect: switched on, not withdrawn, `starts_at` ≤ `at` < `expires_at`, of an active product.
+    """
+    return (
+        Promotion.objects.filter(
+            account=account,
+            product__barcode__in=list(barcodes),
+            product__active=True,
+            active=True,
+            disabled_at__isnull=True,
+            starts_at__lte=at,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        .annotate(barcode=F("product__barcode"))
+        .order_by("id")
+    )
+
+
+def discount_quote(
+    *, account: Account, customer_id: int | None, lines: Iterable[QuoteLine], at: datetime
+) -> dict[str, QuotedDiscount]:
+    """The best discount of each basket line the consumer may have at `at`, keyed by barcode.
+
+    A read: it writes nothing, and costs two queries whatever the size of the basket (the
+    promotions of every barcode at once, then the consumer's uses of those with a `limit`).
+    Of several promotions on one product, the largest discount wins; on a tie, the oldest.
+    """
+    basket = merge_lines(lines)
+    if not basket:
+        return {}
+    promotions = list(promotions_in_effect(account=account, barcodes=basket, at=at))
+    uses = promotion_use_counts(
+        customer_id=customer_id, promotion_ids=[promotion.pk for promotion in promotions if promotion.limit]
+    )
+    best: dict[str, QuotedDiscount] = {}
+    for promotion in promotions:
+        if promotion.limit and uses.get(promotion.pk, 0) >= promotion.limit:
+            continue
+        quoted = promotion_discount(promotion, basket[promotion.barcode])
+        current = best.get(promotion.barcode)
+        # Promotions come in id order, so a tie keeps the oldest.
+        if quoted is not None and (current is None or quoted.discount > current.discount):
+            best[promotion.barcode] = quoted
+    return {barcode: best[barcode] for barcode in basket if barcode in best}

@@ -1,11 +1,172 @@
-"""Writes of the promotions app."""
+"""Writes of the promotions app: the category tree, products, promotions and their uses."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from promotions.models import Promotion, PromotionUse
+from loyalty.exceptions import NotFoundError
+from loyalty.models import Account
+from promotions.models import Category, Product, Promotion, PromotionUse
+from promotions.selectors import category_find
+
+
+class DuplicateCategory(Exception):
+    """The parent already has a child of that name (names compare case-insensitively)."""
+
+    def __init__(self, existing: Category) -> None:
+        super().__init__(f"category {existing.name!r} already exists (id {existing.pk})")
+        self.existing = existing
+
+
+def _check_parent(account: Account, parent: Category | None) -> None:
+    if parent is not None and parent.account_id != account.pk:
+        raise NotFoundError("No such parent category in this account.")
+
+
+def _category_get_or_insert(account: Account, name: str, parent: Category | None) -> tuple[Category, bool]:
+    _check_parent(account, parent)
+    name = name.strip()
+    existing = category_find(account=account, name=name, parent=parent)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return Category.objects.create(account=account, name=name, parent=parent), True
+    except IntegrityError:
+        # Another request inserted it between the lookup and the insert.
+        existing = category_find(account=account, name=name, parent=parent)
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def category_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
+    """A new category of the account; `DuplicateCategory` when the parent has one of that name."""
+    category, created = _category_get_or_insert(account, name, parent)
+    if not created:
+        raise DuplicateCategory(category)
+    return category
+
+
+@transaction.atomic
+def category_get_or_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
+    """The parent's child with this name (any case), created if new; race-safe."""
+    category, _ = _category_get_or_insert(account, name, parent)
+    return category
+
+
+@transaction.atomic
+def product_upsert(
+    *,
+    account: Account,
+    barcode: str,
+    name: str,
+    unit: str,
+    price: Decimal,
+    active: bool = True,
+    category: str | None = None,
+    subcategory: str | None = None,
+) -> tuple[Product, bool]:
+    """Create or replace the account's product with this barcode; True when it is new.
+
+    `category` and `subcategory` are names: the root category and its child are reused
+    when they exist (any case) and created otherwise. No category means none.
+    """
+    root = category_get_or_create(account=account, name=category) if category else None
+    child = (
+        category_get_or_create(account=account, name=subcategory, parent=root)
+        if root and subcategory
+        else None
+    )
+    values = {
+        "name": name.strip(),
+        "unit": unit,
+        "price": price,
+        "active": active,
+        "category": root,
+        "subcategory": child,
+    }
+    product = Product.objects.select_for_update().filter(account=account, barcode=barcode).first()
+    if product is None:
+        try:
+            with transaction.atomic():
+                return Product.objects.create(account=account, barcode=barcode, **values), True
+        except IntegrityError:
+            # Two tills registered the same new barcode at once: the other insert won.
+            product = Product.objects.select_for_update().get(account=account, barcode=barcode)
+    for field, value in values.items():
+        setattr(product, field, value)
+    product.save()
+    return product, False
+
+
+@dataclass(frozen=True)
+class PromotionTerms:
+    """What a promotion offers: everything the merchant sets, on creation and on replacement."""
+
+    product: Product
+    percent_off: Decimal
+    starts_at: datetime
+    expires_at: datetime | None = None
+    limit: int = 0
+    quantity_limit: Decimal = Decimal(0)
+    minimum_quantity: Decimal = Decimal(0)
+    active: bool = True
+
+    def values(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def _check_terms(account_id: int, terms: PromotionTerms) -> None:
+    if terms.product.account_id != account_id:
+        raise NotFoundError("No such product in this account.")
+    if terms.expires_at is not None and terms.expires_at <= terms.starts_at:
+        raise ValidationError(
+            {"expires_at": "Must be after starts_at, or empty for an open-ended promotion."}
+        )
+
+
+@transaction.atomic
+def promotion_create(*, account: Account, terms: PromotionTerms) -> Promotion:
+    _check_terms(account.pk, terms)
+    return Promotion.objects.create(account=account, **terms.values())
+
+
+@transaction.atomic
+def promotion_update(*, promotion: Promotion, terms: PromotionTerms) -> Promotion:
+    """Replace the promotion's terms. Uses already recorded keep counting toward `limit`."""
+    _check_terms(promotion.account_id, terms)
+    for name, value in terms.values().items():
+        setattr(promotion, name, value)
+    promotion.save()
+    return promotion
+
+
+@transaction.atomic
+def promotion_disable(*, promotion: Promotion) -> Promotion:
+    """Withdraw the promotion: it leaves the lists and quotes, and stays in purchase history."""
+    if promotion.disabled_at is None:
+        promotion.disabled_at = timezone.now()
+        promotion.save(update_fields=["disabled_at", "updated_at"])
+    return promotion
+
+
+@transaction.atomic
+def promotion_set_active(*, promotion: Promotion, active: bool) -> Promotion:
+    """The merchant's switch. Activating also brings back a withdrawn (disabled) promotion."""
+    promotion.active = active
+    if active:
+        promotion.disabled_at = None
+    promotion.save(update_fields=["active", "disabled_at", "updated_at"])
+    return promotion
 
 
 def promotion_uses_record(*, sale, customer, promotion_ids: Iterable[int]) -> list[Promotion]:

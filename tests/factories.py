@@ -1,10 +1,17 @@
 """Factories that build test data through the product's own services."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import factory
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import customer_create
 from loyalty.services.tenancy import MerchantCreated, merchant_create
+from promotions.models import Product, Promotion, PromotionUse
+from promotions.services import PromotionTerms, product_upsert, promotion_create
+from sales.models import Sale
 
 
 class MerchantFactory(factory.Factory):
@@ -44,3 +51,71 @@ class CustomerFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise NotImplementedError("Customers only exist once created through the services.")
+
+
+class ProductFactory(factory.Factory):
+    """A product registered through `product_upsert`, as the POS registers it."""
+
+    class Meta:
+        model = Product
+
+    account = None
+    barcode = factory.Sequence(lambda n: f"{7890000000000 + n}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit = "un"
+    price = Decimal("10.00")
+    active = True
+    category = "Mercearia"
+    subcategory = None
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        product, _ = product_upsert(**kwargs)
+        return product
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Products only exist once created through the services.")
+
+
+class PromotionFactory(factory.Factory):
+    """A promotion of a product, open-ended since 2024 (before every quote date of the tests)."""
+
+    class Meta:
+        model = Promotion
+
+    product = None
+    account = factory.LazyAttribute(lambda promotion: promotion.product.account)
+    percent_off = Decimal("10")
+    starts_at = datetime(2024, 1, 1, tzinfo=UTC)
+    expires_at = None
+    limit = 0
+    quantity_limit = Decimal(0)
+    minimum_quantity = Decimal(0)
+    active = True
+
+    @classmethod
+    def _create(cls, model_class, *, account, **terms):
+        return promotion_create(account=account, terms=PromotionTerms(**terms))
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Promotions only exist once created through the services.")
+
+
+def record_promotion_use(promotion: Promotion, customer: Customer, *, reference: str, released: bool = False):
+    """A use of the promotion by the customer, against a sale of its own.
+
+    Purchases record uses through the sales app; these tests need only the use and the
+    sale it belongs to, made directly.
+    """
+    sale = Sale.objects.create(
+        account=promotion.account,
+        customer=customer,
+        source=Sale.Source.API,
+        reference=reference,
+        occurred_at=timezone.now(),
+        local_date=timezone.localdate(),
+        amount=Decimal("10.00"),
+    )
+    return PromotionUse.objects.create(promotion=promotion, customer=customer, sale=sale, released=released)

@@ -1,0 +1,68 @@
+"""Serializer fields and filters for products and promotions, shared by both dialects."""
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from promotions.models import Unit
+
+UNITS = ", ".join(Unit.values)
+BARCODE_HELP = "1 to 20 digits (0-9)."
+BOOLEAN_WORDS = {"1": True, "true": True, "0": False, "false": False}
+
+
+class BarcodeField(serializers.CharField):
+    """A barcode: 1 to 20 digits. A JSON number is read as its digits."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"Barcode: {BARCODE_HELP}")
+        super().__init__(**kwargs)
+        self.validators.append(
+            RegexValidator(r"^[0-9]{1,20}\Z", f"Invalid barcode: a barcode is {BARCODE_HELP}")
+        )
+
+
+def text_field(label: str, **kwargs) -> serializers.CharField:
+    """A 3 to 100 character text (product, category and subcategory names)."""
+    message = f"The {label} must be 3 to 100 characters long."
+    return serializers.CharField(
+        min_length=3,
+        max_length=100,
+        error_messages={"min_length": message, "max_length": message},
+        **kwargs,
+    )
+
+
+class UnitField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"Unit of sale, one of {UNITS}.")
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": f'"{{input}}" is not a unit; use one of {UNITS}.'}
+        )
+        super().__init__(Unit.choices, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
+class OneZeroBooleanField(serializers.BooleanField):
+    """A boolean answered as 1 or 0, as the seed's product objects show `active`."""
+
+    def to_representation(self, value):
+        return int(bool(value))
+
+
+class StrictBooleanFormField(forms.Field):
+    """`1`/`true` or `0`/`false`; anything else is a clear error instead of being ignored."""
+
+    def clean(self, value):
+        if value in self.empty_values:
+            return None
+        choice = BOOLEAN_WORDS.get(str(value).strip().lower())
+        if choice is None:
+            raise forms.ValidationError(f"Use 1 or 0 (true or false); got {value!r}.")
+        return choice
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanFormField

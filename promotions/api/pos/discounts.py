@@ -1,0 +1,181 @@
+"""The POS discount quote: "Descontos do consumidor".
+
+A quote changes nothing. It answers the consumer's wallet and, unless
+`?not_show_discounts=1`, the best promotion discount of each item, keyed by barcode.
+Items repeating a barcode are one purchase of their summed quantity (minimum quantities
+and quantity limits count the units of the purchase), so they must agree on the unit value.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.api.fields import DocumentField
+from customers.api.pos import POS_WALLET_EXAMPLE, PosWalletSerializer
+from customers.models import Wallet
+from customers.selectors import wallet_by_document
+from loyalty.api.dialects import PosMixin
+from loyalty.api.fields import ApiDateTimeField, MoneyField, QuantityField
+from promotions.api.fields import BarcodeField, StrictBooleanFormField
+from promotions.selectors import QuoteLine, discount_quote
+from sales.models import SaleType
+
+MAX_ITEMS = 500
+QUOTE_REQUEST_EXAMPLE = {
+    "consumer": "53933515009",
+    "date": "2024-06-19",
+    "pdv": "1",
+    "coupon": "1",
+    "reference": "1",
+    "type": "DAV",
+    "items": [{"barcode": "999999", "unit_value": 36.59, "quantity": 3, "discount": 0, "total": 109.77}],
+}
+QUOTE_EXAMPLE = {
+    "wallet": POS_WALLET_EXAMPLE,
+    "discounts": {
+        "999999": {
+            "barcode": "999999",
+            "promotion_id": 7,
+            "price": 36.59,
+            "final_price": 32.93,
+            "discount": 7.32,
+        }
+    },
+}
+
+
+class QuoteItemSerializer(serializers.Serializer):
+    barcode = BarcodeField()
+    unit_value = MoneyField(min_value=0, help_text="Unit price charged at the till.")
+    quantity = QuantityField(help_text="Units of the item; more than 0 (fractional for kg, lt, mt).")
+    discount = MoneyField(required=False, help_text="Discount already on the item; not used by the quote.")
+    total = MoneyField(required=False, help_text="Item total as the till has it; not used by the quote.")
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError(f"The quantity must be more than 0; got {value}.")
+        return value
+
+
+class DiscountQuoteRequestSerializer(serializers.Serializer):
+    consumer = DocumentField(help_text="CPF/CNPJ of the consumer, with or without punctuation.")
+    reference = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
+    type = serializers.ChoiceField(
+        choices=SaleType.choices,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not a purchase type; use one of {", ".join(SaleType.values)}.'
+        },
+    )
+    pdv = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
+    coupon = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
+    date = ApiDateTimeField(
+        required=False, allow_null=True, help_text="When the promotions must be in effect; now when omitted."
+    )
+    items = QuoteItemSerializer(many=True, required=False, help_text=f"At most {MAX_ITEMS} items.")
+
+    def to_internal_value(self, data):
+        # Refuse an oversized basket before validating each of its items.
+        items = data.get("items") if isinstance(data, dict) else None
+        if isinstance(items, list) and len(items) > MAX_ITEMS:
+            raise serializers.ValidationError(
+                {"items": [f"At most {MAX_ITEMS} items per quote; got {len(items)}."]}
+            )
+        return super().to_internal_value(data)
+
+    def validate_items(self, items):
+        unit_values: dict[str, Decimal] = {}
+        for position, item in enumerate(items):
+            first = unit_values.setdefault(item["barcode"], item["unit_value"])
+            if first != item["unit_value"]:
+                raise serializers.ValidationError(
+                    f"Item {position} repeats barcode {item['barcode']} with unit_value {item['unit_value']}, "
+                    f"but an earlier item has {first}: items of one barcode are one purchase of their "
+                    "summed quantity and must have one unit value."
+                )
+        return [
+            QuoteLine(barcode=item["barcode"], unit_value=item["unit_value"], quantity=item["quantity"])
+            for item in items
+        ]
+
+
+class QuotedDiscountSerializer(serializers.Serializer):
+    barcode = serializers.CharField()
+    promotion_id = serializers.IntegerField()
+    price = MoneyField(help_text="The item's unit value.")
+    final_price = MoneyField(help_text="Unit value after the discount, rounded to the cent.")
+    discount = MoneyField(
+        help_text="Discount on the item: percent off × discounted units, rounded to the cent."
+    )
+
+
+class DiscountQuoteSerializer(serializers.Serializer):
+    wallet = PosWalletSerializer()
+    discounts = serializers.DictField(
+        child=QuotedDiscountSerializer(),
+        required=False,
+        help_text="Keyed by barcode; items without a usable promotion have no entry. Absent with not_show_discounts=1.",
+    )
+
+
+def not_show_discounts(request) -> bool:
+    try:
+        return bool(StrictBooleanFormField().clean(request.query_params.get("not_show_discounts")))
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({"not_show_discounts": error.messages}) from None
+
+
+class DiscountQuoteView(PosMixin, APIView):
+    @extend_schema(
+        tags=["POS · Purchases"],
+        operation_id="pos_discounts_quote",
+        summary="Descontos do consumidor — quote the consumer's discounts",
+        description=(
+            "Changes nothing. For each item whose product has a promotion in effect at `date` "
+            "(switched on, not withdrawn, `starts_at` ≤ date < `expires_at`) that the consumer may "
+            "still use (`limit`) and whose `minimum_quantity` is met: `final_price` = unit value × "
+            "(1 − percent_off/100) and `discount` = unit value × percent_off/100 × discounted units "
+            "(at most `quantity_limit` when it is above 0), each rounded to the cent. Of several "
+            "promotions on one product the largest discount wins. A valid document of no customer yet "
+            "answers a zero wallet."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "not_show_discounts",
+                int,
+                enum=[0, 1],
+                description="1: answer the wallet only, without discounts.",
+            )
+        ],
+        request=DiscountQuoteRequestSerializer,
+        responses={200: DiscountQuoteSerializer},
+        examples=[
+            OpenApiExample("Descontos do consumidor", value=QUOTE_REQUEST_EXAMPLE, request_only=True),
+            OpenApiExample("Quote", value=QUOTE_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        hide = not_show_discounts(request)
+        serializer = DiscountQuoteRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        wallet = wallet_by_document(account=self.account, document=data["consumer"]) or Wallet()
+        answer = {"wallet": PosWalletSerializer(wallet).data}
+        if not hide:
+            discounts = discount_quote(
+                account=self.account,
+                customer_id=wallet.customer_id,
+                lines=data.get("items", []),
+                at=data.get("date") or timezone.now(),
+            )
+            answer["discounts"] = {
+                barcode: QuotedDiscountSerializer(quoted).data for barcode, quoted in discounts.items()
+            }
+        return Response(answer)

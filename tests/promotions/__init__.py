@@ -1,0 +1,1 @@
+"""Tests of products, categories, promotions and the discount quote."""

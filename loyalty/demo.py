@@ -44,7 +44,7 @@ STAFF_USERNAME = "demo-staff"
 STAFF_PASSWORD = "demo-staff"
 
 # "app.module" paths of the per-app demo seeders, run in this order.
-APP_SEEDERS: tuple[str, ...] = ("customers.demo", "promotions.demo", "sales.demo")
+APP_SEEDERS: tuple[str, ...] = ("customers.demo", "promotions.demo", "sales.demo", "vouchers.demo")
 
 DEMO_RULES = (
     {"name": "5% cashback", "kind": "cashback", "value": Decimal("5")},

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from loyalty.models import Account
 from loyalty.money import round_money
 from promotions.models import Category, Product, Promotion, PromotionUse
+from vouchers.models import Reward
 
 HUNDRED = Decimal(100)
 
@@ -53,11 +54,23 @@ def product_count_subquery() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+def coupon_count_subquery() -> Coalesce:
+    """How many rewards of the catalogue ("coupons") are in the category (one subquery)."""
+    counts = (
+        Reward.objects.filter(category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
 def category_queryset(*, account: Account) -> QuerySet[Category]:
-    """The account's categories with their `product_count`, alphabetically."""
+    """The account's categories with their `product_count` and `coupon_count`, alphabetically."""
     return (
         Category.objects.filter(account=account)
-        .annotate(product_count=product_count_subquery())
+        .annotate(product_count=product_count_subquery(), coupon_count=coupon_count_subquery())
         .order_by("name", "id")
     )
 

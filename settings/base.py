@@ -202,6 +202,33 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/(v2|v1/accounts/integrations)",
     "TAGS": [
         {"name": "Auth", "description": "Generation of the Bearer token with `api_key` and `api_secret`."},
+        {
+            "name": "Customers",
+            "description": "Registration, search by CPF, phone, email, and data for relationship management.",
+        },
+        {
+            "name": "Sales",
+            "description": "Register external purchases to generate cashback, points, or vouchers.",
+        },
+        {"name": "Coupons", "description": "Listing and control of available reward stock."},
+        {"name": "Vouchers", "description": "Query and validation of vouchers used by the customer."},
+        {
+            "name": "Categories",
+            "description": "Creation and listing of categories used in operation organization.",
+        },
+        {
+            "name": "POS · Products",
+            "description": "Cadastrar produto: the till's product catalogue, by barcode.",
+        },
+        {"name": "POS · Promotions", "description": "Listar, adicionar, atualizar e excluir promoções."},
+        {
+            "name": "POS · Purchases",
+            "description": "Adicionar e cancelar compras; descontos do consumidor (the discount quote).",
+        },
+        {
+            "name": "POS · Consumers",
+            "description": "Consultar carteira e resgatar vale compras (wallet and balance redemption).",
+        },
         {"name": "Health", "description": "Liveness of the service and its database."},
     ],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

@@ -114,6 +114,18 @@ def make_staff(db):
 
 
 @pytest.fixture
+def staff_a(make_staff, merchant):
+    """A staff user of the `merchant` fixture's account."""
+    return make_staff(merchant.account, username="staff-a")
+
+
+@pytest.fixture
+def staff_b(make_staff, other_merchant):
+    """A staff user of the `other_merchant` fixture's account."""
+    return make_staff(other_merchant.account, username="staff-b")
+
+
+@pytest.fixture
 def superuser(db):
     from django.contrib.auth import get_user_model
 

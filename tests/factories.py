@@ -12,6 +12,9 @@ from loyalty.services.tenancy import MerchantCreated, merchant_create
 from promotions.models import Product, Promotion, PromotionUse
 from promotions.services import PromotionTerms, product_upsert, promotion_create
 from sales.models import Sale
+from sales.services import ItemData, sale_cancel, sale_record
+from vouchers.models import Reward
+from vouchers.services import reward_create
 
 
 class MerchantFactory(factory.Factory):
@@ -104,18 +107,46 @@ class PromotionFactory(factory.Factory):
 
 
 def record_promotion_use(promotion: Promotion, customer: Customer, *, reference: str, released: bool = False):
-    """A use of the promotion by the customer, against a sale of its own.
-
-    Purchases record uses through the sales app; these tests need only the use and the
-    sale it belongs to, made directly.
-    """
-    sale = Sale.objects.create(
+    """A use of the promotion by the customer: a sale through the real recording service,
+    cancelled when the use should be released."""
+    price = Decimal("10.00")
+    outcome = sale_record(
         account=promotion.account,
-        customer=customer,
         source=Sale.Source.API,
-        reference=reference,
         occurred_at=timezone.now(),
-        local_date=timezone.localdate(),
-        amount=Decimal("10.00"),
+        customer_id=customer.pk,
+        reference=reference,
+        declared_amount=price,
+        items=[
+            ItemData(
+                total=price,
+                unit_value=price,
+                barcode=promotion.product.barcode,
+                promotion_id=str(promotion.pk),
+            )
+        ],
     )
-    return PromotionUse.objects.create(promotion=promotion, customer=customer, sale=sale, released=released)
+    if released:
+        sale_cancel(sale=outcome.sale)
+    return PromotionUse.objects.get(sale=outcome.sale, promotion=promotion)
+
+
+class RewardFactory(factory.Factory):
+    """A catalogue reward ("coupon"), created through `reward_create`."""
+
+    class Meta:
+        model = Reward
+
+    account = None
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    points_cost = Decimal("100")
+    value = Decimal("20")
+    stock = 10
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return reward_create(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Rewards only exist once created through the services.")

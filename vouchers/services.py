@@ -352,7 +352,7 @@ def balance_redeem(
                 links={"redemption": redemption},
             )
         )
-    wallet = wallet_post(customer=customer, postings=postings)
+    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=wallet_lock(customer=customer))
     messages_queue_event(
         account=account,
         customer=customer,

@@ -62,6 +62,11 @@ def exception_handler(exc, context):
         return domain_error_response(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    # DRF turns these into its own exceptions too, but only after their codes are read.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, (OperationalError, InterfaceError)):
         set_rollback()
         logger.error("Database unavailable: %s", exc.__class__.__name__)

@@ -128,11 +128,13 @@ def messages_queue_for_sale(*, recording, wallet_after: dict, message_rules) -> 
     return len(queued)
 
 
-@transaction.atomic
 def messages_queue_event(
     *, account, customer, event: str, context: dict, wallet_after: dict, store=None
 ) -> int:
-    """Queue the account's active templates of `event` for a customer; returns how many."""
+    """Queue the account's active templates of `event` for a customer; returns how many.
+
+    It writes one bulk insert, atomic by itself, inside the caller's transaction.
+    """
     templates = MessageTemplate.objects.filter(account=account, active=True, event=event).order_by("id")
     full_context = {**_base_context(customer, account, wallet_after, store), **context}
     queued = [message for template in templates if (message := _message(template, customer, full_context))]

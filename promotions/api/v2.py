@@ -42,10 +42,11 @@ class CategorySerializer(serializers.ModelSerializer):
     product_count = serializers.IntegerField(
         read_only=True, help_text="Products with this category as their category or subcategory."
     )
+    coupon_count = serializers.IntegerField(read_only=True, help_text="Rewards (coupons) in this category.")
 
     class Meta:
         model = Category
-        fields = ["id", "name", "parent", "product_count"]
+        fields = ["id", "name", "parent", "product_count", "coupon_count"]
 
     def validate_name(self, value: str) -> str:
         return value.strip()
@@ -109,7 +110,7 @@ class CategoryFilter(django_filters.FilterSet):
             OpenApiExample("Subcategory", value={"name": "Salgadinho", "parent": 1}, request_only=True),
             OpenApiExample(
                 "Created",
-                value={"id": 2, "name": "Salgadinho", "parent": 1, "product_count": 0},
+                value={"id": 2, "name": "Salgadinho", "parent": 1, "product_count": 0, "coupon_count": 0},
                 response_only=True,
             ),
         ],
@@ -138,5 +139,5 @@ class CategoryViewSet(V2Mixin, mixins.ListModelMixin, mixins.CreateModelMixin, v
                     ]
                 }
             ) from None
-        category.product_count = 0
+        category.product_count = category.coupon_count = 0
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)

@@ -33,11 +33,6 @@ def joao(merchant):
     )
 
 
-@pytest.fixture
-def staff(make_staff, merchant):
-    return make_staff(merchant.account, username="staff-a")
-
-
 def changelist(client, **params):
     response = client.get(reverse("admin:customers_customer_changelist"), params)
     assert response.status_code == 200
@@ -56,8 +51,8 @@ def changelist(client, **params):
         "souza",
     ],
 )
-def test_search_finds_by_cpf_phone_email_or_name(client, staff, maria, joao, term):
-    client.force_login(staff)
+def test_search_finds_by_cpf_phone_email_or_name(client, staff_a, maria, joao, term):
+    client.force_login(staff_a)
 
     assert changelist(client, q=term) == [maria]
 
@@ -71,8 +66,8 @@ def test_staff_of_another_account_sees_no_customer(client, make_staff, other_mer
     assert response.status_code == 302
 
 
-def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff, maria):
-    client.force_login(staff)
+def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff_a, maria):
+    client.force_login(staff_a)
 
     response = client.get(reverse("admin:customers_customer_change", args=[maria.pk]))
 
@@ -84,8 +79,8 @@ def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff, m
     assert reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]) in html
 
 
-def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff, maria):
-    client.force_login(staff)
+def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff_a, maria):
+    client.force_login(staff_a)
     url = reverse("admin:customers_customer_adjust_wallet", args=[maria.pk])
 
     response = client.post(url, {"bucket": "points", "amount": "-0", "reason": ""})
@@ -98,15 +93,15 @@ def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, sta
     maria.wallet.refresh_from_db()
     assert maria.wallet.balance == Decimal("14.50")
     entry = LedgerEntry.objects.filter(kind="adjustment").get()
-    assert (entry.balance, entry.staff_user, entry.reason) == (Decimal("-5.50"), staff, "Refund correction")
+    assert (entry.balance, entry.staff_user, entry.reason) == (Decimal("-5.50"), staff_a, "Refund correction")
     ledger = client.get(
         reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={maria.pk}"
     )
     assert ledger.context["cl"].result_list[0].pk == entry.pk
 
 
-def test_adjustment_below_zero_is_refused_in_the_form(client, staff, maria):
-    client.force_login(staff)
+def test_adjustment_below_zero_is_refused_in_the_form(client, staff_a, maria):
+    client.force_login(staff_a)
 
     response = client.post(
         reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]),
@@ -129,8 +124,8 @@ def test_adjustment_of_a_foreign_customer_is_404(client, make_staff, other_merch
     assert response.status_code == 404
 
 
-def test_ledger_is_read_only(client, staff, maria):
-    client.force_login(staff)
+def test_ledger_is_read_only(client, staff_a, maria):
+    client.force_login(staff_a)
     entry = LedgerEntry.objects.get()
 
     assert client.get(reverse("admin:customers_ledgerentry_add")).status_code == 403
@@ -140,8 +135,8 @@ def test_ledger_is_read_only(client, staff, maria):
     assert entry.balance == Decimal("20.00")
 
 
-def test_add_customer_normalises_and_refuses_duplicates(client, staff, maria, merchant):
-    client.force_login(staff)
+def test_add_customer_normalises_and_refuses_duplicates(client, staff_a, maria, merchant):
+    client.force_login(staff_a)
     url = reverse("admin:customers_customer_add")
 
     duplicate = client.post(url, {"name": "Outra", "document": "539.335.150-09", "extra": "{}"})
@@ -155,8 +150,8 @@ def test_add_customer_normalises_and_refuses_duplicates(client, staff, maria, me
     assert pedro.wallet.balance == 0
 
 
-def test_export_action_downloads_json(client, staff, maria):
-    client.force_login(staff)
+def test_export_action_downloads_json(client, staff_a, maria):
+    client.force_login(staff_a)
 
     response = client.post(
         reverse("admin:customers_customer_changelist"),
@@ -169,8 +164,8 @@ def test_export_action_downloads_json(client, staff, maria):
     assert data["wallet"]["balance"] == 20.0
 
 
-def test_anonymise_action_asks_then_erases(client, staff, maria):
-    client.force_login(staff)
+def test_anonymise_action_asks_then_erases(client, staff_a, maria):
+    client.force_login(staff_a)
     url = reverse("admin:customers_customer_changelist")
 
     confirm = client.post(url, {"action": "anonymize_selected", "_selected_action": [maria.pk]})

@@ -11,16 +11,6 @@ from tests.conftest import POS, obtain_token
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_a(make_staff, merchant):
-    return make_staff(merchant.account, username="staff-a")
-
-
-@pytest.fixture
-def staff_b(make_staff, other_merchant):
-    return make_staff(other_merchant.account, username="staff-b")
-
-
 @pytest.mark.parametrize(
     ("model", "attribute"), [("account", "account"), ("store", "store"), ("apicredential", "credential")]
 )

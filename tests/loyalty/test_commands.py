@@ -91,6 +91,7 @@ def test_seed_demo_loads_a_working_program():
     from customers.selectors import wallet_mismatches
     from loyalty.models import MessageTemplate, RewardRule
     from sales.models import Sale
+    from vouchers.models import Reward, Voucher
 
     run("seed_demo")
     run("seed_demo")
@@ -99,4 +100,6 @@ def test_seed_demo_loads_a_working_program():
     assert MessageTemplate.objects.count() == 3
     assert Sale.objects.count() == 3
     assert Sale.objects.filter(cashback__gt=0).count() == 3
+    assert Reward.objects.count() == 2
+    assert Voucher.objects.filter(reward__isnull=False).count() == 1
     assert wallet_mismatches() == []

@@ -125,3 +125,9 @@ def test_non_api_pages_keep_html_errors(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_a_404_from_an_object_lookup_carries_its_code(tenant):
+    response = tenant.v2.get(f"{V2}/customers/999999")
+
+    assert_json_error(response, 404, "not_found")

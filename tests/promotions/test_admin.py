@@ -37,16 +37,6 @@ def promotion(chips):
     return PromotionFactory(product=chips, limit=2)
 
 
-@pytest.fixture
-def staff_a(make_staff, merchant):
-    return make_staff(merchant.account, username="staff-a")
-
-
-@pytest.fixture
-def staff_b(make_staff, other_merchant):
-    return make_staff(other_merchant.account, username="staff-b")
-
-
 def changelist(client, model, **params):
     response = client.get(reverse(f"admin:promotions_{model}_changelist"), params)
     assert response.status_code == 200, response.content

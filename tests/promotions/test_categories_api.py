@@ -23,6 +23,7 @@ def test_create_a_category_and_a_child(tenant):
         "name": "Biscoitos e chocolates",
         "parent": None,
         "product_count": 0,
+        "coupon_count": 0,
     }
     child = create(tenant, name="Salgadinho", parent=root.json()["id"])
     assert child.status_code == 201

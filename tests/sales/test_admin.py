@@ -25,29 +25,19 @@ def recorded(tenant, program):
     return Sale.objects.get()
 
 
-@pytest.fixture
-def staff(make_staff, merchant):
-    return make_staff(merchant.account, username="staff-a")
-
-
-@pytest.fixture
-def staff_b(make_staff, other_merchant):
-    return make_staff(other_merchant.account, username="staff-b")
-
-
 @pytest.mark.parametrize(
     "name", ["sales_sale", "loyalty_rewardrule", "loyalty_messagetemplate", "loyalty_message"]
 )
-def test_changelists_load_and_are_scoped(client, staff, staff_b, superuser, recorded, name):
-    for user, sees in ((staff, True), (staff_b, False), (superuser, True)):
+def test_changelists_load_and_are_scoped(client, staff_a, staff_b, superuser, recorded, name):
+    for user, sees in ((staff_a, True), (staff_b, False), (superuser, True)):
         client.force_login(user)
         response = client.get(reverse(f"admin:{name}_changelist"))
         assert response.status_code == 200
         assert (response.context["cl"].result_count > 0) is sees, (user, name)
 
 
-def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff, recorded):
-    client.force_login(staff)
+def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff_a, recorded):
+    client.force_login(staff_a)
 
     response = client.get(reverse("admin:sales_sale_change", args=[recorded.pk]))
 
@@ -62,8 +52,8 @@ def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff, rec
     )
 
 
-def test_cancel_action_reverses_like_the_api(client, staff, recorded):
-    client.force_login(staff)
+def test_cancel_action_reverses_like_the_api(client, staff_a, recorded):
+    client.force_login(staff_a)
 
     client.post(
         reverse("admin:sales_sale_changelist"),
@@ -88,8 +78,8 @@ def test_staff_of_another_account_cannot_cancel(client, staff_b, recorded):
     assert recorded.status == "recorded"
 
 
-def test_rule_form_explains_and_saves_conditions(client, staff, merchant):
-    client.force_login(staff)
+def test_rule_form_explains_and_saves_conditions(client, staff_a, merchant):
+    client.force_login(staff_a)
     page = client.get(reverse("admin:loyalty_rewardrule_add")).content.decode()
     assert "Rules add up" in page
 
@@ -117,8 +107,8 @@ def test_rule_form_explains_and_saves_conditions(client, staff, merchant):
     )
 
 
-def test_a_voucher_rule_without_threshold_is_refused(client, staff):
-    client.force_login(staff)
+def test_a_voucher_rule_without_threshold_is_refused(client, staff_a):
+    client.force_login(staff_a)
 
     response = client.post(
         reverse("admin:loyalty_rewardrule_add"),
@@ -129,8 +119,8 @@ def test_a_voucher_rule_without_threshold_is_refused(client, staff):
     assert "threshold" in response.context["adminform"].form.errors
 
 
-def test_template_preview_uses_sample_data(client, staff, recorded):
-    client.force_login(staff)
+def test_template_preview_uses_sample_data(client, staff_a, recorded):
+    client.force_login(staff_a)
     template = recorded.account.message_templates.get()
 
     html = client.get(reverse("admin:loyalty_messagetemplate_change", args=[template.pk])).content.decode()
@@ -138,9 +128,9 @@ def test_template_preview_uses_sample_data(client, staff, recorded):
     assert "Ganhou R$ 7,65" in html
 
 
-def test_outbox_retry_action_requeues_failed_messages(client, staff, recorded):
+def test_outbox_retry_action_requeues_failed_messages(client, staff_a, recorded):
     Message.objects.update(status="failed", attempts=5, last_error="provider down")
-    client.force_login(staff)
+    client.force_login(staff_a)
 
     page = client.get(reverse("admin:loyalty_message_changelist")).content.decode()
     assert "provider down" in page

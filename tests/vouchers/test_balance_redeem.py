@@ -1,0 +1,168 @@
+"""POS balance redemption: "Resgate de vale compras"."""
+
+from decimal import Decimal
+
+import pytest
+
+from customers.models import LedgerEntry, Wallet
+from customers.selectors import wallet_mismatches
+from loyalty.models import Message
+from loyalty.services.messaging import message_template_create
+from tests.conftest import POS
+from tests.sales.conftest import purchase
+from vouchers.models import BalanceRedemption
+
+pytestmark = pytest.mark.django_db
+
+SEED_REDEEM = {
+    "date": "2024-06-19 17:13",
+    "value": 10,
+    "digital_change": 2,
+    "coupon": "2",
+    "reference": "2",
+    "pdv": "2",
+    "type": "NF",
+}
+
+
+def redeem(tenant, body=SEED_REDEEM, document="53933515009"):
+    return tenant.pos.post(f"{POS}/consumers/{document}/balance/redeem", body, format="json")
+
+
+def test_the_seed_example_debits_both_balances(tenant, maria):
+    response = redeem(tenant)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["redemption"]["value"], body["redemption"]["digital_change"]) == (10, 2)
+    assert body["redemption"]["consumer"] == "53933515009"
+    assert body["wallet"]["total_balance"] == 90
+    assert body["wallet"]["digital_change"] == 3
+    kinds = sorted(LedgerEntry.objects.filter(redemption__isnull=False).values_list("kind", flat=True))
+    assert kinds == ["balance_redeem", "digital_change_debit"]
+    assert wallet_mismatches() == []
+
+
+def test_a_retry_answers_the_first_result_and_debits_nothing_more(tenant, maria):
+    first = redeem(tenant)
+    retry = redeem(tenant, {**SEED_REDEEM, "document": "ignored"})
+
+    assert retry.status_code == 200
+    assert retry.json()["redemption"] == first.json()["redemption"]
+    assert Wallet.objects.get(customer=maria).balance == Decimal("90.00")
+    assert BalanceRedemption.objects.count() == 1
+
+
+def test_other_amounts_under_the_same_keys_are_another_redemption(tenant, maria):
+    redeem(tenant)
+
+    assert redeem(tenant, {**SEED_REDEEM, "value": 5}).status_code == 201
+    assert Wallet.objects.get(customer=maria).balance == Decimal("85.00")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**SEED_REDEEM, "value": 100.01}, "100.01 of cashback balance"),
+        ({**SEED_REDEEM, "digital_change": 6}, "6"),
+    ],
+)
+def test_too_little_in_either_balance_is_422_and_debits_neither(tenant, maria, body, message):
+    response = redeem(tenant, body)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "insufficient_balance"
+    assert message in response.json()["detail"]
+    assert response.json()["available"] == {"points": 250, "balance": 100, "digital_change": 5}
+    wallet = Wallet.objects.get(customer=maria)
+    assert (wallet.balance, wallet.digital_change) == (Decimal("100.00"), Decimal("5.00"))
+    assert not BalanceRedemption.objects.exists()
+
+
+def test_unknown_consumer_is_404_and_malformed_document_is_400(tenant, maria, other_tenant):
+    assert redeem(tenant, document="11144477735").status_code == 404
+    assert redeem(other_tenant).status_code == 404
+    assert redeem(tenant, document="123").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**SEED_REDEEM, "value": 0, "digital_change": 0},
+        {**SEED_REDEEM, "value": -1},
+        {**SEED_REDEEM, "reference": "", "coupon": ""},
+        {**SEED_REDEEM, "type": "XX"},
+        {**SEED_REDEEM, "date": "2024-02-30 10:00"},
+    ],
+)
+def test_invalid_redemptions_are_400(tenant, maria, body):
+    assert redeem(tenant, body).status_code == 400
+    assert not BalanceRedemption.objects.exists()
+
+
+def test_cancelling_the_purchase_gives_the_redeemed_balance_back(tenant, maria):
+    redeem(
+        tenant,
+        {
+            **SEED_REDEEM,
+            "date": "2024-05-24 15:00",
+            "type": "CF",
+            "reference": "11",
+            "pdv": "1",
+            "coupon": "15",
+        },
+    )
+    tenant.pos.put(f"{POS}/shops", purchase(), format="json")
+
+    response = tenant.pos.post(
+        f"{POS}/shops/cancel", {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["reversed"]["balance"] == 10
+    assert response.json()["reversed"]["digital_change"] == 2
+    assert len(response.json()["reversed"]["redemptions_returned"]) == 1
+    wallet = Wallet.objects.get(customer=maria)
+    assert (wallet.balance, wallet.digital_change) == (Decimal("100.00"), Decimal("5.00"))
+    assert BalanceRedemption.objects.get().status == "returned"
+    assert wallet_mismatches() == []
+
+
+def test_a_redemption_of_another_purchase_is_not_given_back(tenant, maria):
+    redeem(
+        tenant,
+        {
+            **SEED_REDEEM,
+            "date": "2024-05-24 15:00",
+            "type": "CF",
+            "reference": "99",
+            "pdv": "9",
+            "coupon": "99",
+        },
+    )
+    tenant.pos.put(f"{POS}/shops", purchase(), format="json")
+
+    tenant.pos.post(
+        f"{POS}/shops/cancel", {"date": "2024-05-24", "type": "CF", "reference": "11"}, format="json"
+    )
+
+    assert BalanceRedemption.objects.get().status == "redeemed"
+
+
+def test_a_balance_redeemed_template_queues_a_message(tenant, maria):
+    message_template_create(
+        account=tenant.account,
+        name="Resgate",
+        event="balance_redeemed",
+        channel="email",
+        body="{name}, você usou R$ {redeemed}. Saldo: R$ {balance}.",
+    )
+
+    redeem(tenant)
+
+    assert Message.objects.get().body == "Maria, você usou R$ 10,00. Saldo: R$ 90,00."
+
+
+def test_redemption_query_count(tenant, maria, django_assert_num_queries):
+    with django_assert_num_queries(13):
+        assert redeem(tenant).status_code == 201

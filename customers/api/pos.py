@@ -43,6 +43,8 @@ def document_from_path(document: str) -> str:
 
 
 class ConsumerWalletView(PosMixin, APIView):
+    openapi_error_codes = (400,)  # a malformed document in the path
+
     @extend_schema(
         tags=["POS · Consumers"],
         operation_id="pos_consumer_wallet_retrieve",

@@ -198,7 +198,7 @@ class CustomerViewSet(
     filterset_class = CustomerFilter
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
-    openapi_error_codes = {"partial_update": (409,)}
+    openapi_error_codes = {"partial_update": (409,), "lookup": (400, 404)}
 
     def scoped_queryset(self):
         return customer_queryset(account=self.account).order_by("-created_at", "-id")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -114,6 +115,9 @@ def json_for_exception(request, exception: Exception) -> JsonResponse:
     return json_error(500, "Internal server error; the request was not completed.", "server_error")
 
 
+# A plain Django view is CSRF-protected: without the exemption a POST to an unknown path
+# would get the CSRF middleware's HTML 403 instead of this JSON 404.
+@csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under `/api/` that names no endpoint."""
     return json_error(

@@ -25,9 +25,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+    invalid_page_message = "No page {page_number}: it is past the last page."
 
     def get_page_size(self, request):
         return requested_page_size(request, self.page_size)
+
+    def get_page_number(self, request, paginator):
+        # DRF answers "Invalid page." (404) for `page=abc` too; a malformed number is a
+        # 400 that says what is accepted, and only a page past the end is a 404.
+        raw = request.query_params.get(self.page_query_param)
+        if raw in (None, "") or raw in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ValidationError(
+                {self.page_query_param: [f"Must be a whole number from 1, or 'last'; got {raw!r}."]}
+            )
+        return raw
 
 
 class CursorPagination(pagination.CursorPagination):

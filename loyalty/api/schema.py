@@ -77,6 +77,7 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests; retry after the `Retry-After` seconds.",
     503: "The database is unavailable; retry after the `Retry-After` seconds.",
 }
+PAGE_NOT_FOUND_DESCRIPTION = "No such page: `page` is past the last page."
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -122,7 +123,9 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in BODY_METHODS:
             codes |= {400, 413, 415}
         elif self.method == "GET" and self._is_list_view():
-            codes.add(400)  # filters and page size
+            codes.add(400)  # filters, page and page size
+            if self._is_paginated():
+                codes.add(404)  # a page past the last one
         if getattr(self.view, "authentication_classes", None):
             codes.add(401)
         if "{" in self.path:
@@ -139,6 +142,9 @@ class AutoSchema(openapi.AutoSchema):
             codes |= set(declared)
         return codes
 
+    def _is_paginated(self) -> bool:
+        return self._get_paginator() is not None
+
     def _document_errors(self, operation: dict) -> None:
         responses = operation.setdefault("responses", {})
         error_ref = self._component("Error", ERROR_SCHEMA)
@@ -146,8 +152,11 @@ class AutoSchema(openapi.AutoSchema):
         for code in sorted(self._expected_error_codes()):
             if str(code) in responses:
                 continue
+            description = ERROR_DESCRIPTIONS[code]
+            if code == 404 and "{" not in self.path and self._is_list_view() and self._is_paginated():
+                description = PAGE_NOT_FOUND_DESCRIPTION
             response = {
-                "description": ERROR_DESCRIPTIONS[code],
+                "description": description,
                 "content": {"application/json": {"schema": validation_ref if code == 400 else error_ref}},
             }
             if code in (429, 503):

@@ -198,6 +198,8 @@ class PurchaseView(PosMixin, APIView):
 
 
 class CancelPurchaseView(PosMixin, APIView):
+    openapi_error_codes = (404,)  # no purchase of this store matches
+
     @extend_schema(
         tags=["POS · Purchases"],
         operation_id="pos_purchase_cancel",

@@ -101,6 +101,12 @@ class SaleCreateSerializer(serializers.Serializer):
 
 class SaleSerializer(serializers.ModelSerializer):
     customer_id = serializers.IntegerField(allow_null=True)
+    type = serializers.ChoiceField(
+        choices=SaleType.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty when the ERP sent no purchase type.",
+    )
     cpf = serializers.CharField(source="customer.document", allow_null=True, default=None)
     store = serializers.IntegerField(source="store_id", allow_null=True)
     date = ApiDateTimeField(source="occurred_at")

@@ -1,0 +1,421 @@
+"""Schemathesis against the live API: every operation of both dialects, authenticated.
+
+`make fuzz` (or `python scripts/fuzz.py`) recreates a dedicated database, migrates it,
+creates a merchant, serves the application under gunicorn with the production settings
+on 127.0.0.1, registers a little data through the API itself (customers, products,
+promotions, a category, rewards, sales, a voucher, a balance redemption) so that path
+parameters can name real objects, then runs a pinned Schemathesis over `/api/schema/`
+with the bearer token and the store token. A response that is a 5xx, breaks its schema,
+has an undocumented status code or content type fails the run. The server is stopped
+whatever happens.
+
+Environment (all optional):
+
+| variable | default |
+| --- | --- |
+| `FUZZ_DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/loyalty_fuzz` (dropped and recreated) |
+| `FUZZ_PORT` | `8222`; another free port is taken when it is busy |
+| `FUZZ_MAX_EXAMPLES` | `25` test cases per operation and phase |
+| `FUZZ_SEED` | random; Schemathesis prints the seed of each run so a failure can be replayed |
+| `FUZZ_WORKERS` | `2` concurrent Schemathesis workers (and gunicorn workers) |
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8222
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_fuzz"
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+)
+POS = "/api/v1/accounts/integrations"
+V2 = "/api/v2"
+# Valid CPFs (check digits included): the consumers of the fuzzing merchant.
+DOCUMENTS = ("53933515009", "52998224725", "11144477735")
+
+
+def say(message: str) -> None:
+    sys.stdout.write(f"== {message}\n")
+    sys.stdout.flush()
+
+
+def fail(message: str) -> None:
+    raise SystemExit(f"fuzz: {message}")
+
+
+# --- database ----------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the database the URL names (PostgreSQL), or remove the SQLite file."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        path = Path(parts.path[1:] if parts.path.startswith("//") else parts.path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = parts.path.lstrip("/")
+    if not name.replace("_", "").isalnum():
+        fail(f"refusing to recreate a database named {name!r}")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- the application -------------------------------------------------------------------
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    fail("no free port on 127.0.0.1")
+    return 0
+
+
+def application_environment(database_url: str, work_dir: Path) -> dict[str, str]:
+    """The production settings, served over plain HTTP on the loopback address."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "DATABASE_URL": database_url,
+        "SECURE_SSL_REDIRECT": "0",
+        "STATIC_ROOT": str(work_dir / "static"),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        fail(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def start_server(port: int, workers: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = log_path.open("w")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "loyalty.wsgi",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+            # Gunicorn refuses request lines over 4094 bytes with its own HTML 414; lifted here so
+            # that every generated request, however long its query, reaches the application.
+            "--limit-request-line",
+            "0",
+            "--error-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+class Api:
+    """A tiny JSON client of the live application, for the seeding steps."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.headers: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body=None, expect=(200, 201)) -> dict | list:
+        request = urllib.request.Request(  # noqa: S310 - the URL is our own server on 127.0.0.1
+            self.base_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **self.headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                status, content = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, content = error.code, error.read()
+        if status not in expect:
+            fail(f"{method} {path} answered {status}: {content[:500]!r}")
+        return json.loads(content) if content else {}
+
+    def wait_until_healthy(self, server: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                fail(f"the server exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/api/health", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        fail(f"the server did not answer /api/health within {timeout:.0f} s")
+
+
+def seed(api: Api, merchant: dict) -> dict[str, list]:
+    """Objects of every kind a path names, registered through the API; their identifiers."""
+    token = api.call(
+        "POST", f"{V2}/auth/token", {"api_key": merchant["api_key"], "api_secret": merchant["api_secret"]}
+    )
+    api.headers = {
+        "Authorization": f"Bearer {token['access_token']}",
+        "X-Store-Token": merchant["store_token"],
+    }
+
+    customers = [
+        api.call(
+            "POST",
+            f"{V2}/customers",
+            {"name": f"Consumidor {index}", "cpf": document, "email": f"consumidor{index}@example.com"},
+        )["id"]
+        for index, document in enumerate(DOCUMENTS, start=1)
+    ]
+    category = api.call("POST", f"{V2}/categories", {"name": "Biscoitos e chocolates"})["id"]
+    barcodes = ["13456789", "999999"]
+    for barcode in barcodes:
+        api.call(
+            "POST",
+            f"{POS}/products",
+            {
+                "unit": "un",
+                "name": f"Produto {barcode}",
+                "category": "Biscoitos e chocolates",
+                "subcategory": "Salgadinho",
+                "barcode": barcode,
+                "price": 12.99,
+                "active": True,
+            },
+        )
+    promotions = [
+        api.call(
+            "POST",
+            f"{POS}/promotions",
+            {"barcode": barcode, "percent_off": 10, "limit": 0, "quantity_limit": 2, "minimum_quantity": 0},
+        )["id"]
+        for barcode in barcodes
+    ]
+    coupons = [
+        api.call(
+            "POST",
+            f"{V2}/coupons",
+            {"name": name, "points_cost": 10, "value": 20, "stock": 50, "category": category},
+        )["id"]
+        for name in ("Vale R$ 20", "Vale R$ 50")
+    ]
+    purchase = api.call(
+        "PUT",
+        f"{POS}/shops",
+        {
+            "consumer": DOCUMENTS[0],
+            "date": "2024-05-24 15:10",
+            "reference": "11",
+            "type": "CF",
+            "pdv": "1",
+            "coupon": "15",
+            "payments": [{"method": 1, "total": 24, "digital_change": 3}],
+            "items": [{"unit": "un", "barcode": barcodes[0], "unit_value": 12, "quantity": 2, "total": 24}],
+        },
+    )
+    sales = [purchase["purchase"]["id"]]
+    for document in DOCUMENTS:
+        sale = api.call(
+            "POST", f"{V2}/sales", {"cpf": document, "sale_amount": 500, "reference": f"ERP-{document}"}
+        )
+        sales.append(sale["sale"]["id"])
+    vouchers = [
+        api.call("POST", f"{V2}/coupons/{coupons[0]}/redeem", {"cpf": document})["code"]
+        for document in DOCUMENTS
+    ]
+    api.call(
+        "POST",
+        f"{POS}/consumers/{DOCUMENTS[0]}/balance/redeem",
+        {"date": "2024-06-19 17:13", "value": 1, "digital_change": 1, "reference": "2", "type": "NF"},
+    )
+    return {
+        # Path ids are documented as digit strings (the URL pattern), so the dictionary holds strings.
+        "ids": [str(pk) for pk in sorted({*customers, *sales, *coupons, *promotions, category})],
+        "barcodes": barcodes,
+        "documents": list(DOCUMENTS),
+        "codes": vouchers,
+    }
+
+
+# --- Schemathesis ----------------------------------------------------------------------
+
+
+def toml_list(values: list) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def schemathesis_config(known: dict[str, list]) -> str:
+    """Path parameters and the body fields that name objects take a seeded value half of the
+    time, so that requests reach the logic behind the lookups; the rest are generated."""
+    dictionaries = {**known, "numbers": [int(pk) for pk in known["ids"]]}
+    bindings = {
+        "path.id": "ids",
+        "path.barcode": "barcodes",
+        "path.document": "documents",
+        "path.code": "codes",
+        "query.cpf": "documents",
+        "body.cpf": "documents",
+        "body.consumer": "documents",
+        "body.barcode": "barcodes",
+        "body.items[*].barcode": "barcodes",
+        "body.customer_id": "numbers",
+    }
+    return "\n".join(
+        [
+            "[generation]",
+            "with-security-parameters = false",
+            "",
+            *(
+                f"[dictionaries.{name}]\nvalues = {toml_list(values)}\n"
+                for name, values in dictionaries.items()
+            ),
+            "[parameters]",
+            *(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}' for key, name in bindings.items()),
+            "",
+        ]
+    )
+
+
+def run_schemathesis(base_url: str, api: Api, config_path: Path, work_dir: Path) -> int:
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config_path),
+        "run",
+        f"{base_url}/api/schema/",
+        "--checks",
+        ",".join(CHECKS),
+        "--max-examples",
+        os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
+        "--workers",
+        os.environ.get("FUZZ_WORKERS", "2"),
+        "--request-timeout",
+        "30",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(work_dir / "junit.xml"),
+        *(f"--header={name}: {value}" for name, value in api.headers.items()),
+    ]
+    if os.environ.get("FUZZ_SEED"):
+        command += ["--seed", os.environ["FUZZ_SEED"]]
+    return subprocess.run(command, cwd=work_dir, check=False).returncode
+
+
+def main() -> int:
+    database_url = os.environ.get("FUZZ_DATABASE_URL", DEFAULT_DATABASE_URL)
+    workers = int(os.environ.get("FUZZ_WORKERS", "2"))
+    port = free_port(int(os.environ.get("FUZZ_PORT", DEFAULT_PORT)))
+    base_url = f"http://{HOST}:{port}"
+    work_dir = Path(tempfile.mkdtemp(prefix="loyalty-fuzz-"))
+    env = application_environment(database_url, work_dir)
+    log_path = work_dir / "server.log"
+
+    say(f"database {urlsplit(database_url)._replace(netloc=urlsplit(database_url).hostname or '').geturl()}")
+    recreate_database(database_url)
+    manage("migrate", "--noinput", env=env)
+    merchant = json.loads(
+        manage(
+            "create_merchant",
+            "Mercado Fuzz",
+            "--store",
+            "Loja Fuzz",
+            "--cashback-percent",
+            "5",
+            "--points-per-currency",
+            "1",
+            "--json",
+            env=env,
+        )
+    )
+
+    say(f"serving on {base_url} (gunicorn, {workers} workers, settings.production)")
+    server = start_server(port, workers, env, log_path)
+    try:
+        api = Api(base_url)
+        api.wait_until_healthy(server, log_path)
+        known = seed(api, merchant)
+        say("seeded: " + ", ".join(f"{len(values)} {name}" for name, values in known.items()))
+        config_path = work_dir / "schemathesis.toml"
+        config_path.write_text(schemathesis_config(known))
+        say("schemathesis")
+        status = run_schemathesis(base_url, api, config_path, work_dir)
+    finally:
+        stop_server(server)
+    errors = [line for line in log_path.read_text().splitlines() if " ERROR " in line or "Traceback" in line]
+    if errors:
+        say(f"the server logged {len(errors)} error line(s); the log is {log_path}")
+        for line in errors[:20]:
+            sys.stdout.write(f"   {line}\n")
+        status = status or 1
+    if status == 0:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        say("fuzz passed")
+    else:
+        say(f"fuzz FAILED; server log and JUnit report kept in {work_dir}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

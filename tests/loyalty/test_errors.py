@@ -131,3 +131,14 @@ def test_a_404_from_an_object_lookup_carries_its_code(tenant):
     response = tenant.v2.get(f"{V2}/customers/999999")
 
     assert_json_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_an_unknown_api_path_is_json_404_not_a_csrf_page(tenant, method):
+    client = APIClient(enforce_csrf_checks=True)  # as a real client meets the CSRF middleware
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}")
+
+    # A code with a character the route does not accept names no endpoint.
+    response = getattr(client, method)(f"{V2}/vouchers/%C2%84/use", {}, format="json")
+
+    assert_json_error(response, 404, "not_found")

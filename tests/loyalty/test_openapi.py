@@ -6,6 +6,8 @@ from urllib.parse import urlparse
 import pytest
 from django.core.management import call_command
 
+from tests.openapi import assert_documented
+
 pytestmark = pytest.mark.django_db
 
 
@@ -68,3 +70,52 @@ def test_schema_generates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
+
+
+# --- answers Schemathesis found undocumented or off-schema --------------------------------
+
+V2 = "/api/v2"
+POS = "/api/v1/accounts/integrations"
+
+
+def test_a_malformed_document_in_the_wallet_path_is_a_documented_400(tenant):
+    response = tenant.pos.get(f"{POS}/consumers/document/123/wallet")
+
+    assert response.status_code == 400
+    assert_documented(response, "GET", f"{POS}/consumers/document/{{document}}/wallet")
+
+
+@pytest.mark.parametrize(("query", "status"), [({}, 400), ({"cpf": "11144477735"}, 404)])
+def test_customer_lookup_answers_are_documented(tenant, query, status):
+    response = tenant.v2.get(f"{V2}/customers/lookup", query)
+
+    assert response.status_code == status
+    assert_documented(response, "GET", f"{V2}/customers/lookup")
+
+
+def test_cancelling_an_unknown_purchase_is_a_documented_404(tenant):
+    response = tenant.pos.post(
+        f"{POS}/shops/cancel", {"date": "2024-05-22", "type": "NF", "reference": "none"}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert_documented(response, "POST", f"{POS}/shops/cancel")
+
+
+@pytest.mark.parametrize(("page", "status"), [("999", 404), ("abc", 400), ("0", 400), ("-1", 400)])
+def test_a_page_past_the_end_is_a_documented_404_and_a_malformed_one_a_400(tenant, page, status):
+    response = tenant.v2.get(f"{V2}/customers", {"page": page})
+
+    assert response.status_code == status, response.content
+    assert_documented(response, "GET", f"{V2}/customers")
+    if status == 400:
+        assert "whole number" in response.json()["page"][0]
+
+
+def test_a_sale_without_a_purchase_type_conforms_to_its_schema(tenant):
+    created = tenant.v2.post(f"{V2}/sales", {"cpf": "53933515009", "sale_amount": 10}, format="json")
+
+    assert created.json()["sale"]["type"] == ""
+    assert_documented(created, "POST", f"{V2}/sales")
+    response = tenant.v2.get(f"{V2}/sales/{created.json()['sale']['id']}")
+    assert_documented(response, "GET", f"{V2}/sales/{{id}}")

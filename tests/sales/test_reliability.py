@@ -1,73 +1,107 @@
-"""A sale and its rewards commit or roll back together; a purchase sent by ten tills is one sale."""
+"""A sale and its rewards commit or roll back together; a purchase sent by ten tills is one sale.
+
+Failures are injected at the named steps of recording a purchase (after its items, inside
+a rule, issuing a rule's voucher, recording promotion uses, queuing a message, posting to
+the wallet), then the database fails at every statement of the request in turn: each
+leaves the database exactly as it was, and `check_wallets` clean.
+"""
 
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from customers.models import Customer, LedgerEntry, Wallet
-from loyalty.models import Message
-from loyalty.services import messaging, rewards
+from customers.services import customer_create, wallet_credit
 from loyalty.services.messaging import message_template_create
-from sales.models import Sale, SaleItem, SalePayment
+from loyalty.services.rewards import rule_create
+from sales.models import Sale
 from tests.concurrency import run_concurrently
 from tests.conftest import POS
+from tests.factories import ProductFactory, PromotionFactory
+from tests.faults import statements_of, with_fault_at
 from tests.sales.conftest import SEED_PURCHASE, purchase
+from tests.snapshots import database_rows
 
 pytestmark = pytest.mark.django_db
 
 
-def nothing_was_written():
-    return not any(
-        model.objects.exists() for model in (Sale, SaleItem, SalePayment, LedgerEntry, Message, Customer)
+def check_wallets_is_clean() -> bool:
+    call_command("check_wallets", stdout=StringIO())  # exits non-zero on any mismatch
+    return True
+
+
+@pytest.fixture
+def busy_program(tenant, program):
+    """Every step of a recording has work to do: a known consumer with a ledger, a voucher
+    rule, a message template and a promotion on the purchased product."""
+    customer = customer_create(
+        account=tenant.account, name="Ana", document="53933515009", email="ana@example.com"
     )
-
-
-def test_a_rule_that_raises_leaves_no_sale_no_ledger_row_no_message(tenant, program, monkeypatch):
+    wallet_credit(customer=customer, kind="adjustment", amounts={"points": Decimal("7")}, reason="Opening")
+    rule_create(
+        account=tenant.account,
+        name="R$ 5 voucher",
+        kind="voucher",
+        value=Decimal("5"),
+        threshold=Decimal("1"),
+    )
     message_template_create(
-        account=tenant.account, name="R", event="sale_rewarded", channel="sms", body="{name}"
+        account=tenant.account, name="R", event="sale_rewarded", channel="email", body="{name}"
     )
+    product = ProductFactory(account=tenant.account, barcode="13456789")
+    promotion = PromotionFactory(product=product)
+    items = [{**SEED_PURCHASE["items"][0], "promotion_id": str(promotion.pk)}]
+    return purchase(items=items)
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("rule exploded")
 
-    monkeypatch.setattr(rewards, "eligible_amount", broken)
+def broken(*args, **kwargs):
+    raise RuntimeError("injected failure")
 
-    response = tenant.pos.put(f"{POS}/shops", SEED_PURCHASE, format="json")
+
+STEPS = {
+    "after the items are saved": ("sales.services", "wallet_lock"),
+    "recording promotion uses": ("sales.services", "promotion_uses_record"),
+    "inside a rule": ("loyalty.services.rewards", "eligible_amount"),
+    "issuing a rule's voucher": ("vouchers.services", "voucher_issue"),
+    "while queueing a message": ("loyalty.services.messaging", "_message"),
+    "posting to the wallet": ("sales.services", "wallet_post"),
+}
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_failure_at_a_step_of_recording_leaves_nothing(tenant, busy_program, monkeypatch, step):
+    module, name = STEPS[step]
+    monkeypatch.setattr(f"{module}.{name}", broken)
+    before = database_rows()
+
+    response = tenant.pos.put(f"{POS}/shops", busy_program, format="json")
 
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
-    assert nothing_was_written()
+    assert database_rows() == before
+    assert check_wallets_is_clean()
 
 
-def test_a_failure_while_queueing_messages_rolls_everything_back(tenant, program, monkeypatch):
-    message_template_create(
-        account=tenant.account, name="R", event="sale_rewarded", channel="sms", body="{name}"
-    )
+def test_the_database_failing_at_any_statement_of_recording_leaves_nothing(tenant, busy_program):
+    def send():
+        return tenant.pos.put(f"{POS}/shops", busy_program, format="json")
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("outbox unavailable")
+    statements = statements_of(send)
+    before = database_rows()
 
-    monkeypatch.setattr(messaging, "_message", broken)
+    for at in range(1, statements + 1):
+        response = with_fault_at(at, OperationalError("injected failure"), send)
 
-    response = tenant.pos.put(f"{POS}/shops", SEED_PURCHASE, format="json")
-
-    assert response.status_code == 500
-    assert nothing_was_written()
-
-
-def test_a_failure_after_the_items_are_saved_rolls_everything_back(tenant, program, monkeypatch):
-    from sales import services
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("lost the wallet")
-
-    monkeypatch.setattr(services, "wallet_lock", broken)
-
-    assert tenant.pos.put(f"{POS}/shops", SEED_PURCHASE, format="json").status_code == 500
-    assert nothing_was_written()
+        assert response.status_code == 503, (at, response.content)
+        assert response.json()["code"] == "database_unavailable"
+        assert database_rows() == before, f"statement {at} of {statements} left rows behind"
+    assert statements > 20
+    assert check_wallets_is_clean()
+    assert send().status_code == 201  # and nothing stuck: the same purchase records fine afterwards
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 
 Account A ("Alfa") and account B ("Beta") hold the same kinds of objects under different
 names, documents, barcodes and codes, so that an answer to B that shows any of A's values
-is a leak. `account_rows` reads every row an account owns, to prove a request changed none.
+is a leak.
 """
 
 from dataclasses import dataclass
@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from customers.models import Customer
@@ -23,7 +22,7 @@ from promotions.models import Category, Product, Promotion
 from promotions.services import category_create
 from sales.models import Sale
 from sales.services import ItemData, PaymentData, sale_record
-from tests.conftest import PRODUCT_APPS, Tenant
+from tests.conftest import Tenant
 from tests.factories import ProductFactory, PromotionFactory, RewardFactory
 from vouchers.models import BalanceRedemption, Reward, Voucher
 from vouchers.services import balance_redeem, reward_redeem
@@ -170,24 +169,3 @@ def beta(other_tenant) -> Holdings:
     return hold(
         other_tenant, label="Beta", document="52998224725", phone="(21) 99876-5432", barcode="80000000000022"
     )
-
-
-def product_models() -> list:
-    return [model for label in PRODUCT_APPS for model in apps.get_app_config(label).get_models()]
-
-
-def account_rows(account: Account) -> dict[str, list[dict]]:
-    """Every row the account owns, in every model of the product apps."""
-    rows = {}
-    for model in product_models():
-        lookup = account_lookup(model)
-        assert lookup is not None, f"{model._meta.label} has no path to its account"
-        value = account.pk if lookup == "pk" else account
-        rows[model._meta.label] = list(
-            model._default_manager.filter(**{lookup: value}).order_by("pk").values()
-        )
-    return rows
-
-
-def changed_models(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> list[str]:
-    return [label for label in before if before[label] != after[label]]

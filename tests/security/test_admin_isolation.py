@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests.conftest import PRODUCT_APPS
-from tests.security.conftest import account_rows, changed_models
+from tests.snapshots import account_rows, changed_models
 
 pytestmark = pytest.mark.django_db
 

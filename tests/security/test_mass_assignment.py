@@ -20,7 +20,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests.routes import WRITE_METHODS, api_routes
-from tests.security.conftest import Holdings, product_models
+from tests.security.conftest import Holdings
+from tests.snapshots import database_rows, product_models
 
 pytestmark = pytest.mark.django_db
 
@@ -242,13 +243,6 @@ def test_no_write_endpoint_documents_a_protected_field_without_a_reason(beta):
 
 GENERATED_KEYS = {"id", "code", "access_token", "created_at", "updated_at", "valid_from", "valid_until"}
 RANDOM_COLUMNS = {"code", "password", "token_digest", "secret_digest"}
-
-
-def database_rows() -> dict[str, dict[int, dict]]:
-    return {
-        model._meta.label: {row["id"]: row for row in model._default_manager.values()}
-        for model in product_models()
-    }
 
 
 def foreign_keys(model) -> dict[str, str]:

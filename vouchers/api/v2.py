@@ -75,7 +75,14 @@ class VoucherSerializer(serializers.ModelSerializer):
 
 class CouponSerializer(serializers.ModelSerializer):
     category = serializers.PrimaryKeyRelatedField(
-        queryset=Category.objects.none(), required=False, allow_null=True, help_text="Id of a category."
+        queryset=Category.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Id of a category.",
+        error_messages={
+            "does_not_exist": "No category with id {pk_value} in this account.",
+            "incorrect_type": "Send the id (a whole number) of a category; got {data_type}.",
+        },
     )
     points_cost = PointsField(min_value=Decimal("0"), help_text="Points a customer gives for it.")
     value = MoneyField(min_value=Decimal("0"), help_text="Value of the voucher it issues.")

@@ -28,6 +28,7 @@ from customers.services import (
     wallet_post,
 )
 from loyalty.dates import local_date
+from loyalty.ids import parse_id
 from loyalty.models import Account, Store
 from loyalty.money import ZERO, round_money
 from promotions.models import Category, Product, Promotion
@@ -189,7 +190,7 @@ def _item_category(item: ItemData, product: Product | None, by_name: dict) -> in
 def _promotion_ids(account: Account, items: Sequence[ItemData], warnings: list[str]) -> dict[str, int]:
     """Map the items' `promotion_id` values to promotions of the account; warn about the rest."""
     sent = {str(item.promotion_id).strip() for item in items if str(item.promotion_id or "").strip()}
-    numeric = {value: int(value) for value in sent if value.isdigit()}
+    numeric = {value: parse_id(value) for value in sent if parse_id(value) is not None}
     known = (
         set(Promotion.objects.filter(account=account, pk__in=numeric.values()).values_list("pk", flat=True))
         if numeric

@@ -1,9 +1,11 @@
-"""django-filter pieces for the platform's formats (dates in the account's zone)."""
+"""django-filter pieces for the platform's formats (dates in the account's zone, ids)."""
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from loyalty.dates import in_zone, parse_api_datetime
+from loyalty.ids import MAX_ID, parse_id
 
 
 class ApiDateTimeFormField(forms.CharField):
@@ -30,3 +32,22 @@ class ApiDateTimeFilter(django_filters.Filter):
         if value is None:
             return qs
         return super().filter(qs, in_zone(value, self.parent.request.user.account.tzinfo))
+
+
+class IdFormField(forms.Field):
+    """The id of an object; anything else is a 400, not a query that overflows."""
+
+    def clean(self, value):
+        if value in self.empty_values:
+            return None
+        object_id = parse_id(str(value))
+        if object_id is None:
+            raise forms.ValidationError(f"Use an id: a whole number from 1 to {MAX_ID}; got {value!r}.")
+        return object_id
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """Filters a foreign key by the id of the object it names."""
+
+    field_class = IdFormField

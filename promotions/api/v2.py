@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from loyalty.api.dialects import V2Mixin
+from loyalty.ids import parse_id
 from promotions.api.fields import text_field
 from promotions.models import Category
 from promotions.selectors import category_queryset
@@ -69,9 +70,10 @@ class ParentFormField(forms.Field):
         value = str(value).strip().lower()
         if value in ("none", "null"):
             return "none"
-        if not value.isdigit():
+        category_id = parse_id(value)
+        if category_id is None:
             raise forms.ValidationError(f"Use a category id or 'none' (top-level categories); got {value!r}.")
-        return int(value)
+        return category_id
 
 
 class ParentFilter(django_filters.Filter):

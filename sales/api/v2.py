@@ -24,6 +24,7 @@ from customers.api.fields import DocumentField
 from customers.api.v2 import DocumentFilter, WalletSerializer
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
+from loyalty.api.filters import IdFilter
 from loyalty.dates import in_zone, parse_api_datetime
 from loyalty.models import Store
 from sales.api.serializers import (
@@ -174,9 +175,9 @@ CancelledSaleSerializer = inline_serializer(
 
 
 class SaleFilter(django_filters.FilterSet):
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
+    customer_id = IdFilter(field_name="customer_id")
     cpf = DocumentFilter(field_name="customer__document", help_text="CPF/CNPJ of the customer")
-    store = django_filters.NumberFilter(field_name="store_id")
+    store = IdFilter(field_name="store_id")
     status = django_filters.ChoiceFilter(choices=Sale.Status.choices)
     date_after = django_filters.CharFilter(
         method="filter_date", help_text="From this local day (YYYY-MM-DD) or instant, inclusive."

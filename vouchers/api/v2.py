@@ -18,6 +18,7 @@ from customers.api.v2 import DocumentFilter
 from customers.models import Customer
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField
+from loyalty.api.filters import IdFilter
 from loyalty.api.throttling import CredentialThrottle
 from loyalty.models import Store
 from promotions.models import Category
@@ -163,12 +164,22 @@ class CustomerReferenceSerializer(serializers.Serializer):
         return attrs
 
 
+# Points are stored with 14 digits, 2 of them decimals.
+MAX_POINTS_FILTER = 10**12
+
+
 class CouponFilter(django_filters.FilterSet):
-    category = django_filters.NumberFilter(field_name="category_id", help_text="Category id")
+    category = IdFilter(field_name="category_id", help_text="Category id")
     available = django_filters.BooleanFilter(
         method="filter_available", help_text="Active, in stock, inside dates"
     )
-    max_points = django_filters.NumberFilter(field_name="points_cost", lookup_expr="lte")
+    max_points = django_filters.NumberFilter(
+        field_name="points_cost",
+        lookup_expr="lte",
+        min_value=0,
+        max_value=MAX_POINTS_FILTER,
+        help_text="Coupons costing at most these points",
+    )
 
     class Meta:
         model = Reward
@@ -270,13 +281,13 @@ class VoucherUseSerializer(serializers.Serializer):
 
 
 class VoucherFilter(django_filters.FilterSet):
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
+    customer_id = IdFilter(field_name="customer_id")
     cpf = DocumentFilter(field_name="customer__document", help_text="CPF/CNPJ of the customer")
     status = django_filters.ChoiceFilter(
         choices=[(value, value) for value in ("active", "used", "expired", "cancelled")],
         method="filter_status",
     )
-    coupon = django_filters.NumberFilter(field_name="reward_id", help_text="Reward (coupon) id")
+    coupon = IdFilter(field_name="reward_id", help_text="Reward (coupon) id")
 
     class Meta:
         model = Voucher

@@ -5,7 +5,8 @@ POS dialect, `self.store` (the store of the `X-Store-Token`). Every queryset sta
 the account, so no request ever sees another account's objects.
 """
 
-from rest_framework.permissions import IsAuthenticated
+from django.db import transaction
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 
 from loyalty.api.authentication import BearerTokenAuthentication, PosAuthentication
 from loyalty.api.idempotency import IdempotencyMixin
@@ -14,6 +15,20 @@ from loyalty.models import Account, Store
 
 class _DialectMixin:
     permission_classes = [IsAuthenticated]
+    #: False on a POST that only reads (the discount quote): it needs no transaction.
+    writes = True
+
+    def dispatch(self, request, *args, **kwargs):
+        # A write endpoint is one transaction, its answer included: a failure while the
+        # answer is built (the database lost after the service's own commit) must not
+        # leave the write done behind a 503 that says it was not.
+        if request.method in SAFE_METHODS or not self.writes:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
 
     @property
     def account(self) -> Account:

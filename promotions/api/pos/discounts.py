@@ -133,6 +133,8 @@ def not_show_discounts(request) -> bool:
 
 
 class DiscountQuoteView(PosMixin, APIView):
+    writes = False  # a quote changes nothing
+
     @extend_schema(
         tags=["POS · Purchases"],
         operation_id="pos_discounts_quote",

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format check-migrations check-schema check clean
+.PHONY: install run test lint format check-migrations check-schema check fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ check-schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 check: lint check-migrations check-schema
+
+# Schemathesis over the live API, both dialects; FUZZ_DATABASE_URL and FUZZ_PORT choose where.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -372,7 +372,7 @@ def main() -> int:
     env = application_environment(database_url, work_dir)
     log_path = work_dir / "server.log"
 
-    say(f"database {urlsplit(database_url)._replace(netloc=urlsplit(database_url).hostname or '').geturl()}")
+    say(f"database {urlsplit(database_url).path.lstrip('/')} (recreated), migrations, a merchant")
     recreate_database(database_url)
     manage("migrate", "--noinput", env=env)
     merchant = json.loads(

@@ -304,15 +304,19 @@ def answer(response) -> tuple[int, object]:
     return response.status_code, json.loads(content) if content else None
 
 
-def by_path_cases():
-    return sorted(key for key, probe in MATRIX.items() if isinstance(probe, ByPath))
+def cases(kind: type) -> list[tuple[str, str]]:
+    return sorted(key for key, probe in MATRIX.items() if isinstance(probe, kind))
 
 
-@pytest.mark.parametrize(("method", "path"), by_path_cases())
-def test_a_foreign_object_in_the_path_answers_like_a_missing_one(alfa, beta, method, path):
+def probing(method: str, path: str, holdings: Holdings):
+    """The route, its probe, and the client of the account that probes."""
     route = routes_by_path()[path]
-    probe = MATRIX[(method, path)]
-    client = client_of(beta, route)
+    return route, MATRIX[(method, path)], client_of(holdings, route)
+
+
+@pytest.mark.parametrize(("method", "path"), cases(ByPath))
+def test_a_foreign_object_in_the_path_answers_like_a_missing_one(alfa, beta, method, path):
+    route, probe, client = probing(method, path, beta)
     foreign_url, missing_url = route.url(**probe.target(alfa)), route.url(**MISSING)
     methods = [method, *(["HEAD"] if method == "GET" else []), "OPTIONS"]
     before = account_rows(alfa.account)
@@ -426,15 +430,9 @@ def test_a_foreign_reference_in_the_body_answers_like_a_missing_one(
     assert changed_models(before, rows_after) == []
 
 
-def listing_cases():
-    return sorted(key for key, probe in MATRIX.items() if isinstance(probe, Listing))
-
-
-@pytest.mark.parametrize(("method", "path"), listing_cases())
+@pytest.mark.parametrize(("method", "path"), cases(Listing))
 def test_lists_show_none_of_the_other_accounts_rows(alfa, beta, method, path):
-    route = routes_by_path()[path]
-    probe = MATRIX[(method, path)]
-    client = client_of(beta, route)
+    route, probe, client = probing(method, path, beta)
 
     for query in probe.queries(alfa):
         response = client.get(route.path, query)

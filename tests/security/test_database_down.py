@@ -10,7 +10,7 @@ import socket
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from rest_framework.test import APIClient
 
 from tests.faults import statements_of, with_fault_at
@@ -165,6 +165,8 @@ def test_a_connection_killed_by_postgresql_is_replaced_on_the_next_request(
         autocommit=True,
     ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    # What the WSGI handler does at every request boundary; Django's test client skips it.
+    close_old_connections()
 
     assert_available(tenant)
     assert connection.connection.info.backend_pid != backend

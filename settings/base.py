@@ -51,6 +51,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "loyalty.urls"
+CSRF_FAILURE_VIEW = "loyalty.api.errors.csrf_failure"
 WSGI_APPLICATION = "loyalty.wsgi.application"
 
 TEMPLATES = [

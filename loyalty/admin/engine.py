@@ -201,5 +201,8 @@ class MessageAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry selected messages now", permissions=["retry"])
     def retry(self, request, queryset):
-        retried = [message_retry(message=message) for message in queryset.exclude(status=Message.Status.SENT)]
+        retried = [
+            message_retry(message=message)
+            for message in queryset.filter(status__in=[Message.Status.QUEUED, Message.Status.FAILED])
+        ]
         self.message_user(request, f"{len(retried)} message(s) queued again.", messages.SUCCESS)

@@ -154,6 +154,13 @@ def message_template_create(
     return template
 
 
+def messages_withdraw_for_sale(*, sale) -> int:
+    """Withdraw the still-queued messages of a cancelled sale (one UPDATE, atomic by itself)."""
+    return Message.objects.filter(sale=sale, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -210,7 +217,7 @@ def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -
 @transaction.atomic
 def message_retry(*, message: Message) -> Message:
     """Queue a failed (or queued) message again now, with a fresh attempt budget."""
-    if message.status == Message.Status.SENT:
+    if message.status in (Message.Status.SENT, Message.Status.WITHDRAWN):
         return message
     message.status = Message.Status.QUEUED
     message.attempts = 0

@@ -45,6 +45,16 @@ def test_unknown_api_path_is_json_404(anonymous):
         assert "/api/docs/" in body["detail"]
 
 
+def test_unknown_api_path_is_json_404_for_posts_too(anonymous):
+    csrf_checking = APIClient(enforce_csrf_checks=True)
+
+    for client in (anonymous, csrf_checking):
+        body = assert_json_error(
+            client.post("/api/v2/vouchers//validate", {}, format="json"), 404, "not_found"
+        )
+        assert "/api/docs/" in body["detail"]
+
+
 def test_wrong_method_is_405(anonymous):
     assert_json_error(anonymous.get(f"{V2}/auth/token"), 405, "method_not_allowed")
 

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format check-migrations check-schema check clean
+.PHONY: install run test lint format check-migrations check-schema check browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ check-schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 check: lint check-migrations check-schema
+
+# Chromium and its driver for the back-office browser test (Debian packages; needs root).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

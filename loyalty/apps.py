@@ -1,9 +1,11 @@
 """App configuration of the engine core."""
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class LoyaltyConfig(AppConfig):
+    default = True
     name = "loyalty"
     verbose_name = "Loyalty program"
 
@@ -12,3 +14,10 @@ class LoyaltyConfig(AppConfig):
         # receivers of the sales signals.
         from loyalty import receivers  # noqa: F401
         from loyalty.api import schema  # noqa: F401
+
+
+class LoyaltyAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the merchants' dashboard as its index."""
+
+    default = False
+    default_site = "loyalty.admin_site.LoyaltyAdminSite"

@@ -68,10 +68,14 @@ def test_staff_log_in_see_the_dashboard_and_create_a_promotion(live_server, brow
 
     browser.get(f"{live_server.url}/admin/promotions/promotion/add/")
     browser.find_element(By.CSS_SELECTOR, ".field-product .select2-selection").click()
-    search = wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".select2-search__field")))
+    search = wait.until(
+        expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".select2-search__field"))
+    )
     search.send_keys("Pringles")
     wait.until(
-        expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".select2-results__option"), "Pringles")
+        expected_conditions.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, ".select2-results__option"), "Pringles"
+        )
     )
     search.send_keys(Keys.ENTER)
     percent = browser.find_element(By.NAME, "percent_off")

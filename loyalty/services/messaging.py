@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from loyalty.dates import format_api_datetime
 from loyalty.messaging import backend_for
 from loyalty.models import Channel, Event, Message, MessageAttempt, MessageTemplate
 
@@ -159,6 +160,33 @@ def messages_withdraw_for_sale(*, sale) -> int:
     return Message.objects.filter(sale=sale, status=Message.Status.QUEUED).update(
         status=Message.Status.WITHDRAWN
     )
+
+
+def messages_erase_for_customer(customer) -> None:
+    """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
+    Message.objects.filter(customer=customer, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+    Message.objects.filter(customer=customer).update(
+        recipient="", subject="", body="(erased: customer anonymised)"
+    )
+
+
+def messages_export_for_customer(customer) -> list[dict]:
+    """The messages sent (or queued) to a customer, for an LGPD export."""
+    return [
+        {
+            "event": message.event,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "status": message.status,
+            "created_at": format_api_datetime(message.created_at),
+            "sent_at": format_api_datetime(message.sent_at) if message.sent_at else None,
+        }
+        for message in Message.objects.filter(customer=customer).order_by("id")
+    ]
 
 
 @dataclass

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format check-migrations check-schema check fuzz clean
+.PHONY: install run test lint format check-migrations check-schema check fuzz browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ check: lint check-migrations check-schema
 # Schemathesis over the live API, both dialects; FUZZ_DATABASE_URL and FUZZ_PORT choose where.
 fuzz: install
 	$(BIN)/python scripts/fuzz.py
+
+# Chromium and its driver for the back-office browser test (Debian packages; needs root).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

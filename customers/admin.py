@@ -36,6 +36,7 @@ from customers.services import (
     wallet_adjust,
 )
 from customers.services.wallets import ADJUSTABLE_BUCKETS
+from loyalty.admin.mixins import ReadOnlyAdminMixin
 from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.exceptions import DomainError
 
@@ -319,7 +320,7 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     """The wallet ledger: append-only, newest first, never edited."""
 
     list_display = ("created_at", "customer", "kind", "moved", "reason", "store", "staff_user")
@@ -341,12 +342,3 @@ class LedgerEntryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="Moved")
     def moved(self, entry):
         return ", ".join(f"{name} {value:+}" for name, value in entry.moved().items())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -26,7 +26,7 @@ def seed(*, account, store) -> None:
         wallet_credit(
             customer=customer,
             kind=LedgerEntry.Kind.ADJUSTMENT,
-            amounts={"points": Decimal("100.00"), "balance": Decimal("10.00")},
+            amounts={"points": Decimal("500.00"), "balance": Decimal("30.00")},
             reason="Welcome bonus",
             store=store,
         )

@@ -3,20 +3,14 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
+from loyalty.admin.mixins import ReadOnlyAdminMixin
 from loyalty.admin.scoping import AccountScopedAdminMixin
 from sales.models import Sale, SaleItem, SalePayment
 from sales.services import sale_cancel
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SaleItemInline(ReadOnlyInline):
@@ -42,7 +36,7 @@ class SalePaymentInline(ReadOnlyInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "occurred_at",
         "__str__",
@@ -120,15 +114,6 @@ class SaleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             for entry in sale.ledger_entries.order_by("id")
         ]
         return format_html_join("", "<div>{}: {}</div>", rows) or "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("sales.cancel_sale")

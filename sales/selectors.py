@@ -1,10 +1,21 @@
 """Reads of the sales app."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from loyalty.dates import format_api_datetime
 from loyalty.models import Account
 from sales.models import Sale
+
+
+def purchase_keys(*, reference: str = "", pdv: str = "", coupon: str = "") -> Q | None:
+    """What names a POS purchase (or its redemptions) besides store, type and day:
+    the `reference`, or `pdv` + `coupon`. None when neither is given."""
+    keys = Q()
+    if reference:
+        keys |= Q(reference=reference)
+    if pdv and coupon:
+        keys |= Q(pdv=pdv, coupon=coupon)
+    return keys or None
 
 
 def sale_queryset(*, account: Account) -> QuerySet[Sale]:

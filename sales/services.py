@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from loyalty.money import ZERO, round_money
 from promotions.models import Category, Product, Promotion
 from promotions.services import promotion_uses_record, promotion_uses_release
 from sales.models import PaymentMethod, Sale, SaleItem, SalePayment
+from sales.selectors import purchase_keys
 from sales.signals import sale_cancelled, sale_recorded
 
 
@@ -139,12 +140,8 @@ def sale_find(
         if not reference:
             return None
         return Sale.objects.filter(account=account, source=source, reference=reference).first()
-    keys = Q()
-    if reference:
-        keys |= Q(reference=reference)
-    if pdv and coupon:
-        keys |= Q(pdv=pdv, coupon=coupon)
-    if not keys:
+    keys = purchase_keys(reference=reference, pdv=pdv, coupon=coupon)
+    if keys is None:
         return None
     return (
         Sale.objects.filter(keys, store=store, source=source, type=type, local_date=day)
@@ -228,40 +225,35 @@ def _own_postings(
     sale: Sale, items: list[SaleItem], payments: list[SalePayment], store: Store | None
 ) -> list[Posting]:
     """The sale's effect on the consumer's totals and digital change."""
+    of_this_sale = partial(Posting, store=store, links={"sale": sale})
+    credited = round_money(sum((payment.digital_change for payment in payments), ZERO))
+    paid = round_money(
+        sum((payment.total for payment in payments if payment.method == PaymentMethod.DIGITAL_CHANGE), ZERO)
+    )
     postings = [
-        Posting(
+        of_this_sale(
             kind=LedgerEntry.Kind.PURCHASE,
             deltas={
                 "total_shoppings": sale.amount,
                 "count_shoppings": 1,
                 "total_discounts": round_money(sum((item.discount for item in items), ZERO)),
             },
-            store=store,
-            links={"sale": sale},
         )
     ]
-    credited = round_money(sum((payment.digital_change for payment in payments), ZERO))
     if credited:
         postings.append(
-            Posting(
+            of_this_sale(
                 kind=LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
                 deltas={"digital_change": credited},
                 reason="Change credited at the till",
-                store=store,
-                links={"sale": sale},
             )
         )
-    paid = round_money(
-        sum((payment.total for payment in payments if payment.method == PaymentMethod.DIGITAL_CHANGE), ZERO)
-    )
     if paid:
         postings.append(
-            Posting(
+            of_this_sale(
                 kind=LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
                 deltas={"digital_change": -paid},
                 reason="Paid with digital change",
-                store=store,
-                links={"sale": sale},
             )
         )
     return postings

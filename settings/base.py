@@ -19,7 +19,7 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "loyalty.apps.LoyaltyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "loyalty.urls"
+CSRF_FAILURE_VIEW = "loyalty.api.errors.csrf_failure"
 WSGI_APPLICATION = "loyalty.wsgi.application"
 
 TEMPLATES = [

@@ -7,6 +7,7 @@ Stock is editable right from the rewards list, but every change goes through
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from loyalty.admin.mixins import ReadOnlyAdminMixin
 from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.exceptions import DomainError
 from vouchers.models import BalanceRedemption, Reward, StockChange, Voucher
@@ -14,16 +15,12 @@ from vouchers.selectors import vouchers_with_status
 from vouchers.services import reward_create, reward_stock_set, voucher_cancel
 
 
-class StockChangeInline(admin.TabularInline):
+class StockChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = StockChange
     fields = ("created_at", "from_stock", "to_stock", "reason", "staff_user", "credential", "voucher")
     readonly_fields = fields
     extra = 0
-    can_delete = False
     ordering = ("-id",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reward)
@@ -86,7 +83,7 @@ class VoucherStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class VoucherAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "customer", "reward", "value", "status", "valid_until", "used_at", "created_at")
     list_filter = (VoucherStatusFilter, "reward", "account")
     search_fields = ("code",)
@@ -114,15 +111,6 @@ class VoucherAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         # Codes are stored upper-case; staff type them in any case.
         return super().get_search_results(request, queryset, search_term.strip().upper())
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_cancel_permission(self, request):
         return request.user.has_perm("vouchers.change_voucher")
 
@@ -139,17 +127,8 @@ class VoucherAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BalanceRedemption)
-class BalanceRedemptionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class BalanceRedemptionAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ("occurred_at", "customer", "store", "value", "digital_change", "reference", "status")
     list_filter = ("status", "store", "account")
     search_fields = ("reference", "coupon", "customer__document", "customer__name")
     list_select_related = ("customer", "store")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,9 +9,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry, Wallet
@@ -20,6 +20,7 @@ from loyalty.dates import local_date
 from loyalty.exceptions import ConflictError, NotFoundError
 from loyalty.models import Account, ApiCredential, Event, Store
 from loyalty.services.messaging import format_brl, messages_queue_event
+from sales.selectors import purchase_keys
 from vouchers.models import CODE_ALPHABET, CODE_LENGTH, BalanceRedemption, Reward, StockChange, Voucher
 from vouchers.selectors import reward_unavailable_reason, voucher_refusal
 
@@ -331,27 +332,17 @@ def balance_redeem(
         return RedemptionOutcome(
             redemption=existing, created=False, wallet=Wallet.objects.get(customer=customer)
         )
-    postings = []
-    if value:
-        postings.append(
-            Posting(
-                kind=LedgerEntry.Kind.BALANCE_REDEEM,
-                deltas={"balance": -value},
-                reason="Redeemed at the till",
-                store=store,
-                links={"redemption": redemption},
-            )
+    of_this_redemption = partial(
+        Posting, reason="Redeemed at the till", store=store, links={"redemption": redemption}
+    )
+    postings = [
+        of_this_redemption(kind=kind, deltas={bucket: -amount})
+        for kind, bucket, amount in (
+            (LedgerEntry.Kind.BALANCE_REDEEM, "balance", value),
+            (LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT, "digital_change", digital_change),
         )
-    if digital_change:
-        postings.append(
-            Posting(
-                kind=LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
-                deltas={"digital_change": -digital_change},
-                reason="Redeemed at the till",
-                store=store,
-                links={"redemption": redemption},
-            )
-        )
+        if amount
+    ]
     wallet = wallet_post(customer=customer, postings=postings, locked_wallet=wallet_lock(customer=customer))
     messages_queue_event(
         account=account,
@@ -374,17 +365,13 @@ def redemptions_give_back(*, cancellation) -> None:
     sale = cancellation.sale
     if cancellation.customer is None or sale.store_id is None:
         return
-    purchase_keys = Q()
-    if sale.reference:
-        purchase_keys |= Q(reference=sale.reference)
-    if sale.pdv and sale.coupon:
-        purchase_keys |= Q(pdv=sale.pdv, coupon=sale.coupon)
-    if not purchase_keys:
+    keys = purchase_keys(reference=sale.reference, pdv=sale.pdv, coupon=sale.coupon)
+    if keys is None:
         return
     redemptions = list(
         BalanceRedemption.objects.select_for_update()
         .filter(
-            purchase_keys,
+            keys,
             store_id=sale.store_id,
             type=sale.type,
             local_date=sale.local_date,

@@ -1,5 +1,6 @@
 """Customers: creation, update, the "CPF na nota" find-or-create, and LGPD anonymisation."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -164,6 +165,10 @@ def customer_get_or_create_by_document(*, account: Account, document: str) -> tu
 
 ANONYMIZED_NAME = "Anonymised customer"
 
+# Other apps erase the personal data they keep about a customer (e.g. the messages sent to
+# them) without this app knowing them: `ANONYMIZERS.append(function(customer) -> None)`.
+ANONYMIZERS: list[Callable[[Customer], None]] = []
+
 
 @transaction.atomic
 def customer_anonymize(*, customer: Customer) -> Customer:
@@ -184,4 +189,6 @@ def customer_anonymize(*, customer: Customer) -> Customer:
     customer.extra = {}
     customer.anonymized_at = timezone.now()
     customer.save()
+    for erase in ANONYMIZERS:
+        erase(customer)
     return customer

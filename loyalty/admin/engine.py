@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from loyalty.admin.mixins import ReadOnlyAdminMixin
 from loyalty.admin.scoping import AccountScopedAdminMixin
 from loyalty.models import Message, MessageAttempt, MessageTemplate, RewardRule
 from loyalty.models.rules import SALE_TYPES, WEEKDAYS
@@ -139,19 +140,15 @@ class MessageTemplateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         )
 
 
-class MessageAttemptInline(admin.TabularInline):
+class MessageAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = MessageAttempt
     fields = ("attempted_at", "succeeded", "error")
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Message)
-class MessageAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     """The outbox: what was queued, its deliveries and their errors."""
 
     list_display = (
@@ -187,19 +184,13 @@ class MessageAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "created_at",
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_retry_permission(self, request):
         return request.user.has_perm("loyalty.change_message")
 
     @admin.action(description="Retry selected messages now", permissions=["retry"])
     def retry(self, request, queryset):
-        retried = [message_retry(message=message) for message in queryset.exclude(status=Message.Status.SENT)]
+        retried = [
+            message_retry(message=message)
+            for message in queryset.filter(status__in=[Message.Status.QUEUED, Message.Status.FAILED])
+        ]
         self.message_user(request, f"{len(retried)} message(s) queued again.", messages.SUCCESS)

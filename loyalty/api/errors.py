@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -115,11 +115,9 @@ def json_for_exception(request, exception: Exception) -> JsonResponse:
     return json_error(500, "Internal server error; the request was not completed.", "server_error")
 
 
-# A plain Django view is CSRF-protected: without the exemption a POST to an unknown path
-# would get the CSRF middleware's HTML 403 instead of this JSON 404.
 @csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Any path under `/api/` that names no endpoint."""
+    """Any path under `/api/` that names no endpoint (whatever the method: never a CSRF page)."""
     return json_error(
         404, f"No endpoint at {request.path}. See /api/docs/ for the API reference.", "not_found"
     )
@@ -142,6 +140,13 @@ def handler404(request, exception=None):
     if is_api_path(request.path):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """The API uses no cookies, so a CSRF refusal can only come from a non-API page."""
+    if is_api_path(request.path):
+        return json_error(403, "Forbidden.", "permission_denied")
+    return csrf.csrf_failure(request, reason=reason)
 
 
 def handler500(request):

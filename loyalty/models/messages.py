@@ -54,6 +54,7 @@ class Message(models.Model):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        WITHDRAWN = "withdrawn", "Withdrawn (its sale was cancelled before delivery)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="messages")
     customer = models.ForeignKey(
@@ -70,7 +71,7 @@ class Message(models.Model):
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)

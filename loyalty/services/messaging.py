@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from loyalty.dates import format_api_datetime
 from loyalty.messaging import backend_for
 from loyalty.models import Channel, Event, Message, MessageAttempt, MessageTemplate
 
@@ -154,6 +155,40 @@ def message_template_create(
     return template
 
 
+def messages_withdraw_for_sale(*, sale) -> int:
+    """Withdraw the still-queued messages of a cancelled sale (one UPDATE, atomic by itself)."""
+    return Message.objects.filter(sale=sale, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+
+
+def messages_erase_for_customer(customer) -> None:
+    """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
+    Message.objects.filter(customer=customer, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+    Message.objects.filter(customer=customer).update(
+        recipient="", subject="", body="(erased: customer anonymised)"
+    )
+
+
+def messages_export_for_customer(customer) -> list[dict]:
+    """The messages sent (or queued) to a customer, for an LGPD export."""
+    return [
+        {
+            "event": message.event,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "status": message.status,
+            "created_at": format_api_datetime(message.created_at),
+            "sent_at": format_api_datetime(message.sent_at) if message.sent_at else None,
+        }
+        for message in Message.objects.filter(customer=customer).order_by("id")
+    ]
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -210,7 +245,7 @@ def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -
 @transaction.atomic
 def message_retry(*, message: Message) -> Message:
     """Queue a failed (or queued) message again now, with a fresh attempt budget."""
-    if message.status == Message.Status.SENT:
+    if message.status in (Message.Status.SENT, Message.Status.WITHDRAWN):
         return message
     message.status = Message.Status.QUEUED
     message.attempts = 0

@@ -20,7 +20,7 @@ from customers.models import LedgerEntry
 from customers.services import Posting, entries_reversal, wallet_lock, wallet_post, wallet_projection
 from loyalty.models import RewardRule
 from loyalty.money import ZERO, round_money, round_points
-from loyalty.services.messaging import messages_queue_for_sale
+from loyalty.services.messaging import messages_queue_for_sale, messages_withdraw_for_sale
 from promotions.models import Category
 
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
@@ -197,6 +197,8 @@ def rewards_reverse(*, cancellation) -> None:
         )
         cancellation.postings.extend(entries_reversal(granted, reason=f"Sale {sale.pk} cancelled"))
     cancellation.vouchers_cancelled.extend(vouchers_cancel_for_sale(sale=sale))
+    # "You earned R$ 7,65" must not reach the customer once the purchase is undone.
+    messages_withdraw_for_sale(sale=sale)
 
 
 @transaction.atomic

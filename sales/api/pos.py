@@ -5,7 +5,7 @@ either `reference` or `pdv` + `coupon`; sending it again answers the purchase as
 recorded (200) and earns nothing more.
 """
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -17,11 +17,10 @@ from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
 from sales.api.serializers import (
     ItemInputSerializer,
-    ItemSerializer,
     PaymentInputSerializer,
-    PaymentSerializer,
     ReversedSerializer,
     RewardsSerializer,
+    SaleContentsMixin,
     items_field,
     payments_field,
     reversed_data,
@@ -89,11 +88,9 @@ class CancelPurchaseSerializer(serializers.Serializer):
         return attrs
 
 
-class PurchaseOutSerializer(serializers.ModelSerializer):
+class PurchaseOutSerializer(SaleContentsMixin, serializers.ModelSerializer):
     consumer = serializers.CharField(source="customer.document", allow_null=True, default=None)
     date = ApiDateTimeField(source="occurred_at")
-    items = serializers.SerializerMethodField()
-    payments = serializers.SerializerMethodField()
     cancelled_at = ApiDateTimeField(allow_null=True)
 
     class Meta:
@@ -114,16 +111,6 @@ class PurchaseOutSerializer(serializers.ModelSerializer):
             "items",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(ItemSerializer(many=True))
-    def get_items(self, sale):
-        items = self.context.get("items")
-        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
-
-    @extend_schema_field(PaymentSerializer(many=True))
-    def get_payments(self, sale):
-        payments = self.context.get("payments")
-        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
 
 
 RecordedPurchaseSerializer = inline_serializer(

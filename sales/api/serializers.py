@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField, QuantityField
@@ -132,6 +133,24 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = SalePayment
         fields = ["method", "total", "digital_change", "splits", "date"]
         read_only_fields = fields
+
+
+class SaleContentsMixin(serializers.Serializer):
+    """The items and payments of a sale: the ones just recorded when the view passes them in
+    its context (no query), else the sale's own."""
+
+    items = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+
+    @extend_schema_field(ItemSerializer(many=True))
+    def get_items(self, sale):
+        items = self.context.get("items")
+        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_payments(self, sale):
+        payments = self.context.get("payments")
+        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
 
 
 class VoucherSummarySerializer(serializers.Serializer):

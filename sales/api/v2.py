@@ -29,11 +29,10 @@ from loyalty.dates import in_zone, parse_api_datetime
 from loyalty.models import Store
 from sales.api.serializers import (
     ItemInputSerializer,
-    ItemSerializer,
     PaymentInputSerializer,
-    PaymentSerializer,
     ReversedSerializer,
     RewardsSerializer,
+    SaleContentsMixin,
     items_field,
     payments_field,
     reversed_data,
@@ -100,7 +99,7 @@ class SaleCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class SaleSerializer(serializers.ModelSerializer):
+class SaleSerializer(SaleContentsMixin, serializers.ModelSerializer):
     customer_id = serializers.IntegerField(allow_null=True)
     type = serializers.ChoiceField(
         choices=SaleType.choices,
@@ -111,8 +110,6 @@ class SaleSerializer(serializers.ModelSerializer):
     cpf = serializers.CharField(source="customer.document", allow_null=True, default=None)
     store = serializers.IntegerField(source="store_id", allow_null=True)
     date = ApiDateTimeField(source="occurred_at")
-    items = serializers.SerializerMethodField()
-    payments = serializers.SerializerMethodField()
     rewards = serializers.SerializerMethodField()
     cancelled_at = ApiDateTimeField(allow_null=True)
     created_at = ApiDateTimeField()
@@ -137,16 +134,6 @@ class SaleSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(ItemSerializer(many=True))
-    def get_items(self, sale):
-        items = self.context.get("items")
-        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
-
-    @extend_schema_field(PaymentSerializer(many=True))
-    def get_payments(self, sale):
-        payments = self.context.get("payments")
-        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
 
     @extend_schema_field(RewardsSerializer)
     def get_rewards(self, sale):

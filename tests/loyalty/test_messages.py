@@ -125,3 +125,17 @@ def test_two_concurrent_senders_send_each_message_once(postgres_only, merchant, 
     assert len(SENT) == len(set(SENT)) == 40
     assert all(report.sent > 0 for report in reports), "both senders took part"
     assert set(Message.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_messages_are_exported_and_erased_with_the_customer(tenant, merchant, maria):
+    queue(merchant, maria)
+
+    export = tenant.v2.get(f"/api/v2/customers/{maria.pk}/export").json()
+    assert export["messages"][0]["recipient"] == "maria@example.com"
+    assert "Maria" in export["messages"][0]["body"]
+
+    tenant.v2.post(f"/api/v2/customers/{maria.pk}/anonymize")
+
+    message = Message.objects.get()
+    assert (message.recipient, message.status) == ("", "withdrawn")
+    assert "Maria" not in message.body

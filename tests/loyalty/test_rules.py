@@ -297,3 +297,20 @@ def test_pending_grants_wait_for_their_day(tenant):
 
     assert rewards_release_due(now=datetime(2024, 6, 25, tzinfo=UTC)) == 0
     assert rewards_release_due(now=datetime(2024, 6, 27, tzinfo=UTC)) == 1
+
+
+def test_cancelling_a_sale_withdraws_its_undelivered_messages(tenant):
+    message_template_create(
+        account=tenant.account, name="R", event="sale_rewarded", channel="sms", body="{cashback}"
+    )
+    rule(tenant, kind="cashback", value=Decimal("5"))
+    tenant.v2.post(
+        f"{V2}/customers", {"name": "Maria", "cpf": "53933515009", "phone": "11987654321"}, format="json"
+    )
+    first = sale(tenant, 100, "R1")
+    sale(tenant, 100, "R2")
+
+    tenant.v2.post(f"{V2}/sales/{first['sale']['id']}/cancel")
+
+    statuses = dict(Message.objects.values_list("sale__reference", "status"))
+    assert statuses == {"R1": "withdrawn", "R2": "queued"}

@@ -1,4 +1,5 @@
 # Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# `make bench` measures the application under gunicorn and PostgreSQL (see README, Performance).
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format check-migrations check-schema check fuzz browser-deps clean
+.PHONY: install run test bench profile lint format check-migrations check-schema check fuzz browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# DATABASE_URL (default postgres://postgres@127.0.0.1:5432/loyalty_bench) names a database the
+# benchmark drops and recreates; BENCH_PORT (default 8111) the first of its two loopback ports.
+bench: install
+	$(BIN)/python -m bench.run
 
 lint: install
 	$(BIN)/ruff check .

@@ -181,9 +181,10 @@ def promotion_uses_record(*, sale, customer, promotion_ids: Iterable[int]) -> li
     if not ids:
         return []
     promotions = list(
-        Promotion.objects.filter(pk__in=ids, account_id=sale.account_id).annotate(
-            live_uses=Count("uses", filter=Q(uses__customer=customer, uses__released=False))
-        )
+        Promotion.objects.filter(pk__in=ids, account_id=sale.account_id)
+        # The warnings name each promotion by its product.
+        .select_related("product")
+        .annotate(live_uses=Count("uses", filter=Q(uses__customer=customer, uses__released=False)))
     )
     PromotionUse.objects.bulk_create(
         [PromotionUse(promotion=promotion, customer=customer, sale=sale) for promotion in promotions]

@@ -67,9 +67,3 @@ def test_needs_the_store_token(tenant, anonymous, consumer):
     anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}")
 
     assert anonymous.get(f"{POS}/consumers/document/53933515009/wallet").status_code == 401
-
-
-def test_costs_three_queries_with_auth_within_the_budget_of_four(tenant, consumer, django_assert_num_queries):
-    # Credential, store, wallet.
-    with django_assert_num_queries(3):
-        assert tenant.pos.get(f"{POS}/consumers/document/53933515009/wallet").status_code == 200

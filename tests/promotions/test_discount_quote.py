@@ -368,19 +368,3 @@ def test_the_quote_writes_nothing(tenant, consumer, seed_promotion):
 
     assert _table_counts() == before
     assert not PromotionUse.objects.filter(promotion=limited).exists()
-
-
-@pytest.mark.parametrize("size", [1, 50])
-def test_costs_five_queries_whatever_the_number_of_items(tenant, consumer, size, django_assert_num_queries):
-    lines = []
-    for index in range(size):
-        product = ProductFactory(account=tenant.account, barcode=str(1000 + index))
-        PromotionFactory(product=product, limit=1)
-        lines.append(item(product.barcode, 10, 2))
-
-    # Credential, store, wallet, promotions of every barcode, the consumer's uses of them:
-    # within the budget of 8.
-    with django_assert_num_queries(5):
-        response = quote(tenant, items=lines)
-
-    assert len(response.json()["discounts"]) == size

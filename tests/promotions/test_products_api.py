@@ -188,18 +188,6 @@ def test_needs_the_store_token(tenant, anonymous):
     assert not Product.objects.exists()
 
 
-@pytest.mark.parametrize("size", [5, 100])
-def test_list_costs_the_same_for_a_page_of_5_and_of_100(tenant, size, django_assert_num_queries):
-    for index in range(size):
-        ProductFactory(account=tenant.account, subcategory=f"Sub {index}")
-
-    # Credential, store, count, page (categories joined).
-    with django_assert_num_queries(4):
-        response = tenant.pos.get(f"{POS}/products", {"page_size": size})
-
-    assert len(response.json()["results"]) == size
-
-
 def test_get_one_costs_three_queries(tenant, django_assert_num_queries):
     ProductFactory(account=tenant.account, barcode="13456789", subcategory="Salgadinho")
 

@@ -1,0 +1,186 @@
+"""The results table of `make bench`: figures, ratios, targets, and what they were measured on."""
+
+import os
+import platform
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+from bench.operations import GROWTH_TARGET, OPERATION_LABELS, READ_RATE, TARGETS
+
+PACKAGES = ("Django", "djangorestframework", "psycopg", "gunicorn", "aiohttp")
+
+
+@dataclass(frozen=True)
+class Context:
+    date: str
+    cores: int
+    cpu: str
+    memory_gib: float
+    python: str
+    packages: dict[str, str]
+    postgresql: str
+    workers: int
+    threads: int
+    saturation_clients: int
+    fixed_seconds: float
+    saturation_seconds: float
+    customers: int
+    ledger_rows: int
+    seconds: float
+
+    @classmethod
+    def collect(cls, *, config, server_version: str, seconds: float) -> "Context":
+        return cls(
+            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            cores=os.cpu_count() or 1,
+            cpu=_cpu_model(),
+            memory_gib=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            python=platform.python_version(),
+            packages={name: version(name) for name in PACKAGES},
+            postgresql=server_version.split()[0],
+            workers=config.workers,
+            threads=config.threads,
+            saturation_clients=config.saturation_clients,
+            fixed_seconds=config.fixed_seconds,
+            saturation_seconds=config.saturation_seconds,
+            customers=config.customers,
+            ledger_rows=config.ledger_rows,
+            seconds=round(seconds),
+        )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _ms(value: float) -> str:
+    return "–" if value != value else f"{value:.1f}"  # NaN: no successful answer
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator else "–"
+
+
+def _met(condition: bool) -> str:
+    return "met" if condition else "**missed**"
+
+
+def render(context: Context, measurements, *, seed_seconds: dict[str, float]) -> str:
+    """The Markdown of `bench/results/latest.md` (also printed)."""
+    packages = ", ".join(f"{name} {value}" for name, value in context.packages.items())
+    lines = [
+        "# make bench — latest results",
+        "",
+        f"- **When:** {context.date}; the whole run took {context.seconds} s.",
+        f"- **Machine:** {context.cores} cores ({context.cpu}), {context.memory_gib} GiB; server, PostgreSQL "
+        "and load generator share it (loopback), and other work on the machine adds noise: compare ratios, "
+        "each taken seconds apart, before absolute figures.",
+        f"- **Software:** Python {context.python}, PostgreSQL {context.postgresql}, {packages}.",
+        f"- **Server:** gunicorn, {context.workers} workers × {context.threads} threads (gthread), "
+        "`settings.production`, persistent database connections.",
+        f"- **Account:** {context.customers:,} customers, {context.ledger_rows:,} ledger rows, 5,000 products, "
+        f"500 promotions; `seed_bench` loaded it in {seed_seconds.get('total', 0):.0f} s "
+        f"(ledger {seed_seconds.get('ledger', 0):.0f} s).",
+        f"- **Method:** latency in an open loop at a fixed offered rate for {context.fixed_seconds:.0f} s "
+        "(counted from each request's scheduled send); saturation throughput with "
+        f"{context.saturation_clients} clients in a closed loop for {context.saturation_seconds:.0f} s, "
+        "each right after a saturation run of the floor, which its ratio divides by.",
+        "",
+        "| operation | saturation (req/s) | × floor | fixed rate (req/s) | p50 ms | p95 ms | p99 ms | max ms "
+        "| errors (fixed / sat.) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, label in OPERATION_LABELS.items():
+        if key not in measurements.fixed:
+            lines.append(f"| {label} | not measured (time ran out) | | | | | | | |")
+            continue
+        fixed = measurements.fixed[key]
+        saturation = measurements.saturation.get(key, float("nan"))
+        floor = measurements.floor_pairs.get(key, saturation)
+        lines.append(
+            f"| {label} | {saturation:.0f} | {_ratio(saturation, floor)} | {measurements.rates[key]} "
+            f"| {_ms(fixed.p50)} | {_ms(fixed.p95)} | {_ms(fixed.p99)} | {_ms(fixed.max)} "
+            f"| {fixed.errors} / {measurements.saturation_errors.get(key, 0)} |"
+        )
+    floors = sorted(measurements.floor_pairs.values())
+    if floors:
+        lines += [
+            "",
+            f"The floor's saturation, measured beside each operation: {floors[0]:.0f} to {floors[-1]:.0f} req/s "
+            f"(median {floors[len(floors) // 2]:.0f}).",
+        ]
+    lines += _growth(context, measurements)
+    lines += _targets(measurements, seed_seconds)
+    errors = {key: kinds for key, kinds in measurements.error_kinds.items() if kinds}
+    if errors:
+        lines += ["", "Errors by kind: " + "; ".join(f"{key}: {kinds}" for key, kinds in errors.items())]
+    if measurements.max_send_lag_ms > 5:
+        lines += [
+            "",
+            f"The load generator sent some requests up to {measurements.max_send_lag_ms:.0f} ms late (a busy "
+            "machine); their latency still counts from the scheduled time.",
+        ]
+    if measurements.skipped:
+        lines += ["", f"Not measured (the run's time limit): {', '.join(measurements.skipped)}."]
+    return "\n".join(lines) + "\n"
+
+
+def _growth(context: Context, measurements) -> list[str]:
+    if not measurements.growth:
+        return []
+    lines = [
+        "",
+        f"Growth: the same requests at {READ_RATE} req/s on an account of 1,000 customers and one of "
+        f"{context.customers:,}, back to back.",
+        "",
+        f"| operation | 1,000 customers p50 / p99 ms | {context.customers:,} customers p50 / p99 ms "
+        "| ratio p50 | ratio p99 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, pair in measurements.growth.items():
+        small, large = pair["small"], pair["large"]
+        lines.append(
+            f"| {OPERATION_LABELS[key]} | {_ms(small.p50)} / {_ms(small.p99)} | {_ms(large.p50)} / {_ms(large.p99)} "
+            f"| {_ratio(large.p50, small.p50)} | {_ratio(large.p99, small.p99)} |"
+        )
+    return lines
+
+
+def _targets(measurements, seed_seconds: dict[str, float]) -> list[str]:
+    lines = ["", "Targets (`quality.md`):", ""]
+    for key, percentile_ms in TARGETS.items():
+        fixed = measurements.fixed.get(key)
+        if fixed is not None:
+            lines.append(
+                f"- {OPERATION_LABELS[key]}: p99 {_ms(fixed.p99)} ms at {measurements.rates[key]} req/s, "
+                f"target under {percentile_ms} ms — {_met(fixed.p99 < percentile_ms)}."
+            )
+    if measurements.floor_pairs.get("purchase") and "purchase" in measurements.saturation:
+        share = measurements.saturation["purchase"] / measurements.floor_pairs["purchase"]
+        lines.append(
+            f"- Purchase saturation {share:.0%} of the floor's, target at least 30 % — {_met(share >= 0.30)}."
+        )
+    for key, pair in measurements.growth.items():
+        ratio = pair["large"].p50 / pair["small"].p50 if pair["small"].p50 else float("inf")
+        lines.append(
+            f"- Growth of {OPERATION_LABELS[key]}: p50 ×{ratio:.2f} from 1,000 customers, target within "
+            f"×{GROWTH_TARGET} — {_met(ratio <= GROWTH_TARGET)}."
+        )
+    total = seed_seconds.get("total", 0)
+    lines.append(
+        f"- `seed_bench` at the default size: {total:.0f} s, target under 120 s — {_met(total < 120)}."
+    )
+    return lines
+
+
+def raw(context: Context, measurements, seed_seconds: dict[str, float]) -> dict:
+    """Every figure of the run, for `bench/results/latest.json`."""
+    return {"context": asdict(context), "measurements": asdict(measurements), "seed_seconds": seed_seconds}

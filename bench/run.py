@@ -1,0 +1,466 @@
+"""`python -m bench.run` (what `make bench` runs): one whole benchmark, bounded in time.
+
+1. PostgreSQL from `DATABASE_URL` (default the local server): two databases are dropped
+   and created, the large one and `<name>_small`, and both are migrated.
+2. `seed_bench` loads 100,000 customers and 1,000,000 ledger rows into the large one,
+   and 1,000 customers into the small one (the growth comparison).
+3. Two gunicorn servers (one per database) on loopback ports from `BENCH_PORT`.
+4. From this process, for each operation and the floor (`GET /api/health`): a warm-up,
+   latency at a fixed offered rate (open loop), throughput at saturation (closed loop)
+   right after a saturation run of the floor, so that each ratio to the floor compares
+   two measurements taken seconds apart. Then the wallet lookup and the quote on the
+   small account and the large one, back to back.
+5. One table on stdout and in `bench/results/latest.md` (raw figures: `latest.json`).
+
+Settings from the environment: `DATABASE_URL`, `BENCH_PORT` (8111), `BENCH_WORKERS`,
+`BENCH_THREADS`, `BENCH_FIXED_SECONDS` (12), `BENCH_SATURATION_SECONDS` (6),
+`BENCH_CUSTOMERS` / `BENCH_LEDGER_ROWS` (the large account's size).
+"""
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+import psycopg
+
+from bench import loadgen, report
+from bench.operations import GROWTH_OPERATIONS, BenchClient, Operation, token_request
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+# The seeded accounts, secrets included, for `bench.profile` (ignored by git).
+ACCOUNTS_FILE = RESULTS / "accounts.json"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
+WARM_UP_SECONDS = 2
+FLOOR_PAIR_SECONDS = 4
+REQUEST_TIMEOUT = 10
+SETTLE_SECONDS = 20
+SETTLED_ANSWER_SECONDS = 0.1
+SMALL_CUSTOMERS = 1_000
+DEADLINE_SECONDS = 9 * 60
+
+
+class BenchError(Exception):
+    """A condition the benchmark cannot run under; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    port: int
+    workers: int
+    threads: int
+    fixed_seconds: float
+    saturation_seconds: float
+    customers: int
+    ledger_rows: int
+
+    @classmethod
+    def from_environment(cls) -> "Config":
+        cores = os.cpu_count() or 1
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            port=int(os.environ.get("BENCH_PORT", "8111")),
+            # The work of a request is Python (one core per process, GIL) and PostgreSQL
+            # (other processes): a worker per core plus one, each with threads to cover
+            # the time its requests wait on the database.
+            workers=int(os.environ.get("BENCH_WORKERS", str(cores + 1))),
+            threads=int(os.environ.get("BENCH_THREADS", "2")),
+            fixed_seconds=float(os.environ.get("BENCH_FIXED_SECONDS", "12")),
+            saturation_seconds=float(os.environ.get("BENCH_SATURATION_SECONDS", "6")),
+            customers=int(os.environ.get("BENCH_CUSTOMERS", "100000")),
+            ledger_rows=int(os.environ.get("BENCH_LEDGER_ROWS", "1000000")),
+        )
+
+    @property
+    def slots(self) -> int:
+        return self.workers * self.threads
+
+    @property
+    def saturation_clients(self) -> int:
+        # Enough to keep every worker thread busy while answers travel back.
+        return 2 * self.slots
+
+
+def database_url_named(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def _maintenance_connection(url: str) -> psycopg.Connection:
+    parts = urlsplit(url)
+    try:
+        return psycopg.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password) if parts.password else None,
+            dbname="postgres",
+            connect_timeout=3,
+            autocommit=True,
+        )
+    except psycopg.OperationalError as error:
+        raise BenchError(
+            f"make bench needs PostgreSQL, and no server answers at {parts.hostname}:{parts.port or 5432} "
+            f"(DATABASE_URL={url}).\nStart the local server, or point DATABASE_URL at one where this user may "
+            f"create databases.\n  ({str(error).strip()})"
+        ) from None
+
+
+def recreate_databases(url: str, names: list[str]) -> str:
+    """Drop and create each database; returns the server's version."""
+    for name in names:
+        if "bench" not in name:
+            raise BenchError(
+                f"Refusing to drop database {name!r}: make bench drops and recreates its databases, so their "
+                "names must contain 'bench' (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/loyalty_bench)."
+            )
+    with _maintenance_connection(url) as connection:
+        for name in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return connection.execute("SHOW server_version").fetchone()[0]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def server_environment(database_url: str) -> dict[str, str]:
+    """Production settings, on plain HTTP over loopback, with the rate limits lifted: the
+    benchmark sends one credential's requests far faster than the limits allow."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+        "SECURE_SSL_REDIRECT": "0",
+        "THROTTLE_VOUCHER_VALIDATE": "10000000/min",
+        "THROTTLE_AUTH_TOKEN": "10000/min",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def manage(database_url: str, *arguments: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=ROOT,
+        env=server_environment(database_url),
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(arguments)} failed (exit {completed.returncode}).")
+    return completed.stdout
+
+
+@dataclass
+class Server:
+    name: str
+    database_url: str
+    port: int
+    process: subprocess.Popen | None = None
+    log: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, config: Config) -> None:
+        if not port_is_free(self.port):
+            raise BenchError(f"Port {self.port} is taken: set BENCH_PORT to a free port.")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        self.log = RESULTS / f"gunicorn-{self.name}.log"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "loyalty.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={config.workers}",
+                f"--threads={config.threads}",
+                "--worker-class=gthread",
+                "--timeout=60",
+                "--log-level=warning",
+                f"--error-logfile={self.log}",
+            ],
+            cwd=ROOT,
+            env=server_environment(self.database_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn ({self.name}) exited at start; see {self.log}.")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise BenchError(f"gunicorn ({self.name}) did not listen on port {self.port} within {seconds} s.")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Measurements:
+    fixed: dict[str, loadgen.LatencySummary] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
+    saturation: dict[str, float] = field(default_factory=dict)
+    saturation_errors: dict[str, int] = field(default_factory=dict)
+    floor_pairs: dict[str, float] = field(default_factory=dict)
+    growth: dict[str, dict[str, loadgen.LatencySummary]] = field(default_factory=dict)
+    error_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+    max_send_lag_ms: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+
+class Bench:
+    def __init__(self, config: Config, started: float) -> None:
+        self.config = config
+        self.started = started
+        self.measurements = Measurements()
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() - self.started > DEADLINE_SECONDS
+
+    async def token(self, session, account: dict) -> str:
+        request = token_request(account)
+        async with session.post(request.path, data=request.body, headers=dict(request.headers)) as response:
+            body = await response.json()
+            if response.status != 200:
+                raise BenchError(f"The token endpoint answered {response.status}: {body}")
+            return body["access_token"]
+
+    async def fixed_rate(self, session, operation: Operation, first_index: int) -> loadgen.LatencySummary:
+        outcomes = await loadgen.open_loop(
+            session,
+            operation.make_request,
+            rate=operation.rate,
+            duration=self.config.fixed_seconds,
+            first_index=first_index,
+        )
+        self.measurements.max_send_lag_ms = max(
+            self.measurements.max_send_lag_ms, outcomes.max_send_lag * 1000
+        )
+        self._errors(operation.key, outcomes)
+        self.measurements.rates[operation.key] = operation.rate
+        return loadgen.summarize(outcomes)
+
+    async def saturate(
+        self, session, operation: Operation, seconds: float, first_index: int
+    ) -> tuple[float, int]:
+        outcomes, throughput = await loadgen.closed_loop(
+            session,
+            operation.make_request,
+            concurrency=self.config.saturation_clients,
+            duration=seconds,
+            first_index=first_index,
+        )
+        self._errors(operation.key, outcomes)
+        return throughput, sum(outcomes.errors.values())
+
+    def _errors(self, key: str, outcomes: loadgen.Outcomes) -> None:
+        kinds = self.measurements.error_kinds.setdefault(key, {})
+        for kind, count in outcomes.errors.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+
+    async def settle(self, session) -> None:
+        """Wait until the server answers the floor promptly again: an overloaded run may
+        leave requests queued in the server after the client gave up on them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while loop.time() < deadline:
+            sent = loop.time()
+            try:
+                async with session.get("/api/health") as response:
+                    await response.read()
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+            if loop.time() - sent < SETTLED_ANSWER_SECONDS:
+                return
+            await asyncio.sleep(0.2)
+
+    async def warm_up(self, session, operation: Operation, first_index: int) -> None:
+        await loadgen.closed_loop(
+            session,
+            operation.make_request,
+            concurrency=self.config.slots,
+            duration=WARM_UP_SECONDS,
+            first_index=first_index,
+        )
+
+    async def measure(self, large: Server, small: Server, large_account: dict, small_account: dict) -> None:
+        run_tag = secrets.token_hex(3)
+        timeout = REQUEST_TIMEOUT
+        async with (
+            loadgen.new_session(large.base_url, timeout=timeout) as large_session,
+            loadgen.new_session(small.base_url, timeout=timeout) as small_session,
+        ):
+            large_client = BenchClient(
+                large_account, await self.token(large_session, large_account), run_tag=run_tag
+            )
+            small_client = BenchClient(
+                small_account, await self.token(small_session, small_account), run_tag=run_tag
+            )
+            operations = large_client.operations()
+            floor = operations[0]
+            # Request numbers never repeat within a run: every write is a new one.
+            numbers = iter(range(0, 10**9, 100_000))
+            for operation in operations:
+                if self.out_of_time():
+                    self.measurements.skipped.append(operation.key)
+                    continue
+                print(f"  {operation.label} ...", flush=True)
+                await self.warm_up(large_session, operation, next(numbers))
+                self.measurements.fixed[operation.key] = await self.fixed_rate(
+                    large_session, operation, next(numbers)
+                )
+                await self.settle(large_session)
+                if operation is not floor:
+                    self.measurements.floor_pairs[operation.key], _ = await self.saturate(
+                        large_session, floor, FLOOR_PAIR_SECONDS, next(numbers)
+                    )
+                throughput, errors = await self.saturate(
+                    large_session, operation, self.config.saturation_seconds, next(numbers)
+                )
+                await self.settle(large_session)
+                self.measurements.saturation[operation.key] = throughput
+                self.measurements.saturation_errors[operation.key] = errors
+            small_operations = {operation.key: operation for operation in small_client.operations()}
+            large_operations = {operation.key: operation for operation in operations}
+            for key in GROWTH_OPERATIONS:
+                if self.out_of_time():
+                    self.measurements.skipped.append(f"growth {key}")
+                    continue
+                print(
+                    f"  growth: {large_operations[key].label}, 1,000 vs {self.config.customers:,} customers ..."
+                )
+                pair = {}
+                for label, session, operation in (
+                    ("small", small_session, small_operations[key]),
+                    ("large", large_session, large_operations[key]),
+                ):
+                    await self.warm_up(session, operation, next(numbers))
+                    pair[label] = await self.fixed_rate(session, operation, next(numbers))
+                    await self.settle(session)
+                self.measurements.growth[key] = pair
+
+
+def seed(database_url: str, *arguments: str) -> dict:
+    return json.loads(manage(database_url, "seed_bench", "--json", *arguments))
+
+
+def run() -> int:
+    started = time.monotonic()
+    config = Config.from_environment()
+    large_name = database_name(config.database_url)
+    small_name = f"{large_name}_small"
+    small_url = database_url_named(config.database_url, small_name)
+    print(
+        f"make bench: PostgreSQL {config.database_url} (+ {small_name}), gunicorn on 127.0.0.1:{config.port}"
+    )
+    print(
+        f"gunicorn: {config.workers} workers × {config.threads} threads (gthread) on {os.cpu_count()} cores; "
+        f"saturation with {config.saturation_clients} clients"
+    )
+    servers = [
+        Server("large", config.database_url, config.port),
+        Server("small", small_url, config.port + 1),
+    ]
+    try:
+        server_version = recreate_databases(config.database_url, [large_name, small_name])
+        for url in (config.database_url, small_url):
+            manage(url, "migrate", "--noinput", "-v", "0")
+        print(f"seed_bench: {SMALL_CUSTOMERS:,} customers into {small_name}")
+        small_account = seed(
+            small_url, "--customers", str(SMALL_CUSTOMERS), "--ledger-rows", str(SMALL_CUSTOMERS * 10)
+        )
+        print(
+            f"seed_bench: {config.customers:,} customers, {config.ledger_rows:,} ledger rows into {large_name}"
+        )
+        large_account = seed(
+            config.database_url,
+            "--customers",
+            str(config.customers),
+            "--ledger-rows",
+            str(config.ledger_rows),
+        )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        ACCOUNTS_FILE.write_text(
+            json.dumps(
+                {
+                    "large": {"database_url": config.database_url, "account": large_account},
+                    "small": {"database_url": small_url, "account": small_account},
+                }
+            )
+        )
+        for server in servers:
+            server.start(config)
+        for server in servers:
+            server.wait_ready()
+        print("measuring:")
+        bench = Bench(config, started)
+        asyncio.run(bench.measure(servers[0], servers[1], large_account, small_account))
+    except BenchError as error:
+        print(f"\n{error}", file=sys.stderr)
+        return 2
+    finally:
+        for server in servers:
+            server.stop()
+    context = report.Context.collect(
+        config=config, server_version=server_version, seconds=time.monotonic() - started
+    )
+    table = report.render(context, bench.measurements, seed_seconds=large_account["seconds"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(table)
+    (RESULTS / "latest.json").write_text(
+        json.dumps(report.raw(context, bench.measurements, large_account["seconds"]), indent=2, default=str)
+    )
+    print()
+    print(table)
+    return 0
+
+
+def _stop_on_terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop_on_terminate)
+    sys.exit(run())

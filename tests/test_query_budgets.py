@@ -1,0 +1,194 @@
+"""The SQL query budgets of `quality.md`, all asserted here.
+
+| request | budget (quality.md) | today |
+| --- | --- | --- |
+| POS `PUT /shops`, identified, 1 item and 50 items | the same count, at most 25 | `PURCHASE_QUERIES` |
+| POS `POST /shops/discounts`, 1 item and 50 items | the same count, at most 8 | `QUOTE_QUERIES` |
+| v2 `POST /sales` with 10 items | at most 25 | `V2_SALE_QUERIES` |
+| POS `GET /consumers/document/{document}/wallet` | at most 4, auth included | `WALLET_QUERIES` |
+| every list endpoint, a page of 5 and a page of 100 | the same count | `LIST_QUERIES` |
+
+The "today" counts are exact, so that a change in either direction is seen; they may
+only go down while staying within the budgets.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.services import customer_create
+from loyalty.services.messaging import message_template_create
+from loyalty.services.rewards import rule_create
+from tests.conftest import POS, V2
+from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, RewardFactory
+from tests.sales.conftest import item, purchase
+from vouchers.services import voucher_issue
+
+pytestmark = pytest.mark.django_db
+
+CPF = "53933515009"
+PURCHASE_BUDGET = 25
+QUOTE_BUDGET = 8
+V2_SALE_BUDGET = 25
+WALLET_BUDGET = 4
+
+PURCHASE_QUERIES = 21
+# Credential, store, wallet, the promotions of every barcode, the consumer's uses of them.
+QUOTE_QUERIES = 5
+V2_SALE_QUERIES = 18
+# Credential, store, wallet.
+WALLET_QUERIES = 3
+LIST_QUERIES = {"customers": 3, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 4}
+
+
+def queries_of(send) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        response = send()
+    assert response.status_code < 300, response.content
+    return len(captured.captured_queries), response
+
+
+@pytest.fixture
+def busy_program(tenant):
+    """Cashback, points and a message on every sale, to a customer with a phone."""
+    rule_create(account=tenant.account, name="5% cashback", kind="cashback", value=Decimal("5"))
+    rule_create(account=tenant.account, name="1 point per real", kind="points", value=Decimal("1"))
+    message_template_create(
+        account=tenant.account, name="R", event="sale_rewarded", channel="sms", body="Ganhou {cashback}"
+    )
+    customer_create(account=tenant.account, name="Maria", document=CPF, phone="11987654321")
+
+
+def test_identified_purchase_costs_the_same_for_1_and_50_items(tenant, busy_program):
+    def send(count, reference):
+        items = [item(barcode=str(index + 1)) for index in range(count)]
+        return lambda: tenant.pos.put(
+            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+        )
+
+    one, _ = queries_of(send(1, "1"))
+    fifty, _ = queries_of(send(50, "50"))
+
+    assert one == fifty == PURCHASE_QUERIES <= PURCHASE_BUDGET
+
+
+def test_purchase_with_promotions_at_their_limit_costs_the_same(tenant, busy_program):
+    """Warnings about promotions at their limit name them without a query each."""
+    promotions = [
+        PromotionFactory(product=ProductFactory(account=tenant.account, barcode=str(index)), limit=1)
+        for index in range(1, 6)
+    ]
+    items = [
+        item(barcode=str(index), promotion_id=str(promotion.pk))
+        for index, promotion in enumerate(promotions, 1)
+    ]
+
+    def send(reference):
+        return lambda: tenant.pos.put(
+            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+        )
+
+    first, first_response = queries_of(send("1"))
+    second, second_response = queries_of(send("2"))
+
+    assert first_response.json()["warnings"] == []
+    assert len(second_response.json()["warnings"]) == 5
+    assert first == second <= PURCHASE_BUDGET
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_quote_costs_the_same_whatever_the_number_of_items(tenant, size):
+    CustomerFactory(account=tenant.account, document=CPF)
+    lines = []
+    for index in range(size):
+        product = ProductFactory(account=tenant.account, barcode=str(1000 + index))
+        PromotionFactory(product=product, limit=1)
+        lines.append(
+            {"barcode": product.barcode, "unit_value": 10, "quantity": 2, "discount": 0, "total": 20}
+        )
+    body = {"consumer": CPF, "date": "2024-06-19", "items": lines}
+
+    queries, response = queries_of(lambda: tenant.pos.post(f"{POS}/shops/discounts", body, format="json"))
+
+    assert len(response.json()["discounts"]) == size
+    assert queries == QUOTE_QUERIES <= QUOTE_BUDGET
+
+
+def test_v2_sale_with_10_items_stays_in_budget(tenant, busy_program):
+    items = [
+        {"barcode": str(index), "name": "x", "quantity": 1, "unit_value": 10, "total": 10}
+        for index in range(1, 11)
+    ]
+
+    queries, _ = queries_of(
+        lambda: tenant.v2.post(f"{V2}/sales", {"cpf": CPF, "sale_amount": 100, "items": items}, format="json")
+    )
+
+    assert queries == V2_SALE_QUERIES <= V2_SALE_BUDGET
+
+
+def test_pos_wallet_stays_in_budget_with_authentication(tenant):
+    CustomerFactory(account=tenant.account, document=CPF)
+
+    queries, _ = queries_of(lambda: tenant.pos.get(f"{POS}/consumers/document/{CPF}/wallet"))
+
+    assert queries == WALLET_QUERIES <= WALLET_BUDGET
+
+
+def _customers(tenant, count):
+    for index in range(count):
+        CustomerFactory(account=tenant.account, email=f"bulk{index}@example.com")
+
+
+def _sales(tenant, count):
+    rule_create(account=tenant.account, name="5% cashback", kind="cashback", value=Decimal("5"))
+    for index in range(count):
+        body = {"cpf": CPF, "sale_amount": 24, "reference": f"R{index}", "items": [item()]}
+        assert tenant.v2.post(f"{V2}/sales", body, format="json").status_code == 201
+
+
+def _coupons(tenant, count):
+    for index in range(count):
+        RewardFactory(account=tenant.account, name=f"R{index:03d}")
+
+
+def _vouchers(tenant, count):
+    customer = CustomerFactory(account=tenant.account, document=CPF)
+    for _ in range(count):
+        voucher_issue(account=tenant.account, customer=customer, value=Decimal("20.00"))
+
+
+def _categories(tenant, count):
+    for index in range(count):
+        ProductFactory(account=tenant.account, category=f"Category {index:03}")
+
+
+def _products(tenant, count):
+    for index in range(count):
+        ProductFactory(account=tenant.account, subcategory=f"Sub {index}")
+
+
+LISTS = {
+    "customers": (_customers, "v2", f"{V2}/customers"),
+    "sales": (_sales, "v2", f"{V2}/sales"),
+    "coupons": (_coupons, "v2", f"{V2}/coupons"),
+    "vouchers": (_vouchers, "v2", f"{V2}/vouchers"),
+    "categories": (_categories, "v2", f"{V2}/categories"),
+    "products": (_products, "pos", f"{POS}/products"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_a_list_costs_the_same_for_a_page_of_5_and_of_100(tenant, name):
+    make_rows, dialect, path = LISTS[name]
+    make_rows(tenant, 100)
+    client = getattr(tenant, dialect)
+
+    small, small_page = queries_of(lambda: client.get(path, {"page_size": 5}))
+    large, large_page = queries_of(lambda: client.get(path, {"page_size": 100}))
+
+    assert len(small_page.json()["results"]) == 5
+    assert len(large_page.json()["results"]) == 100
+    assert small == large == LIST_QUERIES[name]

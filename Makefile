@@ -33,6 +33,11 @@ test: install
 bench: install
 	$(BIN)/python -m bench.run
 
+# Where one operation's time goes (pyinstrument), on the databases `make bench` left behind.
+OP ?= purchase
+profile: install
+	$(BIN)/python -m bench.profile $(OP)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

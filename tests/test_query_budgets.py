@@ -34,13 +34,13 @@ QUOTE_BUDGET = 8
 V2_SALE_BUDGET = 25
 WALLET_BUDGET = 4
 
-PURCHASE_QUERIES = 21
-# Credential, store, wallet, the promotions of every barcode, the consumer's uses of them.
-QUOTE_QUERIES = 5
-V2_SALE_QUERIES = 18
-# Credential, store, wallet.
-WALLET_QUERIES = 3
-LIST_QUERIES = {"customers": 3, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 4}
+PURCHASE_QUERIES = 18
+# Credential with its store, wallet, the promotions of every barcode, the consumer's uses of them.
+QUOTE_QUERIES = 4
+V2_SALE_QUERIES = 16
+# Credential with its store, wallet.
+WALLET_QUERIES = 2
+LIST_QUERIES = {"customers": 3, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}
 
 
 def queries_of(send) -> tuple[int, object]:

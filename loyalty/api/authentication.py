@@ -8,6 +8,7 @@ the `X-Store-Token` of an active store of the same account.
 
 from dataclasses import dataclass
 
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.exceptions import TokenError
@@ -41,6 +42,12 @@ class ApiClient:
         return f"api:{self.credential.api_key}"
 
 
+def credential_queryset() -> QuerySet[ApiCredential]:
+    # Unordered: a key names one row, and the model's ordering would join the account
+    # again only to sort it.
+    return ApiCredential.objects.select_related("account").order_by()
+
+
 class _BearerAuthentication(BaseAuthentication):
     www_authenticate_realm = "api"
 
@@ -48,9 +55,11 @@ class _BearerAuthentication(BaseAuthentication):
         return f'Bearer realm="{self.www_authenticate_realm}"'
 
     def authenticate(self, request):
-        return self._authenticate_bearer(request)
+        return self._authenticate_bearer(request, credential_queryset())
 
-    def _authenticate_bearer(self, request) -> tuple[ApiClient, AccessToken]:
+    def _authenticate_bearer(
+        self, request, queryset: QuerySet[ApiCredential]
+    ) -> tuple[ApiClient, AccessToken]:
         header = get_authorization_header(request).split()
         if not header:
             raise exceptions.AuthenticationFailed(
@@ -75,11 +84,7 @@ class _BearerAuthentication(BaseAuthentication):
                 code="token_expired" if expired else "token_invalid",
             ) from None
         credential_id = token.get("credential_id")
-        credential = (
-            ApiCredential.objects.select_related("account").filter(pk=credential_id).first()
-            if isinstance(credential_id, int)
-            else None
-        )
+        credential = queryset.filter(pk=credential_id).first() if isinstance(credential_id, int) else None
         if (
             credential is None
             or credential.account_id != token.get("account_id")
@@ -107,28 +112,41 @@ class PosAuthentication(_BearerAuthentication):
     """The POS dialect: the bearer token plus the `X-Store-Token` of one of the account's stores."""
 
     def authenticate(self, request):
-        client, token = self._authenticate_bearer(request)
         raw_store_token = request.headers.get(STORE_TOKEN_HEADER, "").strip()
+        queryset = credential_queryset()
+        if raw_store_token:
+            # The store comes with the credential, in the same query. Only a store of the
+            # credential's own account can match: another account's answers like an unknown token.
+            queryset = queryset.alias(
+                store=FilteredRelation(
+                    "account__stores",
+                    condition=Q(account__stores__token_digest=credentials.token_digest(raw_store_token)),
+                )
+            ).annotate(
+                store_pk=F("store__id"), store_name=F("store__name"), store_is_active=F("store__is_active")
+            )
+        client, token = self._authenticate_bearer(request, queryset)
         if not raw_store_token:
             raise exceptions.AuthenticationFailed(
                 f"Missing {STORE_TOKEN_HEADER} header: send the token of one of your account's stores.",
                 code="store_token_missing",
             )
-        store = (
-            Store.objects.filter(token_digest=credentials.token_digest(raw_store_token))
-            .only("id", "account_id", "name", "is_active")
-            .first()
-        )
-        # Another account's store answers exactly like an unknown token.
-        if store is None or store.account_id != client.account.pk:
+        credential = client.credential
+        if credential.store_pk is None:
             raise exceptions.AuthenticationFailed(
                 f"{STORE_TOKEN_HEADER} is not valid: no store of this account has that token.",
                 code="store_token_invalid",
             )
-        if not store.is_active:
+        if not credential.store_is_active:
             raise exceptions.AuthenticationFailed(
                 f"{STORE_TOKEN_HEADER} names a deactivated store.", code="store_inactive"
             )
+        # As `.only()` would load it: the rest of the store is read on first use.
+        store = Store.from_db(
+            credential._state.db,
+            ["id", "account_id", "name", "is_active"],
+            [credential.store_pk, client.account.pk, credential.store_name, credential.store_is_active],
+        )
         store.account = client.account
         client.store = store
         return client, token

@@ -8,12 +8,13 @@ Grants are ledger postings that the recording writes with the sale, so sale and 
 commit or roll back together.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import LedgerEntry
@@ -66,7 +67,58 @@ def eligible_amount(rule: RewardRule, recording, category_scope: set[int] | None
     return scoped * paid_share
 
 
-def rule_applies(rule: RewardRule, recording) -> bool:
+@dataclass(frozen=True)
+class RuleInForce:
+    """An active rule, with the stores and categories it is limited to (none: all)."""
+
+    rule: RewardRule
+    store_ids: frozenset[int]
+    category_ids: frozenset[int]
+
+
+def _ids_by_rule(through, target: str, rule_ids: list[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    if rule_ids:
+        for rule_id, target_id in through.objects.filter(rewardrule_id__in=rule_ids).values_list(
+            "rewardrule_id", target
+        ):
+            found.setdefault(rule_id, set()).add(target_id)
+    return found
+
+
+def rules_in_force(*, account_id: int) -> list[RuleInForce]:
+    """The account's active rules, oldest first, with their stores and categories.
+
+    Every sale reads them. Few rules name stores or categories, so two EXISTS flags in
+    the rules' own query spare looking them up unless some rule does.
+    """
+    stores = RewardRule.stores.through
+    categories = RewardRule.categories.through
+    rules = list(
+        RewardRule.objects.filter(account_id=account_id, active=True)
+        .select_related("template", "reward")
+        .annotate(
+            names_stores=Exists(stores.objects.filter(rewardrule=OuterRef("pk"))),
+            names_categories=Exists(categories.objects.filter(rewardrule=OuterRef("pk"))),
+        )
+        .order_by("id")
+    )
+    store_ids = _ids_by_rule(stores, "store_id", [rule.pk for rule in rules if rule.names_stores])
+    category_ids = _ids_by_rule(
+        categories, "category_id", [rule.pk for rule in rules if rule.names_categories]
+    )
+    return [
+        RuleInForce(
+            rule=rule,
+            store_ids=frozenset(store_ids.get(rule.pk, ())),
+            category_ids=frozenset(category_ids.get(rule.pk, ())),
+        )
+        for rule in rules
+    ]
+
+
+def rule_applies(rule: RewardRule, recording, store_ids: Collection[int] = ()) -> bool:
+    """Whether the rule's window, weekdays, stores (`store_ids`; none: all) and sale types admit the sale."""
     sale = recording.sale
     if rule.starts_at and sale.occurred_at < rule.starts_at:
         return False
@@ -74,7 +126,6 @@ def rule_applies(rule: RewardRule, recording) -> bool:
         return False
     if rule.weekdays and sale.occurred_at.astimezone(sale.account.tzinfo).weekday() not in rule.weekdays:
         return False
-    store_ids = {store.pk for store in rule.stores.all()}
     if store_ids and sale.store_id not in store_ids:
         return False
     return not (rule.sale_types and sale.type not in rule.sale_types)
@@ -108,22 +159,18 @@ def rewards_grant(*, recording) -> None:
     if recording.customer is None:
         return
     sale = recording.sale
-    rules = list(
-        RewardRule.objects.filter(account_id=sale.account_id, active=True)
-        .select_related("template", "reward")
-        .prefetch_related("stores", "categories")
-        .order_by("id")
-    )
+    rules = rules_in_force(account_id=sale.account_id)
     if not rules:
         return
     parents: dict[int, int | None] | None = None
     granted_vouchers = []
     message_rules = []
-    for rule in rules:
-        if not rule_applies(rule, recording):
+    for in_force in rules:
+        rule = in_force.rule
+        if not rule_applies(rule, recording, in_force.store_ids):
             continue
         scope = None
-        roots = [category.pk for category in rule.categories.all()]
+        roots = in_force.category_ids
         if roots:
             if parents is None:
                 parents = dict(

@@ -88,6 +88,7 @@ def test_store_token_is_kept_only_as_a_digest(merchant):
     assert merchant.credential.secret_hash.startswith(("pbkdf2_", "md5$", "argon2", "bcrypt"))
 
 
-def test_pos_authentication_costs_two_queries(tenant, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_pos_authentication_costs_one_query(tenant, django_assert_num_queries):
+    # The credential, its account and the store of the X-Store-Token, together.
+    with django_assert_num_queries(1):
         assert tenant.pos.get(f"{POS}/store").status_code == 200

@@ -188,18 +188,18 @@ def test_needs_the_store_token(tenant, anonymous):
     assert not Product.objects.exists()
 
 
-def test_get_one_costs_three_queries(tenant, django_assert_num_queries):
+def test_get_one_costs_two_queries(tenant, django_assert_num_queries):
     ProductFactory(account=tenant.account, barcode="13456789", subcategory="Salgadinho")
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert tenant.pos.get(f"{POS}/products/13456789").status_code == 200
 
 
 def test_registering_costs_a_fixed_number_of_queries(tenant, django_assert_num_queries):
-    # The request's savepoint; credential, store, then in savepoints: each category looked
+    # The request's savepoint; credential with the store, then in savepoints: each category looked
     # up and inserted, the product looked up (locked) and inserted.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         assert post_product(tenant).status_code == 201
     # Known categories and product: three lookups and one update.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert post_product(tenant).status_code == 200

@@ -274,28 +274,28 @@ def test_list_costs_the_same_whatever_its_length(tenant, size, django_assert_num
     for _ in range(size):
         PromotionFactory(product=ProductFactory(account=tenant.account, subcategory="Sub"))
 
-    # Credential, store, promotions with their products and categories joined.
-    with django_assert_num_queries(3):
+    # Credential with the store, promotions with their products and categories joined.
+    with django_assert_num_queries(2):
         response = tenant.pos.get(f"{POS}/promotions")
 
     assert len(response.json()) == size
 
 
 def test_create_costs_a_bounded_number_of_queries(tenant, coffee, django_assert_num_queries):
-    # The request's savepoint; credential, store, product by barcode, savepoint, insert, release.
-    with django_assert_num_queries(8):
+    # The request's savepoint; credential with the store, product by barcode, savepoint, insert, release.
+    with django_assert_num_queries(7):
         assert post_promotion(tenant).status_code == 201
 
 
 def test_get_put_and_delete_cost_a_fixed_number_of_queries(tenant, coffee, django_assert_num_queries):
     url = f"{POS}/promotions/{PromotionFactory(product=coffee).pk}"
 
-    # Credential, store, the promotion with its product and categories.
-    with django_assert_num_queries(3):
+    # Credential with the store, the promotion with its product and categories.
+    with django_assert_num_queries(2):
         assert tenant.pos.get(url).status_code == 200
     # ... then, in the request's savepoint, the product by barcode and the update in a savepoint.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert tenant.pos.put(url, SEED_PROMOTION, format="json").status_code == 200
     # ... or only the update in a savepoint.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert tenant.pos.delete(url).status_code == 204

@@ -177,7 +177,7 @@ class DiscountQuoteView(PosMixin, APIView):
                 lines=data.get("items", []),
                 at=data.get("date") or timezone.now(),
             )
-            answer["discounts"] = {
-                barcode: QuotedDiscountSerializer(quoted).data for barcode, quoted in discounts.items()
-            }
+            # One serializer for every line: a serializer per line would copy its fields each time.
+            serialized = QuotedDiscountSerializer(list(discounts.values()), many=True).data
+            answer["discounts"] = dict(zip(discounts, serialized, strict=True))
         return Response(answer)

@@ -28,9 +28,10 @@ class Context:
     customers: int
     ledger_rows: int
     seconds: float
+    load_before: float
 
     @classmethod
-    def collect(cls, *, config, server_version: str, seconds: float) -> "Context":
+    def collect(cls, *, config, server_version: str, seconds: float, load_before: float) -> "Context":
         return cls(
             date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             cores=os.cpu_count() or 1,
@@ -47,6 +48,7 @@ class Context:
             customers=config.customers,
             ledger_rows=config.ledger_rows,
             seconds=round(seconds),
+            load_before=load_before,
         )
 
 
@@ -79,7 +81,8 @@ def render(context: Context, measurements, *, seed_seconds: dict[str, float]) ->
     lines = [
         "# make bench — latest results",
         "",
-        f"- **When:** {context.date}; the whole run took {context.seconds} s.",
+        f"- **When:** {context.date}; the whole run took {context.seconds} s. The machine's load average "
+        f"was {context.load_before} as it started (other work: tests of other branches).",
         f"- **Machine:** {context.cores} cores ({context.cpu}), {context.memory_gib} GiB; server, PostgreSQL "
         "and load generator share it (loopback), and other work on the machine adds noise: compare ratios, "
         "each taken seconds apart, before absolute figures.",

@@ -388,6 +388,7 @@ def seed(database_url: str, *arguments: str) -> dict:
 
 def run() -> int:
     started = time.monotonic()
+    load_before = round(os.getloadavg()[0], 1)
     config = Config.from_environment()
     large_name = database_name(config.database_url)
     small_name = f"{large_name}_small"
@@ -444,7 +445,10 @@ def run() -> int:
         for server in servers:
             server.stop()
     context = report.Context.collect(
-        config=config, server_version=server_version, seconds=time.monotonic() - started
+        config=config,
+        server_version=server_version,
+        seconds=time.monotonic() - started,
+        load_before=load_before,
     )
     table = report.render(context, bench.measurements, seed_seconds=large_account["seconds"])
     RESULTS.mkdir(parents=True, exist_ok=True)

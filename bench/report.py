@@ -113,6 +113,17 @@ def render(context: Context, measurements, *, seed_seconds: dict[str, float]) ->
             f"| {_ms(fixed.p50)} | {_ms(fixed.p95)} | {_ms(fixed.p99)} | {_ms(fixed.max)} "
             f"| {fixed.errors} / {measurements.saturation_errors.get(key, 0)} |"
         )
+    over_capacity = [
+        OPERATION_LABELS[key]
+        for key, rate in measurements.rates.items()
+        if measurements.saturation.get(key, rate) < rate
+    ]
+    if over_capacity:
+        lines += [
+            "",
+            f"Offered more than they could serve at that moment ({'; '.join(over_capacity)}): their fixed "
+            "rate is above their saturation throughput, so their latencies are mostly the queue's.",
+        ]
     floors = sorted(measurements.floor_pairs.values())
     if floors:
         lines += [

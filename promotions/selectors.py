@@ -17,17 +17,20 @@ from vouchers.models import Reward
 HUNDRED = Decimal(100)
 
 
-def promotion_use_counts(*, customer_id: int | None, promotion_ids: Iterable[int]) -> dict[int, int]:
-    """How many unreleased uses the customer has of each promotion (absent means none)."""
-    ids = list(promotion_ids)
-    if customer_id is None or not ids:
-        return {}
-    rows = (
-        PromotionUse.objects.filter(customer_id=customer_id, promotion_id__in=ids, released=False)
-        .values("promotion_id")
-        .annotate(uses=Count("id"))
+def live_uses_count(customer_id: int | None) -> Coalesce:
+    """A promotion's unreleased uses by the customer (none without a customer), as a subquery.
+
+    It reads the (promotion, customer) index: a join would read every use of a popular
+    promotion by every consumer.
+    """
+    uses = (
+        PromotionUse.objects.filter(promotion=OuterRef("pk"), customer_id=customer_id, released=False)
+        .order_by()
+        .values("promotion")
+        .annotate(total=Count("id"))
+        .values("total")
     )
-    return {row["promotion_id"]: row["uses"] for row in rows}
+    return Coalesce(Subquery(uses, output_field=IntegerField()), 0)
 
 
 # --- categories ---------------------------------------------------------------------
@@ -215,20 +218,19 @@ def discount_quote(
 ) -> dict[str, QuotedDiscount]:
     """The best discount of each basket line the consumer may have at `at`, keyed by barcode.
 
-    A read: it writes nothing, and costs two queries whatever the size of the basket (the
-    promotions of every barcode at once, then the consumer's uses of those with a `limit`).
+    A read: it writes nothing, and costs one query whatever the size of the basket (the
+    promotions of every barcode at once, each with the consumer's uses of it).
     Of several promotions on one product, the largest discount wins; on a tie, the oldest.
     """
     basket = merge_lines(lines)
     if not basket:
         return {}
-    promotions = list(promotions_in_effect(account=account, barcodes=basket, at=at))
-    uses = promotion_use_counts(
-        customer_id=customer_id, promotion_ids=[promotion.pk for promotion in promotions if promotion.limit]
+    promotions = promotions_in_effect(account=account, barcodes=basket, at=at).annotate(
+        live_uses=live_uses_count(customer_id)
     )
     best: dict[str, QuotedDiscount] = {}
     for promotion in promotions:
-        if promotion.limit and uses.get(promotion.pk, 0) >= promotion.limit:
+        if promotion.limit and promotion.live_uses >= promotion.limit:
             continue
         quoted = promotion_discount(promotion, basket[promotion.barcode])
         current = best.get(promotion.barcode)

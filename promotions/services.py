@@ -8,14 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from loyalty.exceptions import NotFoundError
 from loyalty.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
-from promotions.selectors import category_find
+from promotions.selectors import category_find, live_uses_count
 
 
 class DuplicateCategory(Exception):
@@ -181,20 +179,11 @@ def promotion_uses_record(*, sale, customer, promotion_ids: Iterable[int]) -> li
     ids = sorted(set(promotion_ids))
     if not ids:
         return []
-    # Counted per promotion in a subquery on (promotion, customer): a join would read every
-    # use of a popular promotion by every consumer.
-    live_uses = (
-        PromotionUse.objects.filter(promotion=OuterRef("pk"), customer=customer, released=False)
-        .order_by()
-        .values("promotion")
-        .annotate(total=Count("id"))
-        .values("total")
-    )
     promotions = list(
         Promotion.objects.filter(pk__in=ids, account_id=sale.account_id)
         # The warnings name each promotion by its product.
         .select_related("product")
-        .annotate(live_uses=Coalesce(Subquery(live_uses, output_field=IntegerField()), 0))
+        .annotate(live_uses=live_uses_count(customer.pk))
     )
     PromotionUse.objects.bulk_create(
         [PromotionUse(promotion=promotion, customer=customer, sale=sale) for promotion in promotions]

@@ -35,8 +35,8 @@ V2_SALE_BUDGET = 25
 WALLET_BUDGET = 4
 
 PURCHASE_QUERIES = 18
-# Credential with its store, wallet, the promotions of every barcode, the consumer's uses of them.
-QUOTE_QUERIES = 4
+# Credential with its store, wallet, the promotions of every barcode with the consumer's uses of each.
+QUOTE_QUERIES = 3
 V2_SALE_QUERIES = 16
 # Credential with its store, wallet.
 WALLET_QUERIES = 2

@@ -214,6 +214,37 @@ def amounts(deltas: tuple[int, ...]) -> tuple[Decimal | int, ...]:
 # --- bulk writing ------------------------------------------------------------------------
 
 
+def columns_of(model: type[models.Model], *, left_out: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns a bulk row of `model` gives, in the model's order: all but the id and
+    `left_out` (nullable ones, left empty)."""
+    return tuple(
+        field.attname
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in left_out
+    )
+
+
+PRODUCT_COLUMNS = columns_of(Product)
+PROMOTION_COLUMNS = columns_of(Promotion)
+CUSTOMER_COLUMNS = columns_of(Customer, left_out=("birth_date", "anonymized_at"))
+WALLET_COLUMNS = columns_of(Wallet)
+LEDGER_COLUMNS = columns_of(
+    LedgerEntry,
+    left_out=(
+        "sale_id",
+        "rule_id",
+        "voucher_id",
+        "redemption_id",
+        "store_id",
+        "staff_user_id",
+        "reverses_id",
+        "releases_at",
+        "releases_id",
+    ),
+)
+VOUCHER_COLUMNS = columns_of(Voucher, left_out=("sale_id", "rule_id", "used_store_id", "cancelled_at"))
+
+
 def bulk_insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]) -> int:
     """Insert `rows` (tuples of the `columns` attribute names) and return how many.
 
@@ -320,20 +351,6 @@ def _product_rows(account: Account, size: BenchSize, leaves, now: datetime) -> I
         )
 
 
-PRODUCT_COLUMNS = (
-    "account_id",
-    "barcode",
-    "name",
-    "unit",
-    "category_id",
-    "subcategory_id",
-    "price",
-    "active",
-    "created_at",
-    "updated_at",
-)
-
-
 def promoted_positions(size: BenchSize) -> range:
     """Products with a promotion: spread evenly over the catalogue, one promotion each."""
     if not size.promotions:
@@ -359,22 +376,6 @@ def _promotion_rows(account: Account, size: BenchSize, product_ids: dict[str, in
         )
 
 
-PROMOTION_COLUMNS = (
-    "account_id",
-    "product_id",
-    "percent_off",
-    "limit",
-    "quantity_limit",
-    "minimum_quantity",
-    "starts_at",
-    "expires_at",
-    "disabled_at",
-    "active",
-    "created_at",
-    "updated_at",
-)
-
-
 def _customer_rows(account: Account, size: BenchSize, now: datetime) -> Iterator[tuple]:
     for index in range(size.customers):
         name = f"{FIRST_NAMES[index % 10]} {LAST_NAMES[index // 10 % 10]} {index:06d}"
@@ -392,20 +393,6 @@ def _customer_rows(account: Account, size: BenchSize, now: datetime) -> Iterator
         )
 
 
-CUSTOMER_COLUMNS = (
-    "account_id",
-    "name",
-    "document",
-    "phone",
-    "email",
-    "password",
-    "gender",
-    "extra",
-    "created_at",
-    "updated_at",
-)
-WALLET_COLUMNS = ("customer_id", *AMOUNT_FIELDS, "updated_at")
-LEDGER_COLUMNS = ("wallet_id", "kind", *AMOUNT_FIELDS, "reason", "created_at")
 ONE_DAY = timedelta(days=1)
 HISTORY_SPAN = timedelta(days=3_650)
 
@@ -449,21 +436,6 @@ def _voucher_rows(account: Account, size: BenchSize, customer_ids, rewards, now:
             "",
             issued,
         )
-
-
-VOUCHER_COLUMNS = (
-    "account_id",
-    "customer_id",
-    "reward_id",
-    "code",
-    "value",
-    "valid_from",
-    "valid_until",
-    "status",
-    "used_at",
-    "used_reference",
-    "created_at",
-)
 
 
 def _spread(values: Sequence, count: int) -> list:

@@ -1,5 +1,6 @@
 """The results table of `make bench`: figures, ratios, targets, and what they were measured on."""
 
+import math
 import os
 import platform
 from dataclasses import asdict, dataclass
@@ -9,6 +10,8 @@ from importlib.metadata import version
 from bench.operations import GROWTH_TARGET, OPERATION_LABELS, READ_RATE, TARGETS
 
 PACKAGES = ("Django", "djangorestframework", "psycopg", "gunicorn", "aiohttp")
+# A growth comparison at a rate closer than this to the saturation throughput measures the queue.
+NEAR_CAPACITY = 1.5
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,17 @@ def _growth(context: Context, measurements) -> list[str]:
             f"| {OPERATION_LABELS[key]} | {_ms(small.p50)} / {_ms(small.p99)} | {_ms(large.p50)} / {_ms(large.p99)} "
             f"| {_ratio(large.p50, small.p50)} | {_ratio(large.p99, small.p99)} |"
         )
+    near_capacity = [
+        OPERATION_LABELS[key]
+        for key in measurements.growth
+        if measurements.saturation.get(key, math.inf) < NEAR_CAPACITY * READ_RATE
+    ]
+    if near_capacity:
+        lines += [
+            "",
+            f"Near its saturation at {READ_RATE} req/s on this machine (less than {NEAR_CAPACITY}× that rate) "
+            f"— {'; '.join(near_capacity)}: queueing, more than the account's size, sets those latencies.",
+        ]
     return lines
 
 

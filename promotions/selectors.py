@@ -201,6 +201,9 @@ def promotions_in_effect(*, account: Account, barcodes: Iterable[str], at: datet
     return (
         Promotion.objects.filter(
             account=account,
+            # The product's account too, though it is the promotion's: with it the barcodes
+            # are found through the (account, barcode) index instead of a scan of the catalogue.
+            product__account=account,
             product__barcode__in=list(barcodes),
             product__active=True,
             active=True,

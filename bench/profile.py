@@ -14,7 +14,8 @@ import sys
 import time
 
 from bench.operations import OPERATION_LABELS, BenchClient
-from bench.run import ACCOUNTS_FILE, RESULTS, ROOT, server_environment
+from bench.run import ACCOUNTS_FILE
+from bench.stack import RESULTS, ROOT, server_environment
 
 
 def main() -> int:

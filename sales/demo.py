@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from sales.models import Sale
-from sales.services import ItemData, PaymentData, sale_record
+from sales.outcomes import ItemData, PaymentData
+from sales.services import sale_record
 
 DEMO_PURCHASES = (
     ("53933515009", "DEMO-1", [("13456789", "Batata Pringles Cheddar Bacon 105g", "12.99", "2")]),

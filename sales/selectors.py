@@ -1,10 +1,13 @@
 """Reads of the sales app."""
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from loyalty.dates import format_api_datetime
-from loyalty.models import Account
+from loyalty.models import Account, Store
 from sales.models import Sale
+from sales.outcomes import SaleRewards
 
 
 def purchase_keys(*, reference: str = "", pdv: str = "", coupon: str = "") -> Q | None:
@@ -56,3 +59,39 @@ def customer_sales_export(customer) -> list[dict]:
         }
         for sale in sales
     ]
+
+
+def sale_find(
+    *,
+    account: Account,
+    source: str,
+    store: Store | None,
+    type: str,
+    day: date,
+    reference: str = "",
+    pdv: str = "",
+    coupon: str = "",
+) -> Sale | None:
+    """The sale these natural keys name, if recorded."""
+    if source == Sale.Source.API:
+        if not reference:
+            return None
+        return Sale.objects.filter(account=account, source=source, reference=reference).first()
+    keys = purchase_keys(reference=reference, pdv=pdv, coupon=coupon)
+    if keys is None:
+        return None
+    return (
+        Sale.objects.filter(keys, store=store, source=source, type=type, local_date=day)
+        .order_by("id")
+        .first()
+    )
+
+
+def stored_rewards(sale: Sale) -> SaleRewards:
+    """The rewards a recorded sale earned, as stored with it (vouchers may be prefetched)."""
+    return SaleRewards(
+        cashback=sale.cashback,
+        points=sale.points,
+        vouchers=sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk),
+        messages=sale.messages_queued,
+    )

@@ -8,7 +8,6 @@ answers the sale as first recorded and earns nothing more.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -34,130 +33,16 @@ from loyalty.money import ZERO, round_money
 from promotions.models import Category, Product, Promotion
 from promotions.services import promotion_uses_record, promotion_uses_release
 from sales.models import PaymentMethod, Sale, SaleItem, SalePayment
-from sales.selectors import purchase_keys
+from sales.outcomes import (
+    CancelOutcome,
+    ItemData,
+    PaymentData,
+    SaleCancellation,
+    SaleOutcome,
+    SaleRecording,
+)
+from sales.selectors import sale_find, stored_rewards
 from sales.signals import sale_cancelled, sale_recorded
-
-
-@dataclass(frozen=True)
-class ItemData:
-    total: Decimal
-    unit_value: Decimal = ZERO
-    quantity: Decimal = Decimal("1")
-    discount: Decimal = ZERO
-    barcode: str = ""
-    name: str = ""
-    unit: str = ""
-    category: str = ""
-    subcategory: str = ""
-    promotion_id: str = ""
-
-
-@dataclass(frozen=True)
-class PaymentData:
-    method: int
-    total: Decimal
-    digital_change: Decimal = ZERO
-    splits: int = 0
-    paid_at: datetime | None = None
-
-
-@dataclass
-class SaleRewards:
-    """What a sale earned, as the API answers it."""
-
-    cashback: Decimal = ZERO
-    points: Decimal = ZERO
-    vouchers: list = field(default_factory=list)
-    messages: int = 0
-
-
-@dataclass
-class SaleRecording:
-    """The unit of work of one sale, handed to `sale_recorded` receivers."""
-
-    sale: Sale
-    items: list[SaleItem]
-    payments: list[SalePayment]
-    customer: Customer | None
-    wallet: Wallet | None
-    postings: list[Posting] = field(default_factory=list)
-    rewards: SaleRewards = field(default_factory=SaleRewards)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SaleOutcome:
-    sale: Sale
-    created: bool
-    rewards: SaleRewards
-    wallet: Wallet | None
-    warnings: list[str]
-    items: list[SaleItem] | None = None
-    payments: list[SalePayment] | None = None
-
-
-@dataclass
-class SaleCancellation:
-    """The unit of work of one cancellation, handed to `sale_cancelled` receivers."""
-
-    sale: Sale
-    customer: Customer | None
-    wallet: Wallet | None
-    postings: list[Posting] = field(default_factory=list)
-    reversed: dict[str, Decimal | int] = field(default_factory=dict)
-    vouchers_cancelled: list = field(default_factory=list)
-    promotion_uses_released: int = 0
-    redemptions_returned: list = field(default_factory=list)
-
-
-@dataclass
-class CancelOutcome:
-    sale: Sale
-    already_cancelled: bool
-    reversed: dict[str, Decimal | int]
-    vouchers_cancelled: list
-    promotion_uses_released: int
-    wallet: Wallet | None
-    redemptions_returned: list = field(default_factory=list)
-
-
-# --- lookups ---------------------------------------------------------------------------
-
-
-def sale_find(
-    *,
-    account: Account,
-    source: str,
-    store: Store | None,
-    type: str,
-    day,
-    reference: str = "",
-    pdv: str = "",
-    coupon: str = "",
-) -> Sale | None:
-    """The sale these natural keys name, if recorded."""
-    if source == Sale.Source.API:
-        if not reference:
-            return None
-        return Sale.objects.filter(account=account, source=source, reference=reference).first()
-    keys = purchase_keys(reference=reference, pdv=pdv, coupon=coupon)
-    if keys is None:
-        return None
-    return (
-        Sale.objects.filter(keys, store=store, source=source, type=type, local_date=day)
-        .order_by("id")
-        .first()
-    )
-
-
-def stored_rewards(sale: Sale) -> SaleRewards:
-    """The rewards a recorded sale earned, as stored with it (vouchers may be prefetched)."""
-    return SaleRewards(
-        cashback=sale.cashback,
-        points=sale.points,
-        vouchers=sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk),
-        messages=sale.messages_queued,
-    )
 
 
 def _categories_by_name(

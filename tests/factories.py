@@ -12,7 +12,8 @@ from loyalty.services.tenancy import MerchantCreated, merchant_create
 from promotions.models import Product, Promotion, PromotionUse
 from promotions.services import PromotionTerms, product_upsert, promotion_create
 from sales.models import Sale
-from sales.services import ItemData, sale_cancel, sale_record
+from sales.outcomes import ItemData
+from sales.services import sale_cancel, sale_record
 from vouchers.models import Reward
 from vouchers.services import reward_create
 

@@ -26,7 +26,8 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale, SaleType
-from sales.services import sale_cancel, sale_find, sale_record
+from sales.selectors import sale_find
+from sales.services import sale_cancel, sale_record
 
 PURCHASE_EXAMPLE = {
     "consumer": "53933515009",

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField, QuantityField
 from promotions.models import Unit
 from sales.models import PaymentMethod, SaleItem, SalePayment
-from sales.services import ItemData, PaymentData
+from sales.outcomes import ItemData, PaymentData
 
 MAX_ITEMS = 500
 MAX_PAYMENTS = 50

@@ -38,8 +38,8 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale, SaleType
-from sales.selectors import sale_queryset
-from sales.services import sale_cancel, sale_record, stored_rewards
+from sales.selectors import sale_queryset, stored_rewards
+from sales.services import sale_cancel, sale_record
 
 SALE_EXAMPLE = {
     "cpf": "53933515009",

@@ -21,7 +21,8 @@ from loyalty.services.rewards import rule_create
 from promotions.models import Category, Product, Promotion
 from promotions.services import category_create
 from sales.models import Sale
-from sales.services import ItemData, PaymentData, sale_record
+from sales.outcomes import ItemData, PaymentData
+from sales.services import sale_record
 from tests.conftest import Tenant
 from tests.factories import ProductFactory, PromotionFactory, RewardFactory
 from vouchers.models import BalanceRedemption, Reward, Voucher

@@ -1,32 +1,44 @@
-"""The benchmark account: a merchant as large as a big customer, loaded through bulk paths.
+"""Loading the benchmark account, part by part, timing each."""
 
-`seed_bench` loads one account with customers, their wallets and a ledger history,
-products in categories, promotions, rewards with stock and vouchers. A million ledger rows
-through `wallet_post` would take the better part of an hour, so the history is written in
-bulk (`COPY` on PostgreSQL, batched `bulk_create` elsewhere) and each wallet is written
-with the exact sum of its own rows, computed from the same generator: `check_wallets`
-stays clean. The account, its store, credential, rules, categories and rewards are few
-and go through the services like any other merchant's.
-
-Everything is deterministic (a customer's CPF, contacts and history follow from its
-position), except the secrets and the voucher codes. On PostgreSQL rows keep the dates
-they are given; `bulk_create` stamps `auto_now` fields with the load time instead.
-"""
-
-import json
-import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import islice
 from time import perf_counter
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry, Wallet
+from loyalty.bench_seed.bulk import (
+    CUSTOMER_COLUMNS,
+    LEDGER_COLUMNS,
+    PRODUCT_COLUMNS,
+    PROMOTION_COLUMNS,
+    VOUCHER_COLUMNS,
+    WALLET_COLUMNS,
+    bulk_insert,
+)
+from loyalty.bench_seed.data import (
+    CASHBACK_PERCENT,
+    CATEGORY_TREE,
+    FIRST_NAMES,
+    HISTORY_REASON,
+    LAST_NAMES,
+    REWARDS,
+    SAMPLE_DOCUMENTS,
+    SAMPLE_PRODUCTS,
+    SAMPLE_VOUCHERS,
+    ZERO,
+    BenchSize,
+    amounts,
+    cents,
+    customer_document,
+    customer_history,
+    history_totals,
+    ledger_rows_of,
+)
 from loyalty.models import Account, Channel, Event
 from loyalty.services.messaging import message_template_create
 from loyalty.services.rewards import rule_create
@@ -35,70 +47,6 @@ from promotions.models import Product, Promotion, Unit
 from promotions.services import category_get_or_create
 from vouchers.models import Voucher
 from vouchers.services import new_voucher_code, reward_create
-
-BATCH_SIZE = 5_000
-ZERO = Decimal(0)
-HISTORY_REASON = "Imported history"
-PURCHASE_CYCLE = 5  # ledger rows of one past purchase: see `customer_history`
-CASHBACK_PERCENT = 5
-
-CATEGORY_TREE = {
-    "Mercearia": ("Arroz e feijão", "Massas", "Óleos e azeites", "Café", "Açúcar"),
-    "Bebidas": ("Refrigerantes", "Sucos", "Águas", "Cervejas", "Vinhos"),
-    "Hortifruti": ("Frutas", "Legumes", "Verduras", "Ovos", "Temperos"),
-    "Padaria": ("Pães", "Bolos", "Salgados", "Doces", "Torradas"),
-    "Laticínios": ("Leites", "Queijos", "Iogurtes", "Manteigas", "Requeijões"),
-    "Carnes": ("Bovinos", "Aves", "Suínos", "Peixes", "Embutidos"),
-    "Limpeza": ("Detergentes", "Sabão em pó", "Desinfetantes", "Esponjas", "Amaciantes"),
-    "Higiene": ("Sabonetes", "Xampus", "Cremes dentais", "Desodorantes", "Papel higiênico"),
-    "Biscoitos e chocolates": ("Biscoitos", "Chocolates", "Salgadinhos", "Balas", "Cereais"),
-    "Congelados": ("Pizzas", "Lasanhas", "Sorvetes", "Hambúrgueres", "Vegetais congelados"),
-}
-FIRST_NAMES = ("Ana", "Bruno", "Carla", "Daniel", "Elaine", "Fábio", "Gabriela", "Heitor", "Isabela", "João")
-LAST_NAMES = (
-    "Almeida",
-    "Barbosa",
-    "Costa",
-    "Dias",
-    "Ferreira",
-    "Gomes",
-    "Lima",
-    "Moura",
-    "Souza",
-    "Teixeira",
-)
-REWARDS = (
-    ("Vale compras R$ 10", 50, 10),
-    ("Vale compras R$ 20", 100, 20),
-    ("Vale compras R$ 50", 250, 50),
-    ("Caneca", 300, 35),
-    ("Sacola retornável", 80, 15),
-)
-
-SAMPLE_DOCUMENTS = 2_000
-SAMPLE_PRODUCTS = 200
-SAMPLE_VOUCHERS = 500
-
-
-@dataclass(frozen=True)
-class BenchSize:
-    customers: int = 100_000
-    ledger_rows: int = 1_000_000
-    products: int = 5_000
-    promotions: int = 500
-    rewards_stock: int = 1_000
-
-    @property
-    def vouchers(self) -> int:
-        return max(self.customers // 10, 1)
-
-    def __post_init__(self) -> None:
-        if self.customers < 1:
-            raise ValueError("The benchmark account needs at least one customer.")
-        if self.ledger_rows < 0 or self.products < 0 or self.promotions < 0:
-            raise ValueError("Counts cannot be negative.")
-        if self.promotions > self.products:
-            raise ValueError("Each promotion is on its own product: promotions cannot outnumber products.")
 
 
 @dataclass
@@ -129,159 +77,6 @@ class BenchAccount:
 
 class AccountExists(Exception):
     """An account of that name exists: the benchmark account is loaded once, into a new account."""
-
-
-# --- deterministic data ------------------------------------------------------------------
-
-
-def cpf_with_check_digits(base: str) -> str:
-    """The CPF of nine base digits: the base followed by its two check digits."""
-    digits = [int(char) for char in base]
-    for weight in (10, 11):
-        total = sum(digit * (weight - position) for position, digit in enumerate(digits))
-        digits.append(total * 10 % 11 % 10)
-    return "".join(str(digit) for digit in digits)
-
-
-def customer_document(index: int) -> str:
-    # Bases from 100000001 in steps of 7 are distinct and never all one repeated digit.
-    return cpf_with_check_digits(str(100_000_001 + index * 7))
-
-
-def cents(value: int) -> Decimal:
-    return Decimal(value).scaleb(-2)
-
-
-def ledger_rows_of(index: int, size: BenchSize) -> int:
-    """The customer's share of the ledger: an even split, the remainder to the first ones."""
-    share, remainder = divmod(size.ledger_rows, size.customers)
-    return share + (1 if index < remainder else 0)
-
-
-# The wallet fields a ledger row moves, in the order of the bulk rows below.
-AMOUNT_FIELDS = (
-    "points",
-    "balance",
-    "digital_change",
-    "pending_points",
-    "pending_balance",
-    "total_shoppings",
-    "count_shoppings",
-    "total_discounts",
-)
-PURCHASES = AMOUNT_FIELDS.index("count_shoppings")
-
-
-def customer_history(index: int, rows: int) -> Iterator[tuple[str, tuple[int, ...]]]:
-    """The customer's past, oldest first: (kind, deltas) per ledger row.
-
-    Deltas follow `AMOUNT_FIELDS`, in cents (points in hundredths), purchases counted
-    whole. Each past purchase is up to five rows: its totals, 5 % cashback, a point per
-    real, some digital change, and half of that cashback spent at a till; so balances
-    stay positive and every bucket a till reads moves.
-    """
-    for position in range(rows):
-        purchase, step = divmod(position, PURCHASE_CYCLE)
-        amount = 5_000 + (index * 7_919 + purchase * 104_729) % 25_000
-        cashback = amount * CASHBACK_PERCENT // 100
-        if step == 0:
-            yield LedgerEntry.Kind.PURCHASE, (0, 0, 0, 0, 0, amount, 1, amount // 25)
-        elif step == 1:
-            yield LedgerEntry.Kind.CASHBACK, (0, cashback, 0, 0, 0, 0, 0, 0)
-        elif step == 2:
-            yield LedgerEntry.Kind.POINTS, (amount, 0, 0, 0, 0, 0, 0, 0)
-        elif step == 3:
-            yield LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT, (0, 0, amount % 97 + 1, 0, 0, 0, 0, 0)
-        else:
-            yield LedgerEntry.Kind.BALANCE_REDEEM, (0, -(cashback // 2), 0, 0, 0, 0, 0, 0)
-
-
-def history_totals(index: int, rows: int) -> tuple[int, ...]:
-    totals = (0,) * len(AMOUNT_FIELDS)
-    for _, deltas in customer_history(index, rows):
-        totals = tuple(map(operator.add, totals, deltas))
-    return totals
-
-
-def amounts(deltas: tuple[int, ...]) -> tuple[Decimal | int, ...]:
-    """Deltas as the model fields hold them: Decimals, and a whole count of purchases."""
-    return tuple(
-        value if position == PURCHASES else cents(value) if value else ZERO
-        for position, value in enumerate(deltas)
-    )
-
-
-# --- bulk writing ------------------------------------------------------------------------
-
-
-def columns_of(model: type[models.Model], *, left_out: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The columns a bulk row of `model` gives, in the model's order: all but the id and
-    `left_out` (nullable ones, left empty)."""
-    return tuple(
-        field.attname
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in left_out
-    )
-
-
-PRODUCT_COLUMNS = columns_of(Product)
-PROMOTION_COLUMNS = columns_of(Promotion)
-CUSTOMER_COLUMNS = columns_of(Customer, left_out=("birth_date", "anonymized_at"))
-WALLET_COLUMNS = columns_of(Wallet)
-LEDGER_COLUMNS = columns_of(
-    LedgerEntry,
-    left_out=(
-        "sale_id",
-        "rule_id",
-        "voucher_id",
-        "redemption_id",
-        "store_id",
-        "staff_user_id",
-        "reverses_id",
-        "releases_at",
-        "releases_id",
-    ),
-)
-VOUCHER_COLUMNS = columns_of(Voucher, left_out=("sale_id", "rule_id", "used_store_id", "cancelled_at"))
-
-
-def bulk_insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]) -> int:
-    """Insert `rows` (tuples of the `columns` attribute names) and return how many.
-
-    `COPY` on PostgreSQL; elsewhere `bulk_create` in batches.
-    """
-    if connection.vendor == "postgresql":
-        return _copy(model, columns, rows)
-    count = 0
-    rows = iter(rows)
-    while batch := list(islice(rows, BATCH_SIZE)):
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in batch])
-        count += len(batch)
-    return count
-
-
-def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]) -> int:
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    json_positions = [
-        position for position, name in enumerate(columns) if isinstance(fields[name], models.JSONField)
-    ]
-    quote = connection.ops.quote_name
-    statement = "COPY {} ({}) FROM STDIN".format(
-        quote(model._meta.db_table), ", ".join(quote(fields[name].column) for name in columns)
-    )
-    count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            if json_positions:
-                row = list(row)
-                for position in json_positions:
-                    row[position] = json.dumps(row[position])
-            copy.write_row(row)
-            count += 1
-    return count
-
-
-# --- the parts of the account ------------------------------------------------------------
 
 
 class _Stopwatch:

@@ -33,6 +33,24 @@ def live_uses_count(customer_id: int | None) -> Coalesce:
     return Coalesce(Subquery(uses, output_field=IntegerField()), 0)
 
 
+def promotions_with_uses(*, account_id: int, ids: Iterable[int], customer_id: int | None) -> list[Promotion]:
+    """The account's promotions among `ids`, each with its product and the customer's live uses.
+
+    A sale's items name their promotions: this one query checks that they are the
+    account's and tells which the consumer has already used up to their `limit`.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    return list(
+        Promotion.objects.filter(pk__in=ids, account_id=account_id)
+        # The limit warnings name each promotion by its product.
+        .select_related("product")
+        .annotate(live_uses=live_uses_count(customer_id))
+        .order_by()
+    )
+
+
 # --- categories ---------------------------------------------------------------------
 
 

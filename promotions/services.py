@@ -1,6 +1,6 @@
 """Writes of the promotions app: the category tree, products, promotions and their uses."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +13,7 @@ from django.utils import timezone
 from loyalty.exceptions import NotFoundError
 from loyalty.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
-from promotions.selectors import category_find, live_uses_count
+from promotions.selectors import category_find
 
 
 class DuplicateCategory(Exception):
@@ -168,23 +168,18 @@ def promotion_set_active(*, promotion: Promotion, active: bool) -> Promotion:
     return promotion
 
 
-def promotion_uses_record(*, sale, customer, promotion_ids: Iterable[int]) -> list[Promotion]:
+def promotion_uses_record(*, sale, customer, promotions: Sequence[Promotion]) -> list[Promotion]:
     """Record one use of each promotion by the sale's consumer.
 
-    A sale that happened is never refused: when the consumer had already reached a
+    `promotions` come from `promotions_with_uses` for this customer, read under the lock
+    of the customer's wallet so that two tills selling to one consumer count each other's
+    uses. A sale that happened is never refused: when the consumer had already reached a
     promotion's `limit` (another till got there first), the use is still recorded and the
     promotion is returned, so the caller can warn. Its one write (a bulk insert) is
     atomic by itself; it runs inside the recording's transaction.
     """
-    ids = sorted(set(promotion_ids))
-    if not ids:
+    if not promotions:
         return []
-    promotions = list(
-        Promotion.objects.filter(pk__in=ids, account_id=sale.account_id)
-        # The warnings name each promotion by its product.
-        .select_related("product")
-        .annotate(live_uses=live_uses_count(customer.pk))
-    )
     PromotionUse.objects.bulk_create(
         [PromotionUse(promotion=promotion, customer=customer, sale=sale) for promotion in promotions]
     )

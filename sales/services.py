@@ -31,6 +31,7 @@ from loyalty.ids import parse_id
 from loyalty.models import Account, Store
 from loyalty.money import ZERO, round_money
 from promotions.models import Category, Product, Promotion
+from promotions.selectors import promotions_with_uses
 from promotions.services import promotion_uses_record, promotion_uses_release
 from sales.models import PaymentMethod, Sale, SaleItem, SalePayment
 from sales.outcomes import (
@@ -69,21 +70,24 @@ def _item_category(item: ItemData, product: Product | None, by_name: dict) -> in
     return (child or root).pk
 
 
-def _promotion_ids(account: Account, items: Sequence[ItemData], warnings: list[str]) -> dict[str, int]:
-    """Map the items' `promotion_id` values to promotions of the account; warn about the rest."""
+def _promotions_of_items(
+    account: Account, items: Sequence[ItemData], customer: Customer | None, warnings: list[str]
+) -> dict[str, Promotion]:
+    """The account's promotions the items name by `promotion_id`, keyed as sent; warn about the rest."""
     sent = {str(item.promotion_id).strip() for item in items if str(item.promotion_id or "").strip()}
     numeric = {value: parse_id(value) for value in sent if parse_id(value) is not None}
-    known = (
-        set(Promotion.objects.filter(account=account, pk__in=numeric.values()).values_list("pk", flat=True))
-        if numeric
-        else set()
-    )
+    known = {
+        promotion.pk: promotion
+        for promotion in promotions_with_uses(
+            account_id=account.pk, ids=numeric.values(), customer_id=customer.pk if customer else None
+        )
+    }
     for value in sorted(sent):
         if numeric.get(value) not in known:
             warnings.append(
                 f"promotion_id {value} is not a promotion of this account; the item was recorded without it."
             )
-    return {value: number for value, number in numeric.items() if number in known}
+    return {value: known[number] for value, number in numeric.items() if number in known}
 
 
 # --- recording -------------------------------------------------------------------------
@@ -222,12 +226,19 @@ def sale_record(
             raise
         return _replay(existing)
 
+    wallet = None
+    if customer is not None:
+        # Lock order: wallet first, then stock, then voucher. Taken before the promotion uses
+        # are counted, so two tills selling to one consumer see each other's uses.
+        wallet = wallet_lock(customer=customer)
     products = (
         {
             product.barcode: product
             for product in Product.objects.filter(
                 account=account, barcode__in={item.barcode for item in items if item.barcode}
-            ).only("id", "barcode", "category_id", "subcategory_id")
+            )
+            .only("id", "barcode", "category_id", "subcategory_id")
+            .order_by()
         }
         if any(item.barcode for item in items)
         else {}
@@ -236,7 +247,7 @@ def sale_record(
         account,
         [item for item in items if not (products.get(item.barcode) and (products[item.barcode].category_id))],
     )
-    promotions = _promotion_ids(account, items, warnings)
+    promotions = _promotions_of_items(account, items, customer, warnings)
     sale_items = SaleItem.objects.bulk_create(
         [
             SaleItem(
@@ -253,7 +264,7 @@ def sale_record(
                 quantity=item.quantity,
                 discount=item.discount,
                 total=item.total,
-                promotion_id=promotions.get(str(item.promotion_id).strip()),
+                promotion=promotions.get(str(item.promotion_id).strip()),
             )
             for position, item in enumerate(items, start=1)
         ]
@@ -273,21 +284,15 @@ def sale_record(
         ]
     )
 
-    wallet = None
     recording = SaleRecording(
-        sale=sale, items=sale_items, payments=sale_payments, customer=customer, wallet=None
+        sale=sale, items=sale_items, payments=sale_payments, customer=customer, wallet=wallet
     )
     if customer is not None:
-        # Lock order: wallet first, then stock, then voucher.
-        wallet = wallet_lock(customer=customer)
-        recording.wallet = wallet
         recording.postings.extend(_own_postings(sale, sale_items, sale_payments, store))
         wallet_check_funds(wallet=wallet, postings=recording.postings)
-        limited = (
-            promotion_uses_record(sale=sale, customer=customer, promotion_ids=set(promotions.values()))
-            if promotions
-            else []
-        )
+        # Two spellings of one id ("7", "07") are one use.
+        used = {promotion.pk: promotion for promotion in promotions.values()}
+        limited = promotion_uses_record(sale=sale, customer=customer, promotions=list(used.values()))
         warnings.extend(
             f"Promotion {promotion.pk} ({promotion}) had already reached its limit of {promotion.limit} "
             "purchase(s) for this consumer; the purchase was recorded anyway."

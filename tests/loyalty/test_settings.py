@@ -46,3 +46,38 @@ def test_production_refuses_to_start_without(missing):
 
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_postgresql_prepares_repeated_statements_by_default(monkeypatch):
+    from settings.base import database_from_environment
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyalty")
+    monkeypatch.delenv("DATABASE_PREPARE_THRESHOLD", raising=False)
+
+    options = database_from_environment()["OPTIONS"]
+
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 2
+
+
+@pytest.mark.parametrize(("value", "threshold"), [("off", None), ("OFF", None), ("0", 0), (" 5 ", 5)])
+def test_prepare_threshold_can_be_changed_or_turned_off_for_a_pooler(monkeypatch, value, threshold):
+    from settings.base import database_from_environment
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyalty")
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", value)
+
+    assert database_from_environment()["OPTIONS"]["prepare_threshold"] == threshold
+
+
+@pytest.mark.parametrize("value", ["-1", "twice", "2.5"])
+def test_a_prepare_threshold_that_is_not_a_count_is_refused(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from settings.base import database_from_environment
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyalty")
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", value)
+
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+        database_from_environment()

@@ -32,6 +32,7 @@ class Context:
     ledger_rows: int
     seconds: float
     load_before: float
+    prepare_threshold: str = "2"
 
     @classmethod
     def collect(cls, *, config, server_version: str, seconds: float, load_before: float) -> "Context":
@@ -52,6 +53,7 @@ class Context:
             ledger_rows=config.ledger_rows,
             seconds=round(seconds),
             load_before=load_before,
+            prepare_threshold=os.environ.get("DATABASE_PREPARE_THRESHOLD", "2").strip() or "off",
         )
 
 
@@ -74,6 +76,12 @@ def _ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.2f}" if denominator else "–"
 
 
+def _prepared(threshold: str) -> str:
+    if threshold.lower() in {"off", "none"}:
+        return "never (`DATABASE_PREPARE_THRESHOLD=off`)"
+    return f"from their execution number {int(threshold) + 1} on a connection (`DATABASE_PREPARE_THRESHOLD={threshold}`)"
+
+
 def _met(condition: bool) -> str:
     return "met" if condition else "**missed**"
 
@@ -85,13 +93,14 @@ def render(context: Context, measurements, *, seed_seconds: dict[str, float]) ->
         "# make bench — latest results",
         "",
         f"- **When:** {context.date}; the whole run took {context.seconds} s. The machine's load average "
-        f"was {context.load_before} as it started (other work: tests of other branches).",
+        f"was {context.load_before} as it started.",
         f"- **Machine:** {context.cores} cores ({context.cpu}), {context.memory_gib} GiB; server, PostgreSQL "
         "and load generator share it (loopback), and other work on the machine adds noise: compare ratios, "
         "each taken seconds apart, before absolute figures.",
         f"- **Software:** Python {context.python}, PostgreSQL {context.postgresql}, {packages}.",
         f"- **Server:** gunicorn, {context.workers} workers × {context.threads} threads (gthread), "
-        "`settings.production`, persistent database connections.",
+        "`settings.production`, persistent database connections, statements prepared "
+        f"{_prepared(context.prepare_threshold)}.",
         f"- **Account:** {context.customers:,} customers, {context.ledger_rows:,} ledger rows, 5,000 products, "
         f"500 promotions; `seed_bench` loaded it in {seed_seconds.get('total', 0):.0f} s "
         f"(ledger {seed_seconds.get('ledger', 0):.0f} s).",

@@ -1,5 +1,9 @@
 """The results table: ratios to the floor, targets, and runs that measured nothing."""
 
+import dataclasses
+
+import pytest
+
 from bench import report
 from bench.loadgen import LatencySummary
 from bench.run import Measurements
@@ -77,3 +81,19 @@ def test_a_run_without_answers_or_floor_still_renders():
     assert "| POS purchase, 10 items | 40 | – | 50 | – | – | – | – | 600 / 1 |" in table
     assert "| v2 customers list (page of 50) | not measured (time ran out) |" in table
     assert "Not measured (the run's time limit): customers." in table
+
+
+@pytest.mark.parametrize(
+    ("threshold", "said"),
+    [
+        (
+            "2",
+            "statements prepared from their execution number 3 on a connection (`DATABASE_PREPARE_THRESHOLD=2`)",
+        ),
+        ("off", "statements prepared never (`DATABASE_PREPARE_THRESHOLD=off`)"),
+    ],
+)
+def test_the_server_line_says_how_statements_were_prepared(threshold, said):
+    context = dataclasses.replace(CONTEXT, prepare_threshold=threshold)
+
+    assert said in report.render(context, measured(), seed_seconds={})

@@ -5,24 +5,27 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from sales.models import Sale
+from sales.models import PaymentMethod, Sale
 from sales.outcomes import ItemData, PaymentData
 from sales.services import sale_record
 
+# (consumer, reference, items, change the till credited as digital change). Maria's change
+# lets the README's balance redemption spend digital change as written.
 DEMO_PURCHASES = (
-    ("53933515009", "DEMO-1", [("13456789", "Batata Pringles Cheddar Bacon 105g", "12.99", "2")]),
+    ("53933515009", "DEMO-1", [("13456789", "Batata Pringles Cheddar Bacon 105g", "12.99", "2")], "0"),
     (
         "53933515009",
         "DEMO-2",
         [("123456789", "Arroz 5kg", "27.90", "1"), ("13456789", "Pringles", "12.99", "1")],
+        "5.00",
     ),
-    ("11144477735", "DEMO-3", [("999999", "Azeite Extra Virgem 500ml", "36.59", "6")]),
+    ("11144477735", "DEMO-3", [("999999", "Azeite Extra Virgem 500ml", "36.59", "6")], "0"),
 )
 
 
 def seed(*, account, store) -> None:
     now = timezone.now()
-    for days_ago, (document, reference, lines) in enumerate(DEMO_PURCHASES, start=1):
+    for days_ago, (document, reference, lines, change) in enumerate(DEMO_PURCHASES, start=1):
         if Sale.objects.filter(account=account, store=store, reference=reference).exists():
             continue
         items = [
@@ -49,5 +52,12 @@ def seed(*, account, store) -> None:
             coupon=reference,
             operator="Demo",
             items=items,
-            payments=[PaymentData(method=3, total=total)],
+            # Change is credited on a cash payment; the others pay by card.
+            payments=[
+                PaymentData(
+                    method=PaymentMethod.CASH if Decimal(change) else PaymentMethod.CREDIT_CARD,
+                    total=total,
+                    digital_change=Decimal(change),
+                )
+            ],
         )

@@ -88,6 +88,7 @@ def test_create_merchant_adds_cashback_and_points_rules():
 
 
 def test_seed_demo_loads_a_working_program():
+    from customers.models import Wallet
     from customers.selectors import wallet_mismatches
     from loyalty.models import MessageTemplate, RewardRule
     from sales.models import Sale
@@ -103,3 +104,7 @@ def test_seed_demo_loads_a_working_program():
     assert Reward.objects.count() == 2
     assert Voucher.objects.filter(reward__isnull=False).count() == 1
     assert wallet_mismatches() == []
+    # The README's balance redemption spends R$ 10 of cashback and R$ 2 of digital change.
+    maria = Wallet.objects.get(customer__document="53933515009")
+    assert maria.balance >= 10
+    assert maria.digital_change == Decimal("5.00")

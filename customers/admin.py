@@ -38,6 +38,7 @@ from customers.services import (
 from customers.services.wallets import ADJUSTABLE_BUCKETS
 from loyalty.admin.mixins import ReadOnlyAdminMixin
 from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.api.renderers import AmountJSONEncoder
 from loyalty.exceptions import DomainError
 
 LEDGER_PREVIEW_ROWS = 10
@@ -291,10 +292,12 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         }
         if len(data) == 1:
             data = next(iter(data.values()))
+        # The API's encoder, so that amounts are the same JSON numbers in both exports.
         response = HttpResponse(
-            json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json"
+            json.dumps(data, cls=AmountJSONEncoder, ensure_ascii=False, indent=2),
+            content_type="application/json",
         )
-        name = f"customer-{queryset.first().pk}" if queryset.count() == 1 else "customers"
+        name = f"customer-{data['customer']['id']}" if "customer" in data else "customers"
         response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
         return response
 

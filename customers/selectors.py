@@ -46,10 +46,6 @@ def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(wallet__customer=customer).order_by("-id")
 
 
-def _amount(value: Decimal | int) -> float | int:
-    return value if isinstance(value, int) else float(value)
-
-
 def customer_export(*, customer: Customer) -> dict[str, Any]:
     """Everything the product holds about a customer, for an LGPD access request."""
     wallet = customer.wallet
@@ -68,12 +64,12 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             "updated_at": format_api_datetime(customer.updated_at),
             "anonymized_at": format_api_datetime(customer.anonymized_at) if customer.anonymized_at else None,
         },
-        "wallet": {name: _amount(getattr(wallet, name)) for name in WALLET_FIELDS},
+        "wallet": {name: getattr(wallet, name) for name in WALLET_FIELDS},
         "ledger": [
             {
                 "id": entry.id,
                 "kind": entry.kind,
-                **{name: _amount(value) for name, value in entry.moved().items()},
+                **entry.moved(),
                 "reason": entry.reason,
                 "store_id": entry.store_id,
                 "created_at": format_api_datetime(entry.created_at),

@@ -5,9 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry
 from customers.services import wallet_credit
+from sales.models import Sale
+from sales.services import sale_record
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +165,29 @@ def test_export_action_downloads_json(client, staff_a, maria):
     data = json.loads(response.content)
     assert data["customer"]["cpf"] == "53933515009"
     assert data["wallet"]["balance"] == 20.0
+
+
+def test_export_action_writes_amounts_as_numbers_like_the_api(client, staff_a, maria):
+    sale_record(
+        account=maria.account,
+        source=Sale.Source.API,
+        occurred_at=timezone.now(),
+        customer_id=maria.pk,
+        reference="ERP-1",
+        declared_amount=Decimal("24.50"),
+    )
+    client.force_login(staff_a)
+
+    response = client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "export_selected", "_selected_action": [maria.pk]},
+    )
+
+    data = json.loads(response.content)
+    assert data["wallet"]["total_shoppings"] == 24.5
+    assert data["ledger"][0]["balance"] == 20
+    assert data["sales"][0]["amount"] == 24.5
+    assert response["Content-Disposition"] == f'attachment; filename="customer-{maria.pk}-export.json"'
 
 
 def test_anonymise_action_asks_then_erases(client, staff_a, maria):

@@ -2,12 +2,20 @@
 
 `make fuzz` (or `python scripts/fuzz.py`) recreates a dedicated database, migrates it,
 creates a merchant, serves the application under gunicorn with the production settings
-on 127.0.0.1, registers a little data through the API itself (customers, products,
-promotions, a category, rewards, sales, a voucher, a balance redemption) so that path
-parameters can name real objects, then runs a pinned Schemathesis over `/api/schema/`
-with the bearer token and the store token. A response that is a 5xx, breaks its schema,
-has an undocumented status code or content type fails the run. The server is stopped
-whatever happens.
+and `DEBUG` on, on 127.0.0.1, registers a little data through the API itself (customers,
+products, promotions, a category, rewards, sales, a voucher, a balance redemption) so that
+path parameters can name real objects, then runs a pinned Schemathesis over `/api/schema/`
+with the bearer token and the store token: its coverage phase (every boundary and
+negative value the schema implies), its fuzzing phase, the schema's examples and stateful
+sequences, all from one fixed seed. A response that is a 5xx, breaks its schema, has an
+undocumented status code or content type fails the run. The server is stopped whatever
+happens.
+
+`DEBUG` is on because Django's own error pages are HTML only then: with it off, an
+`/api/` path that reaches no API view is rescued by the JSON error handlers and the
+content-type check cannot see that it fell through. Path parameters also draw from
+identifiers broken by a newline, a NUL or another control character, so that every
+operation meets those bytes whatever else the generator draws.
 
 Environment (all optional):
 
@@ -16,8 +24,9 @@ Environment (all optional):
 | `FUZZ_DATABASE_URL` | `postgres://postgres@127.0.0.1:5432/loyalty_fuzz` (dropped and recreated) |
 | `FUZZ_PORT` | `8222`; another free port is taken when it is busy |
 | `FUZZ_MAX_EXAMPLES` | `25` test cases per operation and phase |
-| `FUZZ_SEED` | random; Schemathesis prints the seed of each run so a failure can be replayed |
-| `FUZZ_WORKERS` | `2` concurrent Schemathesis workers (and gunicorn workers) |
+| `FUZZ_SEED` | `20261122`, so that every run sends the same cases; another seed explores further |
+| `FUZZ_PHASES` | `examples,coverage,fuzzing,stateful` |
+| `FUZZ_WORKERS` | `1` Schemathesis worker (gunicorn always runs 2) |
 """
 
 import json
@@ -39,6 +48,19 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8222
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_fuzz"
+DEFAULT_SEED = "20261122"
+DEFAULT_PHASES = "examples,coverage,fuzzing,stateful"
+# One worker sends the cases in the same order every run, so that the seed replays a run
+# whole; and Python 3.11's parser is not thread-safe (CPython gh-106905), which concurrent
+# workers reach through Hypothesis and abort with "AST constructor recursion depth mismatch".
+DEFAULT_WORKERS = "1"
+SERVER_WORKERS = 2
+# Identifiers no route accepts, in every path parameter's dictionary: a newline alone and
+# after digits (a regular expression's `$` matches before a final newline), NUL, other
+# control characters and DEL. Schemathesis percent-encodes them on the wire and, as they
+# break the parameters' patterns, sends them in negative cases only (its "Dictionary
+# mismatch" warning says so: that is the intent).
+BROKEN_IDENTIFIERS = ("\n", "1\n", "\n1", "\x00", "1\x00", "\r\n", "\x1b", "\x7f")
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -88,11 +110,22 @@ def free_port(preferred: int) -> int:
     return 0
 
 
+SETTINGS_MODULE = "fuzz_settings"
+SETTINGS_SOURCE = '''"""The production settings with DEBUG on: Django's HTML error pages become visible."""
+
+from settings.production import *  # noqa: F403
+
+DEBUG = True
+'''
+
+
 def application_environment(database_url: str, work_dir: Path) -> dict[str, str]:
-    """The production settings, served over plain HTTP on the loopback address."""
+    """The production settings with `DEBUG` on, served over plain HTTP on the loopback address."""
+    (work_dir / f"{SETTINGS_MODULE}.py").write_text(SETTINGS_SOURCE)
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings.production",
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(work_dir), os.environ.get("PYTHONPATH")])),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
         "DATABASE_URL": database_url,
@@ -160,19 +193,28 @@ def stop_server(server: subprocess.Popen) -> None:
 # --- Schemathesis ----------------------------------------------------------------------
 
 
+def toml_value(value) -> str:
+    # JSON escapes are TOML escapes, except that TOML also wants DEL escaped.
+    return json.dumps(value).replace("\x7f", "\\u007f")
+
+
 def toml_list(values: list) -> str:
-    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+    return "[" + ", ".join(toml_value(value) for value in values) + "]"
 
 
 def schemathesis_config(known: dict[str, list]) -> str:
     """Path parameters and the body fields that name objects take a seeded value half of the
     time, so that requests reach the logic behind the lookups; the rest are generated."""
-    dictionaries = {**known, "numbers": [int(pk) for pk in known["ids"]]}
+    dictionaries = {
+        **known,
+        **{f"{name}_in_paths": [*values, *BROKEN_IDENTIFIERS] for name, values in known.items()},
+        "numbers": [int(pk) for pk in known["ids"]],
+    }
     bindings = {
-        "path.id": "ids",
-        "path.barcode": "barcodes",
-        "path.document": "documents",
-        "path.code": "codes",
+        "path.id": "ids_in_paths",
+        "path.barcode": "barcodes_in_paths",
+        "path.document": "documents_in_paths",
+        "path.code": "codes_in_paths",
         "query.cpf": "documents",
         "body.cpf": "documents",
         "body.consumer": "documents",
@@ -205,12 +247,16 @@ def run_schemathesis(base_url: str, api: Api, config_path: Path, work_dir: Path)
         str(config_path),
         "run",
         f"{base_url}/api/schema/",
+        "--phases",
+        os.environ.get("FUZZ_PHASES", DEFAULT_PHASES),
+        "--seed",
+        os.environ.get("FUZZ_SEED", DEFAULT_SEED),
         "--checks",
         ",".join(CHECKS),
         "--max-examples",
         os.environ.get("FUZZ_MAX_EXAMPLES", "25"),
         "--workers",
-        os.environ.get("FUZZ_WORKERS", "2"),
+        os.environ.get("FUZZ_WORKERS", DEFAULT_WORKERS),
         "--request-timeout",
         "30",
         "--report",
@@ -219,14 +265,11 @@ def run_schemathesis(base_url: str, api: Api, config_path: Path, work_dir: Path)
         str(work_dir / "junit.xml"),
         *(f"--header={name}: {value}" for name, value in api.headers.items()),
     ]
-    if os.environ.get("FUZZ_SEED"):
-        command += ["--seed", os.environ["FUZZ_SEED"]]
     return subprocess.run(command, cwd=work_dir, check=False).returncode
 
 
 def main() -> int:
     database_url = os.environ.get("FUZZ_DATABASE_URL", DEFAULT_DATABASE_URL)
-    workers = int(os.environ.get("FUZZ_WORKERS", "2"))
     port = free_port(int(os.environ.get("FUZZ_PORT", DEFAULT_PORT)))
     base_url = f"http://{HOST}:{port}"
     work_dir = Path(tempfile.mkdtemp(prefix="loyalty-fuzz-"))
@@ -251,8 +294,8 @@ def main() -> int:
         )
     )
 
-    say(f"serving on {base_url} (gunicorn, {workers} workers, settings.production)")
-    server = start_server(port, workers, env, log_path)
+    say(f"serving on {base_url} (gunicorn, {SERVER_WORKERS} workers, settings.production with DEBUG on)")
+    server = start_server(port, SERVER_WORKERS, env, log_path)
     try:
         api = Api(base_url)
         api.wait_until_healthy(server, log_path)

@@ -1,17 +1,19 @@
 """Every error under `/api/` is JSON.
 
 `exception_handler` is DRF's hook: it maps the services' domain errors (422, 409, 404),
-Django validation errors (400) and an unreachable database (503) to JSON, and adds a
-machine `code` next to `detail`. The `handler*` views answer JSON for `/api/` paths
-when Django itself produces the error (unknown path, oversized body, crash).
+Django validation errors (400), Django's refusals of a malformed request (400, 413) and an
+unreachable database (503) to JSON, and adds a machine `code` next to `detail`. The
+`handler*` views answer JSON for `/api/` paths when Django itself produces the error
+(unknown path, oversized body, crash); `json_error_for_status` stands in for any other
+error page, such as those Django shows under DEBUG.
 """
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBase, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -38,15 +40,63 @@ DOMAIN_STATUS = (
 
 
 class CredentialsRejected(exceptions.APIException):
-    """The token endpoint's refusal: wrong api_key / api_secret or a deactivated credential."""
+    """The token endpoint's refusal. An unknown api_key and a wrong api_secret share the
+    default answer, so it never confirms that a key exists; a deactivated credential or
+    account has its own code, given only once the secret was right."""
 
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Invalid api_key or api_secret."
     default_code = "invalid_credentials"
 
 
+# The code of a JSON error that replaces a page Django rendered itself, by status.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "server_error",
+    503: "service_unavailable",
+}
+
+
+class MalformedRequest(exceptions.APIException):
+    """A request Django refuses to read: too many fields, a disallowed host, a bad header."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
+class RequestTooLarge(exceptions.APIException):
+    """A body over the limit that arrived without a `Content-Length` announcing it."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is over the limit of 1 MiB."
+    default_code = "request_too_large"
+
+
 def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
+
+
+def is_json(response: HttpResponseBase) -> bool:
+    media_type = (response.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def refusal_of(exc: Exception) -> exceptions.APIException | None:
+    """Django's own refusals of a malformed request, as the 400 or 413 they are (never a 500)."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):
+        return MalformedRequest(str(exc) or None)
+    return None
 
 
 def domain_error_response(error: DomainError) -> Response:
@@ -63,6 +113,7 @@ def exception_handler(exc, context):
         return domain_error_response(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    exc = refusal_of(exc) or exc
     # DRF turns these into its own exceptions too, but only after their codes are read.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -109,10 +160,31 @@ def json_for_exception(request, exception: Exception) -> JsonResponse:
         )
     if isinstance(exception, Http404):
         return json_error(404, "Not found.", "not_found")
+    refusal = refusal_of(exception)
+    if refusal is not None:
+        logger.warning("Refused %s %s: %s", request.method, request.path, refusal.detail)
+        return json_error(refusal.status_code, str(refusal.detail), refusal.default_code)
     if isinstance(exception, PermissionDenied):
         return json_error(403, "You do not have permission to perform this action.", "permission_denied")
     logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
     return json_error(500, "Internal server error; the request was not completed.", "server_error")
+
+
+def json_error_for_status(response: HttpResponseBase) -> JsonResponse:
+    """A JSON error in place of an error page that is not JSON, with the same status.
+
+    The page's own headers that still apply (`Allow`, `Retry-After`, ...) are kept; its
+    body is not, since it may be a DEBUG page with settings and a traceback.
+    """
+    replacement = json_error(
+        response.status_code,
+        f"{response.reason_phrase}.",
+        STATUS_CODES.get(response.status_code, "error"),
+    )
+    for name, value in response.items():
+        if name.lower() not in ("content-type", "content-length", "content-disposition", "content-language"):
+            replacement[name] = value
+    return replacement
 
 
 @csrf_exempt

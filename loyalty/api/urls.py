@@ -39,5 +39,8 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("v2/", include((v2_urlpatterns, "v2"))),
     path("v1/accounts/integrations/", include((pos_urlpatterns, "pos"))),
-    re_path(r"^.*$", api_not_found),
+    # Any character, newlines included: a path can hold `%0A`, which `.` would not match,
+    # and an unmatched path gets Django's HTML 404 under DEBUG. (An inline `(?s)` flag
+    # would do too, but `reverse()` refuses patterns that hold one.)
+    re_path(r"^[\s\S]*$", api_not_found),
 ]

@@ -180,8 +180,14 @@ API_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("API_TOKEN_LIFETIME_SE
 # Request rates per scope; read at request time so tests and deployments can change them.
 API_THROTTLE_RATES = {
     "auth_token": os.environ.get("THROTTLE_AUTH_TOKEN", "30/min"),
+    # Failed token requests per api_key, from any address (see loyalty.api.throttling).
+    "auth_token_api_key": os.environ.get("THROTTLE_AUTH_TOKEN_API_KEY", "10/min"),
     "voucher_validate": os.environ.get("THROTTLE_VOUCHER_VALIDATE", "120/min"),
 }
+# Proxies in front of the application that append to X-Forwarded-For. Throttles count the
+# socket's address when 0; with N, the N-th address from the right of the header. Anything
+# more than the real number lets a client choose the address it is counted under.
+API_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -33,9 +33,12 @@ def assert_documented(response, method: str, path: str) -> None:
     assert media_type in content, (
         f"{method} {path} {status} answered {media_type}; documented: {sorted(content)}"
     )
-    body_schema = {
-        **_as_json_schema(content[media_type]["schema"]),
-        "components": _as_json_schema(schema["components"]),
-    }
+    assert_conforms(response.json(), content[media_type]["schema"], f"{method} {path} {status}")
+
+
+def assert_conforms(value, schema: dict, where: str = "") -> None:
+    """`value` is valid under `schema`, a schema of the OpenAPI document (its `$ref`s included)."""
+    document = {**_as_json_schema(schema), "components": _as_json_schema(api_schema()["components"])}
     # OpenAPI 3.0 schemas are JSON Schema draft 4 (boolean `exclusiveMaximum`), less `nullable`.
-    jsonschema.Draft4Validator(body_schema).validate(response.json())
+    errors = [error.message for error in jsonschema.Draft4Validator(document).iter_errors(value)]
+    assert errors == [], f"{where}: {errors}"

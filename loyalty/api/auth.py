@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loyalty.api.errors import CredentialsRejected
-from loyalty.api.throttling import TokenEndpointThrottle
+from loyalty.api.throttling import ApiKeyThrottle, TokenEndpointThrottle
 from loyalty.services.tenancy import CredentialRefused, access_token_issue, credential_authenticate
 
 
@@ -27,8 +27,17 @@ TOKEN_SCHEMA = {
     "summary": "Generate the Bearer token",
     "description": (
         "Send `api_key` and `api_secret` to receive the `access_token`. Send it as "
-        "`Authorization: Bearer <access_token>` on every other call of both dialects. "
-        "Wrong or deactivated credentials answer 401; the endpoint is rate limited (429)."
+        "`Authorization: Bearer <access_token>` on every other call of both dialects.\n\n"
+        "An unknown `api_key` and a wrong `api_secret` answer the same 401 "
+        "(`invalid_credentials`), so the answer never confirms that a key exists. A deactivated "
+        "credential (`credential_inactive`) or account (`account_inactive`) is named only when "
+        "the secret was right.\n\n"
+        "Rate limits answer 429 with `Retry-After`: requests per client address, and failed "
+        "attempts per `api_key` from any address, so changing addresses buys no more guesses. "
+        "A key that has used up its failures is refused until the window passes, even with the "
+        "right secret (letting it through would tell a guesser which guess was right); tokens "
+        "already issued keep working, and requests with the right secret never count. A till "
+        "still sending an old secret after a regeneration counts as failures too."
     ),
     "request": TokenRequestSerializer,
     "responses": {200: AccessTokenSerializer},
@@ -59,10 +68,18 @@ class AccessTokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Not in throttle_classes: it needs the validated api_key, and the secret's outcome
+        # decides whether the attempt counts.
+        attempt = ApiKeyThrottle(api_key=serializer.validated_data["api_key"])
+        if not attempt.allow_request(request, self):
+            self.throttled(request, attempt.wait())
         try:
             credential = credential_authenticate(**serializer.validated_data)
         except CredentialRefused as refused:
+            if not refused.is_failed_guess:
+                attempt.release()
             raise CredentialsRejected(refused.detail, code=refused.code) from None
+        attempt.release()
         issued = access_token_issue(credential=credential)
         return Response(AccessTokenSerializer(issued).data)
 

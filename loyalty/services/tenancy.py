@@ -118,8 +118,13 @@ def credential_set_active(*, credential: ApiCredential, active: bool) -> ApiCred
     return credential
 
 
+INVALID_CREDENTIALS = "invalid_credentials"
+INVALID_CREDENTIALS_DETAIL = "Invalid api_key or api_secret."
+
+
 class CredentialRefused(Exception):
-    """The api_key / api_secret pair cannot be used; `field` names what is wrong."""
+    """The api_key / api_secret pair cannot be used; `field` names what is wrong, when
+    saying so reveals nothing the caller does not already know."""
 
     def __init__(self, detail: str, *, field: str | None, code: str) -> None:
         super().__init__(detail)
@@ -127,19 +132,24 @@ class CredentialRefused(Exception):
         self.field = field
         self.code = code
 
+    @property
+    def is_failed_guess(self) -> bool:
+        """The secret was not proven right: a failed attempt at the key."""
+        return self.code == INVALID_CREDENTIALS
+
 
 @transaction.atomic
 def credential_authenticate(*, api_key: str, api_secret: str) -> ApiCredential:
     """Check an api_key / api_secret pair and record its use."""
     credential = ApiCredential.objects.select_related("account").filter(api_key=api_key).first()
+    # An unknown key and a wrong secret get the same answer, after the same work (a hash),
+    # so that neither the words nor the time tell whether the key exists.
     if credential is None:
-        # Hash anyway, so an unknown key takes as long to refuse as a wrong secret.
         make_password(api_secret)
-        raise CredentialRefused("Unknown api_key.", field="api_key", code="invalid_api_key")
+        raise CredentialRefused(INVALID_CREDENTIALS_DETAIL, field=None, code=INVALID_CREDENTIALS)
     if not check_password(api_secret, credential.secret_hash):
-        raise CredentialRefused(
-            "api_secret does not match this api_key.", field="api_secret", code="invalid_api_secret"
-        )
+        raise CredentialRefused(INVALID_CREDENTIALS_DETAIL, field=None, code=INVALID_CREDENTIALS)
+    # Only the holder of the right secret learns that the credential or account is switched off.
     if not credential.is_active:
         raise CredentialRefused(
             "This API credential is deactivated.", field="api_key", code="credential_inactive"

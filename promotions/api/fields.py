@@ -36,12 +36,20 @@ def text_field(label: str, **kwargs) -> serializers.CharField:
 
 
 class UnitField(serializers.ChoiceField):
+    """A unit of sale, in any case (tills send `UN`); stored lower case."""
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", f"Unit of sale, one of {UNITS}.")
+        kwargs.setdefault("help_text", f"Unit of sale, one of {UNITS}, in any case (`UN` is `un`).")
         kwargs.setdefault(
             "error_messages", {"invalid_choice": f'"{{input}}" is not a unit; use one of {UNITS}.'}
         )
         super().__init__(Unit.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.lower() in self.choices:
+            return data.lower()
+        # Anything else is refused by ChoiceField, whose message quotes what was sent.
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField, QuantityField
-from promotions.models import Unit
+from promotions.api.fields import UnitField
 from sales.models import PaymentMethod, SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData
 
@@ -19,7 +19,7 @@ PAYMENT_METHODS_HELP = ", ".join(f"{choice.value} {choice.label.lower()}" for ch
 
 
 class ItemInputSerializer(serializers.Serializer):
-    unit = serializers.ChoiceField(choices=Unit.choices, required=False, allow_blank=True)
+    unit = UnitField(required=False, allow_blank=True)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     subcategory = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)

@@ -4,45 +4,20 @@ Runs where Chromium and its driver are installed (`make browser-deps`; CI instal
 skipped elsewhere with the reason.
 """
 
-import shutil
 from decimal import Decimal
 
 import pytest
 
 from loyalty.demo import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
 from promotions.models import Promotion
+from tests.browser.conftest import needs_chromium, start_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER), reason="needs Chromium and chromedriver: run `make browser-deps`"
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = start_chromium()
     driver.implicitly_wait(5)
     yield driver
     driver.quit()

@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import get_hasher
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from loyalty.models import ApiCredential
+from loyalty.models import Account, ApiCredential
 from loyalty.services.tenancy import credential_regenerate_secret, credential_set_active
 from tests.conftest import POS, V2, make_tenant
 
@@ -48,21 +49,44 @@ def test_pos_alias_answers_the_same_token(anonymous, merchant):
     assert AccessToken(response.json()["access_token"])["account_id"] == merchant.account.pk
 
 
-def test_wrong_secret_is_401_naming_the_secret(anonymous, merchant):
+INVALID = {"detail": "Invalid api_key or api_secret.", "code": "invalid_credentials"}
+
+
+def test_unknown_key_and_wrong_secret_get_the_same_401(anonymous, merchant):
+    wrong_secret = post_token(anonymous, merchant.credential.api_key, "sk_wrong")
+    unknown_key = post_token(anonymous, "ak_unknown", merchant.api_secret)
+
+    assert (wrong_secret.status_code, wrong_secret.json()) == (401, INVALID)
+    assert (unknown_key.status_code, unknown_key.content) == (401, wrong_secret.content)
+    assert dict(unknown_key.headers) == dict(wrong_secret.headers)
+
+
+@pytest.mark.parametrize("switched_off", ["credential", "account"])
+def test_a_deactivated_credential_is_not_revealed_to_a_wrong_secret(anonymous, merchant, switched_off):
+    if switched_off == "credential":
+        credential_set_active(credential=merchant.credential, active=False)
+    else:
+        Account.objects.filter(pk=merchant.account.pk).update(is_active=False)
+
     response = post_token(anonymous, merchant.credential.api_key, "sk_wrong")
 
-    assert response.status_code == 401
-    assert response.json() == {
-        "detail": "api_secret does not match this api_key.",
-        "code": "invalid_api_secret",
-    }
+    assert (response.status_code, response.json()) == (401, INVALID)
 
 
-def test_unknown_key_is_401_naming_the_key(anonymous, merchant):
-    response = post_token(anonymous, "ak_unknown", merchant.api_secret)
+def test_an_unknown_key_costs_the_same_hash_as_a_wrong_secret(anonymous, merchant, monkeypatch):
+    hasher = type(get_hasher())
+    hashed = []
+    encode = hasher.encode
+    monkeypatch.setattr(
+        hasher, "encode", lambda self, *args, **kwargs: hashed.append(1) or encode(self, *args, **kwargs)
+    )
 
-    assert response.status_code == 401
-    assert response.json()["code"] == "invalid_api_key"
+    post_token(anonymous, merchant.credential.api_key, "sk_wrong")
+    wrong_secret_hashes = len(hashed)
+    post_token(anonymous, "ak_unknown", "sk_wrong")
+
+    assert wrong_secret_hashes == 1
+    assert len(hashed) - wrong_secret_hashes == 1
 
 
 def test_missing_fields_are_400_per_field(anonymous):
@@ -78,7 +102,16 @@ def test_deactivated_credential_gets_no_token(anonymous, merchant):
     response = post_token(anonymous, merchant.credential.api_key, merchant.api_secret)
 
     assert response.status_code == 401
-    assert response.json()["code"] == "credential_inactive"
+    assert response.json() == {"detail": "This API credential is deactivated.", "code": "credential_inactive"}
+
+
+def test_deactivated_account_gets_no_token(anonymous, merchant):
+    Account.objects.filter(pk=merchant.account.pk).update(is_active=False)
+
+    response = post_token(anonymous, merchant.credential.api_key, merchant.api_secret)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "account_inactive"
 
 
 def test_deactivation_refuses_tokens_issued_before(tenant):
@@ -156,7 +189,8 @@ def test_missing_or_malformed_authorization_header(anonymous, merchant, header, 
 
 
 def test_token_endpoint_is_throttled(anonymous, merchant):
-    with override_settings(API_THROTTLE_RATES={"auth_token": "3/min", "voucher_validate": "10/min"}):
+    rates = {"auth_token": "3/min", "auth_token_api_key": "10/min", "voucher_validate": "10/min"}
+    with override_settings(API_THROTTLE_RATES=rates):
         statuses = [
             post_token(anonymous, merchant.credential.api_key, "sk_guess").status_code for _ in range(4)
         ]

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core.management import call_command
 
-from tests.openapi import assert_documented
+from tests.openapi import api_schema, assert_conforms, assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,47 @@ def test_a_sale_without_a_purchase_type_conforms_to_its_schema(tenant):
     assert_documented(created, "POST", f"{V2}/sales")
     response = tenant.v2.get(f"{V2}/sales/{created.json()['sale']['id']}")
     assert_documented(response, "GET", f"{V2}/sales/{{id}}")
+
+
+# --- examples shown on the docs pages ---------------------------------------------------
+
+
+def _response_examples(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                for content in response.get("content", {}).values():
+                    for name, example in content.get("examples", {}).items():
+                        yield f"{method.upper()} {path} {status} {name}", content["schema"], example["value"]
+
+
+def test_every_response_example_conforms_to_its_schema():
+    examples = list(_response_examples(api_schema()))
+
+    assert f"GET {POS}/promotions 200 Promotions" in [where for where, _, _ in examples]
+    for where, schema, value in examples:
+        assert_conforms(value, schema, where)
+
+
+def test_the_promotion_list_example_is_a_flat_list_shaped_like_the_answer(tenant, anonymous):
+    schema = anonymous.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    content = schema["paths"][f"{POS}/promotions"]["get"]["responses"]["200"]["content"]["application/json"]
+    tenant.pos.post(
+        f"{POS}/products",
+        {"unit": "un", "name": "Pringles 105g", "barcode": "13456789", "price": 12.99, "active": True},
+        format="json",
+    )
+    tenant.pos.post(
+        f"{POS}/promotions",
+        {"barcode": "13456789", "percent_off": 10, "starts_at": "2024-05-22 15:45:00", "active": True},
+        format="json",
+    )
+    answer = tenant.pos.get(f"{POS}/promotions").json()
+
+    [example] = [example["value"] for example in content["examples"].values()]
+    assert isinstance(example, list)
+    assert len(example) == 1
+    assert isinstance(example[0], dict)
+    assert len(answer) == 1
+    assert set(example[0]) == set(answer[0])
+    assert set(example[0]["product"]) == set(answer[0]["product"])

@@ -169,7 +169,8 @@ def write_schema(action: str, status_code: int, summary: str, description: str):
             "A JSON array (not paginated), newest first. Withdrawn (deleted) promotions never appear. "
             "`?active=1` keeps those switched on, `?barcode=` those of one product."
         ),
-        examples=[OpenApiExample("Promotions", value=[PROMOTION_EXAMPLE], response_only=True)],
+        # One element: drf-spectacular wraps a list action's example in the array itself.
+        examples=[OpenApiExample("Promotions", value=PROMOTION_EXAMPLE, response_only=True)],
     ),
     retrieve=extend_schema(operation_id="pos_promotions_retrieve", summary="One promotion"),
     create=write_schema(

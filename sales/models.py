@@ -3,7 +3,8 @@
 A sale is identified by natural keys that unique constraints enforce, so a purchase sent
 twice — even by two tills at the same instant — is recorded once:
 
-- POS purchases: store, type, local date and either `reference` or `pdv` + `coupon`;
+- POS purchases: store, type, local date and the receipt — `pdv` + `coupon` when both are
+  sent, otherwise `reference` (see `loyalty.receipts`);
 - server-to-server sales: account and `reference`.
 """
 
@@ -13,6 +14,7 @@ from django.db.models import Q
 
 from loyalty.models import Account, Store
 from loyalty.money import MoneyField, PointsField, QuantityField
+from loyalty.receipts import BY_RECEIPT, Receipt, identity_constraints
 
 
 class SaleType(models.TextChoices):
@@ -70,15 +72,10 @@ class Sale(models.Model):
         ordering = ["-occurred_at", "-id"]
         permissions = [("cancel_sale", "Can cancel sales (reverses their rewards)")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["store", "type", "local_date", "reference"],
-                condition=Q(source="pos") & ~Q(reference=""),
-                name="sale_pos_reference_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["store", "type", "local_date", "pdv", "coupon"],
-                condition=Q(source="pos") & ~Q(pdv="") & ~Q(coupon=""),
-                name="sale_pos_pdv_coupon_unique",
+            *identity_constraints(prefix="sale_pos", scope=Q(source="pos")),
+            models.CheckConstraint(
+                condition=~Q(source="pos") | BY_RECEIPT | ~Q(reference=""),
+                name="sale_pos_has_identity",
             ),
             models.UniqueConstraint(
                 fields=["account", "reference"],
@@ -95,6 +92,10 @@ class Sale(models.Model):
     def __str__(self) -> str:
         key = self.reference or (f"PDV {self.pdv} / {self.coupon}" if self.pdv else f"#{self.pk}")
         return f"{self.type or 'Sale'} {key} ({self.local_date})"
+
+    @property
+    def receipt(self) -> Receipt:
+        return Receipt(reference=self.reference, pdv=self.pdv, coupon=self.coupon)
 
 
 class SaleItem(models.Model):

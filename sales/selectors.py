@@ -2,23 +2,13 @@
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from loyalty.dates import format_api_datetime
 from loyalty.models import Account, Store
+from loyalty.receipts import Receipt
 from sales.models import Sale
 from sales.outcomes import SaleRewards
-
-
-def purchase_keys(*, reference: str = "", pdv: str = "", coupon: str = "") -> Q | None:
-    """What names a POS purchase (or its redemptions) besides store, type and day:
-    the `reference`, or `pdv` + `coupon`. None when neither is given."""
-    keys = Q()
-    if reference:
-        keys |= Q(reference=reference)
-    if pdv and coupon:
-        keys |= Q(pdv=pdv, coupon=coupon)
-    return keys or None
 
 
 def sale_queryset(*, account: Account) -> QuerySet[Sale]:
@@ -61,28 +51,43 @@ def customer_sales_export(customer) -> list[dict]:
     ]
 
 
-def sale_find(
-    *,
-    account: Account,
-    source: str,
-    store: Store | None,
-    type: str,
-    day: date,
-    reference: str = "",
-    pdv: str = "",
-    coupon: str = "",
+def purchase_by_identity(
+    *, account: Account, store: Store, type: str, day: date, receipt: Receipt
 ) -> Sale | None:
-    """The sale these natural keys name, if recorded."""
-    if source == Sale.Source.API:
-        if not reference:
-            return None
-        return Sale.objects.filter(account=account, source=source, reference=reference).first()
-    keys = purchase_keys(reference=reference, pdv=pdv, coupon=coupon)
-    if keys is None:
+    """The POS purchase these keys identify (store, type, local day and receipt), if recorded."""
+    return (
+        Sale.objects.filter(
+            receipt.identity(),
+            account=account,
+            store=store,
+            source=Sale.Source.POS,
+            type=type,
+            local_date=day,
+        )
+        .select_related("customer")
+        .first()
+    )
+
+
+def purchases_named(
+    *, account: Account, store: Store, type: str, day: date, receipt: Receipt, limit: int = 2
+) -> list[Sale]:
+    """The POS purchases these keys name, up to `limit`: one for a fiscal receipt, possibly
+    several for a reference that two tills both used."""
+    return list(
+        Sale.objects.filter(
+            receipt.naming(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
+        ).order_by("id")[:limit]
+    )
+
+
+def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
+    """The server-to-server sale of this ERP reference, if recorded."""
+    if not reference:
         return None
     return (
-        Sale.objects.filter(keys, store=store, source=source, type=type, local_date=day)
-        .order_by("id")
+        Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference)
+        .select_related("customer")
         .first()
     )
 

@@ -4,7 +4,8 @@
 totals and digital change, records promotion uses, then sends `sale_recorded` so the
 engine can add the rewards — all in one transaction. A sale is identified by natural
 keys enforced by unique constraints: sending it again (even from ten tills at once)
-answers the sale as first recorded and earns nothing more.
+answers the sale as first recorded and earns nothing more, while other content under the
+same keys is a conflict that records nothing (`sales.replays`).
 """
 
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from loyalty.dates import local_date
 from loyalty.ids import parse_id
 from loyalty.models import Account, Store
 from loyalty.money import ZERO, round_money
+from loyalty.receipts import Receipt
 from promotions.models import Category, Product, Promotion
 from promotions.selectors import promotions_with_uses
 from promotions.services import promotion_uses_record, promotion_uses_release
@@ -42,7 +44,8 @@ from sales.outcomes import (
     SaleOutcome,
     SaleRecording,
 )
-from sales.selectors import sale_find, stored_rewards
+from sales.replays import SentSale, sale_replay
+from sales.selectors import purchase_by_identity, sale_by_reference
 from sales.signals import sale_cancelled, sale_recorded
 
 
@@ -105,9 +108,13 @@ def _resolve_customer(account: Account, document: str | None, customer_id: int |
     return None
 
 
-def _replay(sale: Sale) -> SaleOutcome:
-    wallet = Wallet.objects.filter(customer_id=sale.customer_id).first() if sale.customer_id else None
-    return SaleOutcome(sale=sale, created=False, rewards=stored_rewards(sale), wallet=wallet, warnings=[])
+def _recorded_with_these_keys(
+    account: Account, source: str, store: Store | None, type: str, day, receipt: Receipt
+) -> Sale | None:
+    if source == Sale.Source.API:
+        return sale_by_reference(account=account, reference=receipt.reference)
+    assert store is not None, "a POS purchase comes from a store"
+    return purchase_by_identity(account=account, store=store, type=type, day=day, receipt=receipt)
 
 
 def _own_postings(
@@ -166,20 +173,30 @@ def sale_record(
     items: Sequence[ItemData] = (),
     payments: Sequence[PaymentData] = (),
 ) -> SaleOutcome:
-    """Record a sale and run the rules on it; a sale already recorded is answered as it was."""
+    """Record a sale and run the rules on it.
+
+    A sale already recorded under these keys is answered as it was when the content is the
+    same (see `sales.replays`), and is a `SaleConflict` otherwise.
+    """
     day = local_date(occurred_at, account.tzinfo)
-    existing = sale_find(
-        account=account,
-        source=source,
-        store=store,
-        type=type,
-        day=day,
-        reference=reference,
-        pdv=pdv,
-        coupon=coupon,
+    receipt = Receipt.of(reference=reference, pdv=pdv, coupon=coupon)
+    amount = (
+        round_money(sum((item.total for item in items), ZERO)) if declared_amount is None else declared_amount
     )
+    sent = SentSale(
+        document=document,
+        customer_id=customer_id,
+        amount=amount,
+        items=items,
+        payments=payments,
+        store_id=store.pk if store else None,
+        type=type,
+    )
+    # The server-to-server key is the reference alone: store and type are content there.
+    replay = partial(sale_replay, account=account, sent=sent, compare_place=source == Sale.Source.API)
+    existing = _recorded_with_these_keys(account, source, store, type, day, receipt)
     if existing is not None:
-        return _replay(existing)
+        return replay(sale=existing)
 
     customer = _resolve_customer(account, document, customer_id)
     uses_digital_change = any(
@@ -189,9 +206,6 @@ def sale_record(
         raise ValidationError({"consumer": ["Digital change needs an identified consumer (send consumer)."]})
 
     warnings: list[str] = []
-    amount = (
-        round_money(sum((item.total for item in items), ZERO)) if declared_amount is None else declared_amount
-    )
     sale = Sale(
         account=account,
         store=store,
@@ -200,9 +214,7 @@ def sale_record(
         type=type,
         occurred_at=occurred_at,
         local_date=day,
-        reference=reference,
-        pdv=pdv,
-        coupon=coupon,
+        **receipt.as_fields(),
         operator=operator,
         amount=amount,
         discount_total=round_money(sum((item.discount for item in items), ZERO)),
@@ -211,20 +223,11 @@ def sale_record(
         with transaction.atomic():
             sale.save()
     except IntegrityError:
-        # Another till recorded the same purchase a moment ago.
-        existing = sale_find(
-            account=account,
-            source=source,
-            store=store,
-            type=type,
-            day=day,
-            reference=reference,
-            pdv=pdv,
-            coupon=coupon,
-        )
+        # Another till recorded a sale with these keys a moment ago.
+        existing = _recorded_with_these_keys(account, source, store, type, day, receipt)
         if existing is None:
             raise
-        return _replay(existing)
+        return replay(sale=existing)
 
     wallet = None
     if customer is not None:

@@ -38,6 +38,11 @@ PURCHASE_QUERIES = 20
 # Credential with its store, wallet, the promotions of every barcode with the consumer's uses of each.
 QUOTE_QUERIES = 3
 V2_SALE_QUERIES = 18
+# Credential with its store, the purchase by its identity with its consumer, its items, its
+# payments, then the wallet and the vouchers it issued (a replay) or nothing (a conflict),
+# within the request's and the service's savepoints (4 statements; rolled back on a conflict).
+REPLAY_QUERIES = 10
+CONFLICT_QUERIES = 10
 # Credential with its store, wallet.
 WALLET_QUERIES = 2
 LIST_QUERIES = {"customers": 3, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}
@@ -72,6 +77,25 @@ def test_identified_purchase_costs_the_same_for_1_and_50_items(tenant, busy_prog
     fifty, _ = queries_of(send(50, "50"))
 
     assert one == fifty == PURCHASE_QUERIES <= PURCHASE_BUDGET
+
+
+def test_a_replay_and_a_conflict_cost_the_same_for_1_and_50_items(tenant, busy_program):
+    def send(count, reference, quantity=2):
+        items = [item(barcode=str(index + 1), quantity=quantity) for index in range(count)]
+        return lambda: tenant.pos.put(
+            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+        )
+
+    counts = {}
+    for count in (1, 50):
+        queries_of(send(count, str(count)))
+        counts[count] = queries_of(send(count, str(count)))[0]
+        with CaptureQueriesContext(connection) as conflict:
+            assert send(count, str(count), quantity=3)().status_code == 409
+        counts[(count, "conflict")] = len(conflict.captured_queries)
+
+    assert counts[1] == counts[50] == REPLAY_QUERIES
+    assert counts[(1, "conflict")] == counts[(50, "conflict")] == CONFLICT_QUERIES
 
 
 def test_purchase_with_promotions_at_their_limit_costs_the_same(tenant, busy_program):

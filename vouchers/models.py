@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from loyalty.models import Account, ApiCredential, Store
 from loyalty.money import MoneyField, PointsField
+from loyalty.receipts import Receipt, identity_constraints
 
 # No look-alikes (0/O, 1/I/L): codes are read aloud and typed at tills.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -123,8 +124,9 @@ class Voucher(models.Model):
 class BalanceRedemption(models.Model):
     """Cashback ("vale compras") and digital change spent at a till, both or neither.
 
-    The same redemption sent again (same store, type, day, keys and amounts) is the same
-    redemption: a unique constraint makes a retry answer the first result.
+    Identified like a purchase (store, type, local day and receipt, see `loyalty.receipts`):
+    unique constraints make a retry answer the first result, and the same keys with other
+    amounts or another consumer a conflict.
     """
 
     class Status(models.TextChoices):
@@ -144,26 +146,24 @@ class BalanceRedemption(models.Model):
     digital_change = MoneyField(default=0, help_text="Taken from the digital change balance.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REDEEMED)
     returned_at = models.DateTimeField(null=True, blank=True)
+    legacy_duplicate = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=(
+            "Recorded under the same receipt as an earlier redemption, before one redemption per "
+            "receipt was enforced; kept as it happened."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "store",
-                    "type",
-                    "local_date",
-                    "reference",
-                    "pdv",
-                    "coupon",
-                    "value",
-                    "digital_change",
-                ],
-                name="redemption_retry_is_the_same",
-            ),
-        ]
+        constraints = identity_constraints(prefix="redemption", scope=Q(legacy_duplicate=False))
         indexes = [models.Index(fields=["store", "type", "local_date"], name="redemption_purchase_keys")]
 
     def __str__(self) -> str:
         return f"Redemption #{self.pk}: R$ {self.value} + {self.digital_change} digital change"
+
+    @property
+    def receipt(self) -> Receipt:
+        return Receipt(reference=self.reference, pdv=self.pdv, coupon=self.coupon)

@@ -21,12 +21,13 @@ class _DialectMixin:
     def dispatch(self, request, *args, **kwargs):
         # A write endpoint is one transaction, its answer included: a failure while the
         # answer is built (the database lost after the service's own commit) must not
-        # leave the write done behind a 503 that says it was not.
+        # leave the write done behind a 503 that says it was not, and a refused request
+        # (4xx) changes nothing, whatever a service did before the refusal.
         if request.method in SAFE_METHODS or not self.writes:
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
             response = super().dispatch(request, *args, **kwargs)
-            if response.status_code >= 500:
+            if response.status_code >= 400:
                 transaction.set_rollback(True)
         return response
 
@@ -47,13 +48,14 @@ class _DialectMixin:
 
 
 class V2Mixin(IdempotencyMixin, _DialectMixin):
-    """Server-to-server dialect under `/api/v2/`; every POST honours `Idempotency-Key`."""
+    """Server-to-server dialect under `/api/v2/`; every write honours `Idempotency-Key`."""
 
     authentication_classes = [BearerTokenAuthentication]
 
 
-class PosMixin(_DialectMixin):
-    """POS integration dialect under `/api/v1/accounts/integrations/`."""
+class PosMixin(IdempotencyMixin, _DialectMixin):
+    """POS integration dialect under `/api/v1/accounts/integrations/`; every write honours
+    `Idempotency-Key`."""
 
     authentication_classes = [PosAuthentication]
 

@@ -84,6 +84,8 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 class AutoSchema(openapi.AutoSchema):
     #: Extra error codes an operation may answer (e.g. 409 and 422 on a write); set per view.
     error_codes_attribute = "openapi_error_codes"
+    #: Examples of error answers, `{status: {name: body}}` (or per action); set per view.
+    error_examples_attribute = "openapi_error_examples"
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -93,9 +95,9 @@ class AutoSchema(openapi.AutoSchema):
         return operation
 
     def _honours_idempotency_key(self) -> bool:
-        from loyalty.api.idempotency import IdempotencyMixin
+        from loyalty.api.idempotency import WRITE_METHODS, IdempotencyMixin
 
-        return self.method == "POST" and isinstance(self.view, IdempotencyMixin)
+        return self.method in WRITE_METHODS and isinstance(self.view, IdempotencyMixin)
 
     def _document_idempotency(self, operation: dict) -> None:
         if not self._honours_idempotency_key():
@@ -105,10 +107,12 @@ class AutoSchema(openapi.AutoSchema):
                 "in": "header",
                 "name": "Idempotency-Key",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 "description": (
-                    "Makes a retry safe: the same key with the same body answers the first answer "
-                    "byte for byte and changes nothing (kept 24 hours). Another body: 422."
+                    "Makes a retry safe: the same key with the same request answers the first answer "
+                    "byte for byte and changes nothing (keys are kept at least 24 hours). The same key "
+                    "with another request: 422 `idempotency_key_reused`; while the first request with "
+                    "the key is still running: 409 `request_in_progress`."
                 ),
             }
         )
@@ -117,6 +121,14 @@ class AutoSchema(openapi.AutoSchema):
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)
         return component.ref
+
+    def _declared(self, attribute: str, default):
+        """A per-view declaration, or the current action's where the view declares per action."""
+        declared = getattr(self.view, attribute, default)
+        if isinstance(declared, dict) and declared and all(isinstance(key, str) for key in declared):
+            action = getattr(self.view, "action", None) or self.method.lower()
+            return declared.get(action, default)
+        return declared
 
     def _expected_error_codes(self) -> set[int]:
         codes = {503}
@@ -133,13 +145,8 @@ class AutoSchema(openapi.AutoSchema):
         if getattr(self.view, "throttle_classes", None):
             codes.add(429)
         if self._honours_idempotency_key():
-            codes |= {409, 422}
-        declared = getattr(self.view, self.error_codes_attribute, {})
-        if isinstance(declared, dict):
-            action = getattr(self.view, "action", None) or self.method.lower()
-            codes |= set(declared.get(action, ()))
-        else:
-            codes |= set(declared)
+            codes |= {400, 409, 422}  # a malformed key; a key in use; a key reused
+        codes |= set(self._declared(self.error_codes_attribute, ()))
         return codes
 
     def _is_paginated(self) -> bool:
@@ -155,10 +162,11 @@ class AutoSchema(openapi.AutoSchema):
             description = ERROR_DESCRIPTIONS[code]
             if code == 404 and "{" not in self.path and self._is_list_view() and self._is_paginated():
                 description = PAGE_NOT_FOUND_DESCRIPTION
-            response = {
-                "description": description,
-                "content": {"application/json": {"schema": validation_ref if code == 400 else error_ref}},
-            }
+            content = {"schema": validation_ref if code == 400 else error_ref}
+            examples = self._declared(self.error_examples_attribute, {}).get(code)
+            if examples:
+                content["examples"] = {name: {"value": value} for name, value in examples.items()}
+            response = {"description": description, "content": {"application/json": content}}
             if code in (429, 503):
                 response["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}

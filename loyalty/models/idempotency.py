@@ -1,4 +1,8 @@
-"""Stored answers of `Idempotency-Key` requests, per account."""
+"""Stored answers of `Idempotency-Key` requests, per account.
+
+A row exists only once its request has answered (see `loyalty.api.idempotency`); rows older
+than `IDEMPOTENCY_KEY_TTL` are purged through the `created_at` index.
+"""
 
 from django.db import models
 
@@ -9,10 +13,8 @@ class IdempotencyKey(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
-    response_status = models.PositiveSmallIntegerField(
-        null=True, help_text="Empty while the first request runs."
-    )
-    response_body = models.BinaryField(null=True)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.BinaryField()
     response_content_type = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -1,8 +1,10 @@
 """Purchases in the POS dialect: "Adicionar compra" and "Cancelar compra".
 
 `PUT /shops` is idempotent: a purchase is identified by its store, type, local date and
-either `reference` or `pdv` + `coupon`; sending it again answers the purchase as first
-recorded (200) and earns nothing more.
+receipt — `pdv` + `coupon` when both are sent, otherwise `reference`. Sending it again
+answers the purchase as first recorded (200) and earns nothing more; the same keys with
+another consumer, amount, items or payments are a 409 `purchase_conflict` that names the
+recorded purchase (never its consumer) and records nothing.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -15,6 +17,8 @@ from customers.api.fields import DocumentField
 from customers.api.pos import PosWalletSerializer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
+from loyalty.exceptions import ConflictError
+from loyalty.receipts import Receipt
 from sales.api.serializers import (
     ItemInputSerializer,
     PaymentInputSerializer,
@@ -26,7 +30,8 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale, SaleType
-from sales.selectors import sale_find
+from sales.replays import CUSTOMER, SaleConflict
+from sales.selectors import purchases_named
 from sales.services import sale_cancel, sale_record
 
 PURCHASE_EXAMPLE = {
@@ -139,8 +144,68 @@ def _text(value) -> str:
     return (value or "").strip()
 
 
+def _receipt(data) -> Receipt:
+    return Receipt.of(reference=data.get("reference"), pdv=data.get("pdv"), coupon=data.get("coupon"))
+
+
+def purchase_keys(sale: Sale) -> dict:
+    """How a till names a recorded purchase: never whose it is."""
+    return {
+        "id": sale.pk,
+        "type": sale.type,
+        "date": sale.local_date.isoformat(),
+        "reference": sale.reference,
+        "pdv": sale.pdv,
+        "coupon": sale.coupon,
+        "status": sale.status,
+    }
+
+
+def purchase_conflict(conflict: SaleConflict) -> ConflictError:
+    sale = conflict.sale
+    differences = ["consumer" if name == CUSTOMER else name for name in conflict.differences]
+    receipt = (
+        f"pdv {sale.pdv}, coupon {sale.coupon}" if sale.receipt.is_fiscal else f"reference {sale.reference}"
+    )
+    return ConflictError(
+        f"Purchase {sale.pk} ({sale.type}, {sale.local_date.isoformat()}, {receipt}) was already recorded "
+        f"at this store with another {', '.join(differences)}; nothing was recorded. A different sale "
+        "needs its own pdv and coupon (or reference); to correct a purchase, cancel it and send the "
+        "correction under a new coupon.",
+        code="purchase_conflict",
+        purchase=purchase_keys(sale),
+        differences=differences,
+    )
+
+
+SEED_PURCHASE_KEYS = {
+    "id": 6,
+    "type": "CF",
+    "date": "2024-05-24",
+    "reference": "11",
+    "pdv": "1",
+    "coupon": "15",
+    "status": "recorded",
+}
+
+
 class PurchaseView(PosMixin, APIView):
-    openapi_error_codes = (422,)
+    openapi_error_codes = (409, 422)
+    openapi_error_examples = {
+        409: {
+            "Same keys, other content": {
+                "detail": (
+                    "Purchase 6 (CF, 2024-05-24, pdv 1, coupon 15) was already recorded at this store with "
+                    "another consumer, amount, items; nothing was recorded. A different sale needs its own "
+                    "pdv and coupon (or reference); to correct a purchase, cancel it and send the correction "
+                    "under a new coupon."
+                ),
+                "code": "purchase_conflict",
+                "purchase": SEED_PURCHASE_KEYS,
+                "differences": ["consumer", "amount", "items"],
+            }
+        }
+    }
 
     @extend_schema(
         tags=["POS · Purchases"],
@@ -150,8 +215,13 @@ class PurchaseView(PosMixin, APIView):
             "Records the purchase and runs the reward rules for an identified consumer. The amount is the "
             "sum of the item totals; an item whose total differs from unit_value × quantity − discount by "
             "more than a cent is a 400. `payments[].digital_change` credits the consumer's digital change; "
-            "a payment with method 9 pays with it (too little: 422, nothing recorded). Sending the same "
-            "purchase again answers 200 with the purchase as first recorded; a new one answers 201."
+            "a payment with method 9 pays with it (too little: 422, nothing recorded).\n\n"
+            "A purchase is identified by store, `type`, local day and `pdv` + `coupon` (when both are sent) "
+            "or else `reference`. A new one answers 201. Sending the same purchase again (same consumer, "
+            "amount, items and payments) answers 200 with the purchase as first recorded and earns nothing "
+            "more; if it was cancelled meanwhile, its `status` is `cancelled`, its rewards show what it "
+            "holds now and a warning says when it was cancelled. The same keys with other content are a "
+            "409 `purchase_conflict` naming the recorded purchase's id and keys; nothing is recorded."
         ),
         request=PurchaseSerializer,
         responses={201: RecordedPurchaseSerializer, 200: RecordedPurchaseSerializer},
@@ -161,20 +231,23 @@ class PurchaseView(PosMixin, APIView):
         serializer = PurchaseSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        outcome = sale_record(
-            account=self.account,
-            source=Sale.Source.POS,
-            store=self.store,
-            occurred_at=data["date"],
-            document=data.get("consumer") or None,
-            type=data["type"],
-            reference=_text(data.get("reference")),
-            pdv=_text(data.get("pdv")),
-            coupon=_text(data.get("coupon")),
-            operator=_text(data.get("operator")),
-            items=[ItemInputSerializer.to_data(item) for item in data["items"]],
-            payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
-        )
+        try:
+            outcome = sale_record(
+                account=self.account,
+                source=Sale.Source.POS,
+                store=self.store,
+                occurred_at=data["date"],
+                document=data.get("consumer") or None,
+                type=data["type"],
+                reference=_text(data.get("reference")),
+                pdv=_text(data.get("pdv")),
+                coupon=_text(data.get("coupon")),
+                operator=_text(data.get("operator")),
+                items=[ItemInputSerializer.to_data(item) for item in data["items"]],
+                payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
+            )
+        except SaleConflict as conflict:
+            raise purchase_conflict(conflict) from None
         context = {"items": outcome.items, "payments": outcome.payments}
         body = {
             "purchase": PurchaseOutSerializer(outcome.sale, context=context).data,
@@ -185,8 +258,27 @@ class PurchaseView(PosMixin, APIView):
         return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
+#: How many purchases an `ambiguous_reference` answer lists.
+AMBIGUOUS_LISTED = 10
+
+
 class CancelPurchaseView(PosMixin, APIView):
-    openapi_error_codes = (404,)  # no purchase of this store matches
+    openapi_error_codes = (404, 409)  # no purchase matches; a reference that names several
+    openapi_error_examples = {
+        409: {
+            "A reference of two tills": {
+                "detail": (
+                    "Reference '11' names 2 purchases of this store on 2024-05-24; send pdv and coupon to "
+                    "say which one. Nothing was cancelled."
+                ),
+                "code": "ambiguous_reference",
+                "purchases": [
+                    SEED_PURCHASE_KEYS,
+                    {**SEED_PURCHASE_KEYS, "id": 7, "pdv": "2", "coupon": "77"},
+                ],
+            }
+        }
+    }
 
     @extend_schema(
         tags=["POS · Purchases"],
@@ -194,7 +286,9 @@ class CancelPurchaseView(PosMixin, APIView):
         summary="Cancelar compra — cancel a purchase",
         description=(
             "Finds this store's purchase by `date`, `type` and `pdv` + `coupon` or `reference`, and reverses "
-            "everything it did. Cancelling again answers 200 with `already_cancelled: true`."
+            "everything it did. Cancelling again answers 200 with `already_cancelled: true`. A `reference` "
+            "alone that names several purchases of that day (two tills may share one) is a 409 "
+            "`ambiguous_reference` listing them: send `pdv` + `coupon`; nothing is cancelled."
         ),
         request=CancelPurchaseSerializer,
         responses={200: CancelledPurchaseSerializer},
@@ -215,19 +309,24 @@ class CancelPurchaseView(PosMixin, APIView):
         serializer = CancelPurchaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        sale = sale_find(
+        named = purchases_named(
             account=self.account,
-            source=Sale.Source.POS,
             store=self.store,
             type=data["type"],
             day=data["date"],
-            reference=_text(data.get("reference")),
-            pdv=_text(data.get("pdv")),
-            coupon=_text(data.get("coupon")),
+            receipt=_receipt(data),
+            limit=AMBIGUOUS_LISTED + 1,
         )
-        if sale is None:
+        if not named:
             raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
-        outcome = sale_cancel(sale=sale)
+        if len(named) > 1:
+            raise ConflictError(
+                f"Reference {_text(data.get('reference'))!r} names {len(named)} purchases of this store on "
+                f"{data['date'].isoformat()}; send pdv and coupon to say which one. Nothing was cancelled.",
+                code="ambiguous_reference",
+                purchases=[purchase_keys(sale) for sale in named[:AMBIGUOUS_LISTED]],
+            )
+        outcome = sale_cancel(sale=named[0])
         return Response(
             {
                 "purchase": PurchaseOutSerializer(outcome.sale).data,

@@ -26,6 +26,7 @@ from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
 from loyalty.api.filters import IdFilter
 from loyalty.dates import in_zone, parse_api_datetime
+from loyalty.exceptions import ConflictError
 from loyalty.models import Store
 from sales.api.serializers import (
     ItemInputSerializer,
@@ -38,6 +39,7 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale, SaleType
+from sales.replays import AMOUNT, CUSTOMER, SaleConflict
 from sales.selectors import sale_queryset, stored_rewards
 from sales.services import sale_cancel, sale_record
 
@@ -161,6 +163,22 @@ CancelledSaleSerializer = inline_serializer(
 )
 
 
+#: The v2 names of what may differ between a sale and its resend.
+V2_FIELD_NAMES = {CUSTOMER: "customer", AMOUNT: "sale_amount"}
+
+
+def sale_conflict(conflict: SaleConflict) -> ConflictError:
+    sale = conflict.sale
+    differences = [V2_FIELD_NAMES.get(name, name) for name in conflict.differences]
+    return ConflictError(
+        f"Sale {sale.pk} was already recorded with reference {sale.reference!r} and another "
+        f"{', '.join(differences)}; nothing was recorded. A different sale needs its own reference.",
+        code="sale_conflict",
+        sale={"id": sale.pk, "reference": sale.reference, "status": sale.status},
+        differences=differences,
+    )
+
+
 class SaleFilter(django_filters.FilterSet):
     customer_id = IdFilter(field_name="customer_id")
     cpf = DocumentFilter(field_name="customer__document", help_text="CPF/CNPJ of the customer")
@@ -199,7 +217,22 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     serializer_class = SaleSerializer
     filterset_class = SaleFilter
     lookup_value_regex = r"\d+"
-    openapi_error_codes = {"create": (422,)}
+    openapi_error_codes = {"create": (409, 422)}
+    openapi_error_examples = {
+        "create": {
+            409: {
+                "Same reference, other content": {
+                    "detail": (
+                        "Sale 42 was already recorded with reference 'ERP-0001' and another customer, "
+                        "sale_amount; nothing was recorded. A different sale needs its own reference."
+                    ),
+                    "code": "sale_conflict",
+                    "sale": {"id": 42, "reference": "ERP-0001", "status": "recorded"},
+                    "differences": ["customer", "sale_amount"],
+                }
+            }
+        }
+    }
 
     def scoped_queryset(self):
         return sale_queryset(account=self.account)
@@ -209,7 +242,10 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         description=(
             "Exactly one of `cpf` (an unknown CPF creates the customer) and `customer_id` (unknown: 400). "
             "201 with the sale, what it earned and the wallet after it. The same `reference` again answers "
-            "the first sale with 200 and earns nothing more."
+            "the first sale with 200 and earns nothing more when it is the same sale (customer, amount, "
+            "items, payments, store and type); if it was cancelled meanwhile, its status says so, its "
+            "rewards show what it holds now and a warning says when. The same `reference` with other "
+            "content is a 409 `sale_conflict` naming the recorded sale; nothing is recorded."
         ),
         request=SaleCreateSerializer,
         responses={201: RecordedSaleSerializer, 200: RecordedSaleSerializer},
@@ -221,19 +257,22 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        outcome = sale_record(
-            account=self.account,
-            source=Sale.Source.API,
-            occurred_at=data.get("date") or timezone.now(),
-            store=data.get("store"),
-            document=data.get("cpf") or None,
-            customer_id=data.get("customer_id"),
-            type=data.get("type") or "",
-            reference=data.get("reference") or "",
-            declared_amount=data["sale_amount"],
-            items=[ItemInputSerializer.to_data(item) for item in data.get("items", [])],
-            payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
-        )
+        try:
+            outcome = sale_record(
+                account=self.account,
+                source=Sale.Source.API,
+                occurred_at=data.get("date") or timezone.now(),
+                store=data.get("store"),
+                document=data.get("cpf") or None,
+                customer_id=data.get("customer_id"),
+                type=data.get("type") or "",
+                reference=data.get("reference") or "",
+                declared_amount=data["sale_amount"],
+                items=[ItemInputSerializer.to_data(item) for item in data.get("items", [])],
+                payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
+            )
+        except SaleConflict as conflict:
+            raise sale_conflict(conflict) from None
         context = {"items": outcome.items, "payments": outcome.payments, "rewards": outcome.rewards}
         body = {
             "sale": SaleSerializer(outcome.sale, context=context).data,

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from loyalty.services.rewards import rule_create
+from tests.conftest import POS
 
 SEED_PURCHASE = {
     "consumer": "53933515009",
@@ -47,6 +48,16 @@ def item(barcode="13456789", unit_value=12, quantity=2, discount=0, **extra):
 
 def purchase(**overrides):
     return {**SEED_PURCHASE, **overrides}
+
+
+def put(tenant, body):
+    """`PUT /shops` ("Adicionar compra") from the tenant's store."""
+    return tenant.pos.put(f"{POS}/shops", body, format="json")
+
+
+def cancel(tenant, body):
+    """`POST /shops/cancel` ("Cancelar compra") from the tenant's store."""
+    return tenant.pos.post(f"{POS}/shops/cancel", body, format="json")
 
 
 @pytest.fixture

@@ -121,3 +121,30 @@ def test_ten_tills_sending_the_same_purchase_record_it_once(postgres_only, tenan
     assert LedgerEntry.objects.filter(kind="points").count() == 1
     assert Wallet.objects.get().points == Decimal("24.00")
     call_command("check_wallets", stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_tills_sending_other_purchases_under_one_receipt_record_one_and_refuse_nine(
+    postgres_only, tenant, program
+):
+    consumers = ["53933515009", "52998224725", "11144477735", "39053344705", "15350946056"]
+
+    def send(index):
+        client = APIClient()
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}", HTTP_X_STORE_TOKEN=tenant.merchant.store_token
+        )
+        body = purchase(consumer=consumers[index % len(consumers)], operator=f"till {index}")
+        body["items"] = [{**body["items"][0], "quantity": 1 + index, "total": 12 * (1 + index)}]
+        body["payments"] = [{**body["payments"][0], "total": 12 * (1 + index)}]
+        response = client.put(f"{POS}/shops", body, format="json")
+        return response.status_code, response.json()
+
+    results = run_concurrently(10, send)
+
+    assert sorted(status for status, _ in results) == [201] + [409] * 9
+    sale = Sale.objects.get()
+    assert all(body["purchase"]["id"] == sale.pk for status, body in results if status == 409)
+    assert LedgerEntry.objects.filter(kind="points").count() == 1
+    assert Customer.objects.count() == 1  # the nine refused consumers were not even created
+    assert check_wallets_is_clean()

@@ -6,6 +6,7 @@ import pytest
 
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
+from customers.services import customer_create, wallet_credit
 from loyalty.models import Message
 from loyalty.services.messaging import message_template_create
 from tests.conftest import POS
@@ -53,11 +54,57 @@ def test_a_retry_answers_the_first_result_and_debits_nothing_more(tenant, maria)
     assert BalanceRedemption.objects.count() == 1
 
 
-def test_other_amounts_under_the_same_keys_are_another_redemption(tenant, maria):
+@pytest.mark.parametrize(
+    ("changes", "differences"),
+    [
+        ({"value": 5}, ["value"]),
+        ({"digital_change": 1}, ["digital_change"]),
+        ({"value": 5, "reference": "other", "date": "2024-06-19 18:00"}, ["value"]),
+    ],
+)
+def test_other_amounts_under_the_same_keys_are_a_conflict_that_debits_nothing(
+    tenant, maria, changes, differences
+):
+    first = redeem(tenant).json()["redemption"]
+
+    response = redeem(tenant, {**SEED_REDEEM, **changes})
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "redemption_conflict"
+    assert body["differences"] == differences
+    assert body["redemption"]["id"] == first["id"]
+    assert {body["redemption"][key] for key in ("pdv", "coupon")} == {"2"}
+    assert Wallet.objects.get(customer=maria).balance == Decimal("90.00")
+    assert BalanceRedemption.objects.count() == 1
+
+
+def test_the_same_keys_for_another_consumer_are_a_conflict_that_names_no_one(tenant, maria):
+    other = customer_create(account=tenant.account, name="João", document="52998224725")
+    wallet_credit(customer=other, kind="adjustment", amounts={"balance": Decimal("50")}, reason="Opening")
     redeem(tenant)
 
-    assert redeem(tenant, {**SEED_REDEEM, "value": 5}).status_code == 201
-    assert Wallet.objects.get(customer=maria).balance == Decimal("85.00")
+    response = tenant.pos.post(
+        f"{POS}/consumers/52998224725/balance/redeem", {**SEED_REDEEM, "value": 10}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["differences"] == ["consumer"]
+    assert b"53933515009" not in response.content
+    assert Wallet.objects.get(customer=other).balance == Decimal("50.00")
+
+
+def test_a_fiscal_receipt_identifies_the_redemption_whatever_its_reference(tenant, maria):
+    redeem(tenant)
+
+    retry = redeem(tenant, {**SEED_REDEEM, "reference": "another"})
+    by_reference = redeem(
+        tenant, {**SEED_REDEEM, "pdv": None, "coupon": None, "value": 1, "digital_change": 0}
+    )
+
+    assert retry.status_code == 200
+    assert by_reference.status_code == 201  # identified by its reference, which no redemption has alone
+    assert Wallet.objects.get(customer=maria).balance == Decimal("89.00")
 
 
 @pytest.mark.parametrize(

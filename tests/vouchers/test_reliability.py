@@ -52,15 +52,15 @@ def assert_left_nothing(response, before, status=500):
 
 
 BALANCE_STEPS = {
-    "after the redemption row is saved": "vouchers.services.wallet_lock",
+    "after the redemption row is saved": "vouchers.services.redemptions.wallet_lock",
     "writing the ledger rows": "customers.services.wallets.LedgerEntry.objects.bulk_create",
-    "while queueing the message": "vouchers.services.messages_queue_event",
+    "while queueing the message": "vouchers.services.redemptions.messages_queue_event",
 }
 REWARD_STEPS = {
-    "issuing the voucher": "vouchers.services.voucher_issue",
-    "after the voucher, moving the stock": "vouchers.services._move_stock",
-    "debiting the points": "vouchers.services.wallet_post",
-    "while queueing the message": "vouchers.services.messages_queue_event",
+    "issuing the voucher": "vouchers.services.rewards.voucher_issue",
+    "after the voucher, moving the stock": "vouchers.services.rewards._move_stock",
+    "debiting the points": "vouchers.services.rewards.wallet_post",
+    "while queueing the message": "vouchers.services.rewards.messages_queue_event",
 }
 
 

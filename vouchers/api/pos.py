@@ -12,9 +12,10 @@ from customers.api.pos import PosWalletSerializer, document_from_path
 from customers.models import Customer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
+from loyalty.exceptions import ConflictError
 from sales.models import SaleType
 from vouchers.models import BalanceRedemption
-from vouchers.services import balance_redeem
+from vouchers.services import RedemptionConflict, balance_redeem
 
 REDEEM_EXAMPLE = {
     "date": "2024-06-19 17:13",
@@ -88,8 +89,50 @@ def _text(value) -> str:
     return (value or "").strip()
 
 
+def redemption_conflict(conflict: RedemptionConflict) -> ConflictError:
+    redemption = conflict.redemption
+    differences = ["consumer" if name == "customer" else name for name in conflict.differences]
+    return ConflictError(
+        f"Redemption {redemption.pk} was already recorded at this store with these keys and another "
+        f"{', '.join(differences)}; nothing was debited. A different redemption needs its own pdv and "
+        "coupon (or reference).",
+        code="redemption_conflict",
+        redemption={
+            "id": redemption.pk,
+            "type": redemption.type,
+            "date": redemption.local_date.isoformat(),
+            "reference": redemption.reference,
+            "pdv": redemption.pdv,
+            "coupon": redemption.coupon,
+            "status": redemption.status,
+        },
+        differences=differences,
+    )
+
+
 class BalanceRedeemView(PosMixin, APIView):
-    openapi_error_codes = (422,)
+    openapi_error_codes = (409, 422)
+    openapi_error_examples = {
+        409: {
+            "Same keys, other amounts": {
+                "detail": (
+                    "Redemption 3 was already recorded at this store with these keys and another value; "
+                    "nothing was debited. A different redemption needs its own pdv and coupon (or reference)."
+                ),
+                "code": "redemption_conflict",
+                "redemption": {
+                    "id": 3,
+                    "type": "NF",
+                    "date": "2024-06-19",
+                    "reference": "2",
+                    "pdv": "2",
+                    "coupon": "2",
+                    "status": "redeemed",
+                },
+                "differences": ["value"],
+            }
+        }
+    }
 
     @extend_schema(
         tags=["POS · Consumers"],
@@ -98,8 +141,10 @@ class BalanceRedeemView(PosMixin, APIView):
         description=(
             "Debits `value` from the cashback balance and `digital_change` from the digital change balance, "
             "both or neither: too little in either is a 422 (`insufficient_balance`) that says what is "
-            "available. The same redemption sent again answers the first result (200) and debits nothing "
-            "more. Unknown consumer: 404."
+            "available. A redemption is identified like a purchase: store, `type`, day and `pdv` + `coupon` "
+            "(when both are sent) or else `reference`. The same redemption sent again answers the first "
+            "result (200) and debits nothing more; the same keys with another consumer or other amounts "
+            "are a 409 `redemption_conflict` and debit nothing. Unknown consumer: 404."
         ),
         parameters=[OpenApiParameter("document", str, OpenApiParameter.PATH, description="CPF/CNPJ")],
         request=RedeemSerializer,
@@ -114,18 +159,21 @@ class BalanceRedeemView(PosMixin, APIView):
         if customer is None:
             raise NotFound("No consumer with this document in this account.")
         data = serializer.validated_data
-        outcome = balance_redeem(
-            account=self.account,
-            store=self.store,
-            customer=customer,
-            value=data["value"],
-            digital_change=data["digital_change"],
-            occurred_at=data["date"],
-            type=data["type"],
-            reference=_text(data.get("reference")),
-            pdv=_text(data.get("pdv")),
-            coupon=_text(data.get("coupon")),
-        )
+        try:
+            outcome = balance_redeem(
+                account=self.account,
+                store=self.store,
+                customer=customer,
+                value=data["value"],
+                digital_change=data["digital_change"],
+                occurred_at=data["date"],
+                type=data["type"],
+                reference=_text(data.get("reference")),
+                pdv=_text(data.get("pdv")),
+                coupon=_text(data.get("coupon")),
+            )
+        except RedemptionConflict as conflict:
+            raise redemption_conflict(conflict) from None
         outcome.redemption.customer = customer
         body = {
             "redemption": RedemptionSerializer(outcome.redemption).data,

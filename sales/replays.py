@@ -1,0 +1,138 @@
+"""A sale sent again: the same sale (a replay) or another one under taken keys (a conflict).
+
+Tills and ERPs resend after a timeout, so the keys of a recorded sale arriving again are
+usually a replay: it answers the sale as recorded and earns nothing more. But two tills can
+also reuse a reference, and an ERP can reuse an id by mistake; answering those with the
+recorded sale would drop a real sale and hand a till another consumer's purchase. So the
+content is compared — customer, amount, items and payments, plus store and type where the
+key is a bare reference (the server-to-server dialect) — and any difference is a conflict
+that records nothing and names the recorded sale.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
+from customers.models import LedgerEntry, Wallet
+from loyalty.dates import format_api_datetime
+from loyalty.exceptions import ConflictError
+from loyalty.models import Account, Message
+from loyalty.money import ZERO, round_money, round_points
+from sales.models import Sale, SaleItem, SalePayment
+from sales.outcomes import ItemData, PaymentData, SaleOutcome, SaleRewards
+from sales.selectors import stored_rewards
+
+#: What a difference is called, whatever the dialect calls the field.
+CUSTOMER, AMOUNT, ITEMS, PAYMENTS, STORE, TYPE = "customer", "amount", "items", "payments", "store", "type"
+
+
+@dataclass(frozen=True)
+class SentSale:
+    """What identifies the content of a sale as sent, to compare it with a recorded one."""
+
+    document: str | None
+    customer_id: int | None
+    amount: Decimal
+    items: Sequence[ItemData]
+    payments: Sequence[PaymentData]
+    store_id: int | None = None
+    type: str = ""
+
+
+class SaleConflict(ConflictError):
+    """The keys name a recorded sale whose content differs; nothing was recorded."""
+
+    code = "sale_conflict"
+
+    def __init__(self, *, sale: Sale, differences: list[str]) -> None:
+        super().__init__(f"Sale {sale.pk} was recorded with these keys and another {', '.join(differences)}.")
+        self.sale = sale
+        self.differences = differences
+
+
+def _item_lines(lines: Iterable[tuple]) -> list[tuple]:
+    # Order-insensitive, and by value: 2 and 2.000 are the same quantity.
+    return sorted(lines, key=lambda line: tuple(str(value) for value in line))
+
+
+def _same_customer(sale: Sale, sent: SentSale) -> bool:
+    if sent.customer_id is not None:
+        return sale.customer_id == sent.customer_id
+    if sent.document:
+        return sale.customer is not None and sale.customer.document == sent.document
+    return sale.customer_id is None
+
+
+def _item_line(item: SaleItem | ItemData) -> tuple:
+    return (item.barcode, item.quantity, item.unit_value, item.discount, item.total)
+
+
+def _payment_line(payment: SalePayment | PaymentData) -> tuple:
+    return (payment.method, payment.total, payment.digital_change)
+
+
+def sale_differences(
+    sale: Sale,
+    sent: SentSale,
+    *,
+    compare_place: bool,
+    items: Sequence[SaleItem],
+    payments: Sequence[SalePayment],
+) -> list[str]:
+    """The parts of the content in which `sent` differs from the recorded `sale` (whose
+    `items` and `payments` are given)."""
+    found = []
+    if not _same_customer(sale, sent):
+        found.append(CUSTOMER)
+    if sale.amount != sent.amount:
+        found.append(AMOUNT)
+    if _item_lines(map(_item_line, items)) != _item_lines(map(_item_line, sent.items)):
+        found.append(ITEMS)
+    if _item_lines(map(_payment_line, payments)) != _item_lines(map(_payment_line, sent.payments)):
+        found.append(PAYMENTS)
+    if compare_place:
+        if sale.store_id != sent.store_id:
+            found.append(STORE)
+        if sale.type != sent.type:
+            found.append(TYPE)
+    return found
+
+
+def held_rewards(sale: Sale) -> SaleRewards:
+    """What a sale's rewards hold now: its grants net of what was reversed since (the ledger's
+    word), its vouchers as they stand, and its messages that were not withdrawn."""
+    moved = LedgerEntry.objects.filter(sale=sale, rule__isnull=False).aggregate(
+        balance=Coalesce(Sum("balance"), ZERO) + Coalesce(Sum("pending_balance"), ZERO),
+        points=Coalesce(Sum("points"), ZERO) + Coalesce(Sum("pending_points"), ZERO),
+    )
+    stored = stored_rewards(sale)
+    return SaleRewards(
+        cashback=round_money(moved["balance"]),
+        points=round_points(moved["points"]),
+        vouchers=stored.vouchers,
+        messages=sale.messages.exclude(status=Message.Status.WITHDRAWN).count(),
+    )
+
+
+def sale_replay(*, account: Account, sale: Sale, sent: SentSale, compare_place: bool) -> SaleOutcome:
+    """The answer to `sent` arriving with the keys of the recorded `sale`, or `SaleConflict`."""
+    items, payments = list(sale.items.all()), list(sale.payments.all())
+    differences = sale_differences(sale, sent, compare_place=compare_place, items=items, payments=payments)
+    if differences:
+        raise SaleConflict(sale=sale, differences=differences)
+    wallet = Wallet.objects.filter(customer_id=sale.customer_id).first() if sale.customer_id else None
+    replay = partial(SaleOutcome, sale=sale, created=False, wallet=wallet, items=items, payments=payments)
+    if sale.status != Sale.Status.CANCELLED:
+        return replay(rewards=stored_rewards(sale), warnings=[])
+    assert sale.cancelled_at is not None
+    local = sale.cancelled_at.astimezone(account.tzinfo)
+    warning = (
+        f"This sale was cancelled on {local:%Y-%m-%d %H:%M} ({account.time_zone}; "
+        f"{format_api_datetime(sale.cancelled_at)}); it was not recorded again and earned nothing. "
+        "Its rewards show what it holds now."
+    )
+    return replay(rewards=held_rewards(sale), warnings=[warning])

@@ -1,0 +1,184 @@
+"""Balance redemption at a till: cashback ("vale compras") and digital change, both or neither.
+
+A redemption is identified like a purchase (store, type, local day and receipt, see
+`loyalty.receipts`): sent again it answers the first result; the same keys with another
+customer or other amounts are a conflict. Cancelling the purchase gives it back.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer, LedgerEntry, Wallet
+from customers.services import Posting, entries_reversal, wallet_lock, wallet_post
+from loyalty.dates import local_date
+from loyalty.exceptions import ConflictError
+from loyalty.models import Account, Event, Store
+from loyalty.receipts import Receipt
+from loyalty.services.messaging import format_brl, messages_queue_event
+from vouchers.models import BalanceRedemption
+
+
+@dataclass
+class RedemptionOutcome:
+    redemption: BalanceRedemption
+    created: bool
+    wallet: Wallet
+
+
+class RedemptionConflict(ConflictError):
+    """The keys name a recorded redemption with another customer or amounts; nothing was debited."""
+
+    code = "redemption_conflict"
+
+    def __init__(self, *, redemption: BalanceRedemption, differences: list[str]) -> None:
+        super().__init__(
+            f"Redemption {redemption.pk} was recorded with these keys and another {', '.join(differences)}."
+        )
+        self.redemption = redemption
+        self.differences = differences
+
+
+def _redemption_recorded(
+    account: Account, store: Store, type: str, day, receipt: Receipt
+) -> BalanceRedemption | None:
+    return BalanceRedemption.objects.filter(
+        receipt.identity(), account=account, store=store, type=type, local_date=day, legacy_duplicate=False
+    ).first()
+
+
+def _redemption_replay(
+    redemption: BalanceRedemption, *, customer: Customer, value: Decimal, digital_change: Decimal
+) -> RedemptionOutcome:
+    differences = [
+        name
+        for name, same in (
+            ("customer", redemption.customer_id == customer.pk),
+            ("value", redemption.value == value),
+            ("digital_change", redemption.digital_change == digital_change),
+        )
+        if not same
+    ]
+    if differences:
+        raise RedemptionConflict(redemption=redemption, differences=differences)
+    return RedemptionOutcome(
+        redemption=redemption, created=False, wallet=Wallet.objects.get(customer=customer)
+    )
+
+
+@transaction.atomic
+def balance_redeem(
+    *,
+    account: Account,
+    store: Store,
+    customer: Customer,
+    value: Decimal,
+    digital_change: Decimal,
+    occurred_at: datetime,
+    type: str = "",
+    reference: str = "",
+    pdv: str = "",
+    coupon: str = "",
+) -> RedemptionOutcome:
+    """Spend cashback balance and digital change at a till, both or neither.
+
+    A redemption is identified like a purchase (store, type, local day and receipt). Sent
+    again with the same customer and amounts it answers the first result and debits nothing
+    more; with another customer or other amounts it is a `RedemptionConflict`.
+    """
+    day = local_date(occurred_at, account.tzinfo)
+    receipt = Receipt.of(reference=reference, pdv=pdv, coupon=coupon)
+    replay = partial(_redemption_replay, customer=customer, value=value, digital_change=digital_change)
+    existing = _redemption_recorded(account, store, type, day, receipt)
+    if existing is not None:
+        return replay(existing)
+    redemption = BalanceRedemption(
+        account=account,
+        customer=customer,
+        store=store,
+        type=type,
+        occurred_at=occurred_at,
+        local_date=day,
+        value=value,
+        digital_change=digital_change,
+        **receipt.as_fields(),
+    )
+    try:
+        with transaction.atomic():
+            redemption.save()
+    except IntegrityError:
+        # Another till recorded a redemption with these keys a moment ago.
+        existing = _redemption_recorded(account, store, type, day, receipt)
+        if existing is None:
+            raise
+        return replay(existing)
+    of_this_redemption = partial(
+        Posting, reason="Redeemed at the till", store=store, links={"redemption": redemption}
+    )
+    postings = [
+        of_this_redemption(kind=kind, deltas={bucket: -amount})
+        for kind, bucket, amount in (
+            (LedgerEntry.Kind.BALANCE_REDEEM, "balance", value),
+            (LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT, "digital_change", digital_change),
+        )
+        if amount
+    ]
+    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=wallet_lock(customer=customer))
+    messages_queue_event(
+        account=account,
+        customer=customer,
+        event=Event.BALANCE_REDEEMED,
+        context={"redeemed": format_brl(value), "redeemed_digital_change": format_brl(digital_change)},
+        wallet_after={
+            "balance": wallet.balance,
+            "points": wallet.points,
+            "digital_change": wallet.digital_change,
+        },
+        store=store,
+    )
+    return RedemptionOutcome(redemption=redemption, created=True, wallet=wallet)
+
+
+def redemptions_give_back(*, cancellation) -> None:
+    """On a purchase's cancellation, give back the balance redeemed under the same store,
+    type and day with its receipt — or with its reference, for a redemption that was sent
+    with a reference alone (a `sale_cancelled` receiver)."""
+    sale = cancellation.sale
+    if cancellation.customer is None or sale.store_id is None:
+        return
+    if not sale.receipt:
+        return
+    redemptions = list(
+        BalanceRedemption.objects.select_for_update()
+        .filter(
+            sale.receipt.identifying_the_same_purchase(),
+            account_id=sale.account_id,
+            store_id=sale.store_id,
+            type=sale.type,
+            local_date=sale.local_date,
+            customer=cancellation.customer,
+            status=BalanceRedemption.Status.REDEEMED,
+        )
+        .order_by("id")
+    )
+    if not redemptions:
+        return
+    entries = list(
+        LedgerEntry.objects.filter(redemption__in=redemptions, reversed_by__isnull=True)
+        .select_related("store")
+        .order_by("id")
+    )
+    cancellation.postings.extend(
+        entries_reversal(
+            entries, reason=f"Purchase {sale.pk} cancelled: redemption given back", links={"sale_id": sale.pk}
+        )
+    )
+    now = timezone.now()
+    BalanceRedemption.objects.filter(pk__in=[redemption.pk for redemption in redemptions]).update(
+        status=BalanceRedemption.Status.RETURNED, returned_at=now
+    )
+    cancellation.redemptions_returned.extend(redemptions)

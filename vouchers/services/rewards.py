@@ -1,0 +1,172 @@
+"""The rewards catalogue ("coupons"): stock that moves only here, and redemption of points
+for a voucher.
+
+Locks are always taken in the same order — wallet, then stock (the reward row), then
+voucher — so that concurrent flows queue instead of deadlocking. Every check that a
+concurrent request could invalidate is made again on the locked row.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, LedgerEntry
+from customers.services import InsufficientFunds, Posting, wallet_lock, wallet_post
+from loyalty.exceptions import ConflictError
+from loyalty.models import Account, ApiCredential, Event
+from loyalty.services.messaging import format_brl, messages_queue_event
+from vouchers.models import Reward, StockChange, Voucher
+from vouchers.selectors import reward_unavailable_reason
+from vouchers.services.vouchers import DEFAULT_VALID_DAYS, voucher_issue
+
+
+@transaction.atomic
+def reward_create(
+    *,
+    account: Account,
+    name: str,
+    points_cost: Decimal,
+    value: Decimal,
+    stock: int = 0,
+    description: str = "",
+    category=None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    voucher_valid_days: int = DEFAULT_VALID_DAYS,
+    active: bool = True,
+    staff_user=None,
+    credential: ApiCredential | None = None,
+) -> Reward:
+    reward = Reward(
+        account=account,
+        name=name,
+        description=description,
+        category=category,
+        points_cost=points_cost,
+        value=value,
+        stock=stock,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        voucher_valid_days=voucher_valid_days,
+        active=active,
+    )
+    reward.full_clean()
+    reward.save()
+    StockChange.objects.create(
+        reward=reward,
+        from_stock=0,
+        to_stock=stock,
+        reason="Created",
+        staff_user=staff_user,
+        credential=credential,
+    )
+    return reward
+
+
+def reward_lock(*, reward: Reward | int) -> Reward:
+    """The reward row, locked (stock lock: after the wallet, before any voucher)."""
+    return Reward.objects.select_for_update().get(pk=reward.pk if isinstance(reward, Reward) else reward)
+
+
+def _move_stock(reward: Reward, to_stock: int, reason: str, **who) -> Reward:
+    StockChange.objects.create(
+        reward=reward, from_stock=reward.stock, to_stock=to_stock, reason=reason, **who
+    )
+    Reward.objects.filter(pk=reward.pk).update(stock=to_stock, updated_at=timezone.now())
+    reward.stock = to_stock
+    return reward
+
+
+@transaction.atomic
+def reward_stock_set(
+    *,
+    reward: Reward,
+    stock: int | None = None,
+    delta: int | None = None,
+    reason: str = "",
+    staff_user=None,
+    credential: ApiCredential | None = None,
+) -> Reward:
+    """Set the stock (`stock`) or move it (`delta`); it never goes below zero (409)."""
+    if (stock is None) == (delta is None):
+        raise ValueError("Give exactly one of stock and delta.")
+    locked = reward_lock(reward=reward)
+    target = stock if stock is not None else locked.stock + delta
+    if target < 0:
+        raise ConflictError(
+            f"Stock cannot go below zero: it is {locked.stock}, the change asks for {target}.",
+            code="stock_below_zero",
+            stock=locked.stock,
+        )
+    if target == locked.stock:
+        return locked
+    default_reason = "Set" if stock is not None else f"Moved by {delta:+d}"
+    return _move_stock(locked, target, reason or default_reason, staff_user=staff_user, credential=credential)
+
+
+def reward_take_one(*, reward: Reward | int, reason: str) -> Reward | None:
+    """Take one unit of a reward on its locked row; None when it is not available now.
+
+    The caller holds the wallet lock already (lock order: wallet, then stock).
+    """
+    locked = reward_lock(reward=reward)
+    if reward_unavailable_reason(locked, timezone.now()) is not None:
+        return None
+    return _move_stock(locked, locked.stock - 1, reason)
+
+
+@transaction.atomic
+def reward_redeem(*, reward: Reward, customer: Customer) -> Voucher:
+    """Exchange the reward's points for a voucher: debit the points, take one unit of
+    stock and issue the voucher — all or nothing."""
+    wallet = wallet_lock(customer=customer)
+    locked = reward_lock(reward=reward)
+    unavailable = reward_unavailable_reason(locked, timezone.now())
+    if unavailable is not None:
+        raise ConflictError(unavailable.message, code=unavailable.code)
+    if wallet.points < locked.points_cost:
+        raise InsufficientFunds(
+            f"Insufficient points: the reward costs {locked.points_cost}; the customer has {wallet.points}.",
+            code="insufficient_points",
+            available={"points": wallet.points},
+        )
+    voucher = voucher_issue(
+        account=locked.account,
+        customer=customer,
+        value=locked.value,
+        valid_days=locked.voucher_valid_days,
+        reward=locked,
+    )
+    _move_stock(locked, locked.stock - 1, f"Redeemed for voucher {voucher.code}", voucher=voucher)
+    wallet = wallet_post(
+        customer=customer,
+        postings=[
+            Posting(
+                kind=LedgerEntry.Kind.POINTS_REDEEM,
+                deltas={"points": -locked.points_cost},
+                reason=f"Redeemed: {locked.name}",
+                links={"voucher": voucher},
+            )
+        ]
+        if locked.points_cost
+        else [],
+        locked_wallet=wallet,
+    )
+    messages_queue_event(
+        account=locked.account,
+        customer=customer,
+        event=Event.VOUCHER_ISSUED,
+        context={
+            "voucher_code": voucher.code,
+            "voucher_value": format_brl(voucher.value),
+            "voucher_valid_until": voucher.valid_until.astimezone(locked.account.tzinfo).date().isoformat(),
+        },
+        wallet_after={
+            "balance": wallet.balance,
+            "points": wallet.points,
+            "digital_change": wallet.digital_change,
+        },
+    )
+    return voucher

@@ -1,0 +1,106 @@
+"""Vouchers: single-use codes worth a value for one customer — issued, used, cancelled.
+
+A voucher is locked last (after the wallet and the stock), as everywhere in this app.
+"""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from loyalty.exceptions import ConflictError, NotFoundError
+from loyalty.models import Account, Store
+from vouchers.models import CODE_ALPHABET, CODE_LENGTH, Reward, Voucher
+from vouchers.selectors import voucher_refusal
+
+DEFAULT_VALID_DAYS = 30
+
+
+def new_voucher_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@transaction.atomic
+def voucher_issue(
+    *,
+    account: Account,
+    customer: Customer,
+    value: Decimal,
+    valid_days: int | None = None,
+    sale=None,
+    rule=None,
+    reward: Reward | None = None,
+) -> Voucher:
+    """A new active voucher with an unguessable code, valid from now for `valid_days`."""
+    now = timezone.now()
+    for _ in range(5):
+        voucher = Voucher(
+            account=account,
+            customer=customer,
+            reward=reward,
+            code=new_voucher_code(),
+            value=value,
+            valid_from=now,
+            valid_until=now + timedelta(days=valid_days or DEFAULT_VALID_DAYS),
+            sale=sale,
+            rule=rule,
+        )
+        try:
+            with transaction.atomic():
+                voucher.save()
+        except IntegrityError:
+            continue  # a code collision: 31^12 codes make this vanishingly rare
+        return voucher
+    raise RuntimeError("Could not generate a unique voucher code.")
+
+
+def voucher_lock(*, account: Account, code: str) -> Voucher:
+    """The account's voucher with this code (any case), locked (voucher lock: last)."""
+    voucher = Voucher.objects.select_for_update().filter(account=account, code=code.strip().upper()).first()
+    if voucher is None:
+        raise NotFoundError("No voucher with this code in this account.")
+    return voucher
+
+
+@transaction.atomic
+def voucher_use(*, account: Account, code: str, reference: str = "", store: Store | None = None) -> Voucher:
+    """Mark a voucher used at a sale; it can be used once."""
+    voucher = voucher_lock(account=account, code=code)
+    refusal = voucher_refusal(voucher, timezone.now())
+    if refusal is not None:
+        raise ConflictError(refusal.message, code=f"voucher_{refusal.reason}", reason=refusal.reason)
+    voucher.status = Voucher.Status.USED
+    voucher.used_at = timezone.now()
+    voucher.used_reference = reference
+    voucher.used_store = store
+    voucher.save(update_fields=["status", "used_at", "used_reference", "used_store"])
+    return voucher
+
+
+@transaction.atomic
+def voucher_cancel(*, voucher: Voucher) -> Voucher:
+    """Cancel an unused voucher; a used one stays used."""
+    voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
+    if voucher.status == Voucher.Status.USED:
+        raise ConflictError("A used voucher cannot be cancelled.", code="voucher_used", reason="used")
+    if voucher.status != Voucher.Status.CANCELLED:
+        voucher.status = Voucher.Status.CANCELLED
+        voucher.cancelled_at = timezone.now()
+        voucher.save(update_fields=["status", "cancelled_at"])
+    return voucher
+
+
+@transaction.atomic
+def vouchers_cancel_for_sale(*, sale) -> list[Voucher]:
+    """Cancel the still-unused vouchers a sale issued; used ones stay used."""
+    vouchers = list(Voucher.objects.select_for_update().filter(sale=sale, status=Voucher.Status.ACTIVE))
+    now = timezone.now()
+    Voucher.objects.filter(pk__in=[voucher.pk for voucher in vouchers]).update(
+        status=Voucher.Status.CANCELLED, cancelled_at=now
+    )
+    for voucher in vouchers:
+        voucher.status, voucher.cancelled_at = Voucher.Status.CANCELLED, now
+    return vouchers

@@ -65,17 +65,28 @@ class Receipt:
             return Q(reference=self.reference)
         raise ValueError("A receipt needs pdv and coupon, or a reference.")
 
-    def identifying_the_same_purchase(self) -> Q:
-        """Rows of another kind (redemptions) that name the purchase of these keys: those with
-        its fiscal receipt, and those identified by its reference alone."""
+    def sharing_a_key(self) -> Q:
+        """Rows that carry this fiscal receipt or this reference: those that may name the
+        same purchase (see `names_the_same_purchase`)."""
         ways = []
         if self.is_fiscal:
             ways.append(Q(pdv=self.pdv, coupon=self.coupon))
         if self.reference:
-            ways.append(BY_REFERENCE & Q(reference=self.reference))
+            ways.append(Q(reference=self.reference))
         if not ways:
             raise ValueError("A receipt needs pdv and coupon, or a reference.")
         return reduce(operator.or_, ways)
+
+    def names_the_same_purchase(self, other: "Receipt", *, reference_is_unique: bool) -> bool:
+        """Whether `other` (the keys of a redemption, say) names the purchase of these keys.
+
+        Two fiscal receipts must be the same. Otherwise the references must be, and the
+        reference must name no other purchase of the day: a reference two tills both used
+        cannot tell which of their purchases a redemption belongs to.
+        """
+        if self.is_fiscal and other.is_fiscal:
+            return (self.pdv, self.coupon) == (other.pdv, other.coupon)
+        return bool(self.reference) and self.reference == other.reference and reference_is_unique
 
     def as_fields(self) -> dict[str, str]:
         return {"reference": self.reference, "pdv": self.pdv, "coupon": self.coupon}

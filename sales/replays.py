@@ -128,11 +128,12 @@ def sale_replay(*, account: Account, sale: Sale, sent: SentSale, compare_place: 
     replay = partial(SaleOutcome, sale=sale, created=False, wallet=wallet, items=items, payments=payments)
     if sale.status != Sale.Status.CANCELLED:
         return replay(rewards=stored_rewards(sale), warnings=[])
-    assert sale.cancelled_at is not None
-    local = sale.cancelled_at.astimezone(account.tzinfo)
+    when = ""
+    if sale.cancelled_at is not None:
+        local = sale.cancelled_at.astimezone(account.tzinfo)
+        when = f" on {local:%Y-%m-%d %H:%M} ({account.time_zone}; {format_api_datetime(sale.cancelled_at)})"
     warning = (
-        f"This sale was cancelled on {local:%Y-%m-%d %H:%M} ({account.time_zone}; "
-        f"{format_api_datetime(sale.cancelled_at)}); it was not recorded again and earned nothing. "
+        f"This sale was cancelled{when}; it was not recorded again and earned nothing. "
         "Its rewards show what it holds now."
     )
     return replay(rewards=held_rewards(sale), warnings=[warning])

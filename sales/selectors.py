@@ -81,6 +81,26 @@ def purchases_named(
     )
 
 
+def reference_names_another_standing_purchase(sale: Sale) -> bool:
+    """Whether another purchase of the sale's store, type and day, not cancelled, carries its
+    reference."""
+    if not sale.reference:
+        return False
+    return (
+        Sale.objects.filter(
+            account_id=sale.account_id,
+            store_id=sale.store_id,
+            source=Sale.Source.POS,
+            type=sale.type,
+            local_date=sale.local_date,
+            reference=sale.reference,
+            status=Sale.Status.RECORDED,
+        )
+        .exclude(pk=sale.pk)
+        .exists()
+    )
+
+
 def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
     """The server-to-server sale of this ERP reference, if recorded."""
     if not reference:

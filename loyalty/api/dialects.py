@@ -9,7 +9,7 @@ from django.db import transaction
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 
 from loyalty.api.authentication import BearerTokenAuthentication, PosAuthentication
-from loyalty.api.idempotency import IdempotencyMixin
+from loyalty.api.idempotency import IdempotencyMixin, carries_key
 from loyalty.models import Account, Store
 
 
@@ -17,17 +17,21 @@ class _DialectMixin:
     permission_classes = [IsAuthenticated]
     #: False on a POST that only reads (the discount quote): it needs no transaction.
     writes = True
+    #: Set by `IdempotencyMixin`: a refusal whose answer was stored commits that answer.
+    refusal_stored = False
 
     def dispatch(self, request, *args, **kwargs):
         # A write endpoint is one transaction, its answer included: a failure while the
         # answer is built (the database lost after the service's own commit) must not
         # leave the write done behind a 503 that says it was not, and a refused request
         # (4xx) changes nothing, whatever a service did before the refusal.
-        if request.method in SAFE_METHODS or not self.writes:
+        # A request with an Idempotency-Key runs in one too, whatever it does: its answer is
+        # stored in it (see `loyalty.api.idempotency`).
+        if request.method in SAFE_METHODS or not (self.writes or carries_key(request)):
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
             response = super().dispatch(request, *args, **kwargs)
-            if response.status_code >= 400:
+            if response.status_code >= 400 and not self.refusal_stored:
                 transaction.set_rollback(True)
         return response
 

@@ -10,7 +10,13 @@ error page, such as those Django shows under DEBUG.
 
 import logging
 
-from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseBase, JsonResponse
@@ -94,6 +100,9 @@ def refusal_of(exc: Exception) -> exceptions.APIException | None:
     """Django's own refusals of a malformed request, as the 400 or 413 they are (never a 500)."""
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
+    if isinstance(exc, DisallowedHost):
+        # Django's own message names the setting to change: for the operator, not the client.
+        return MalformedRequest("The Host header names no site served here.")
     if isinstance(exc, (SuspiciousOperation, BadRequest)):
         return MalformedRequest(str(exc) or None)
     return None
@@ -197,7 +206,8 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
 
 def handler400(request, exception=None):
     if is_api_path(request.path):
-        detail = str(exception) if exception else "Bad request."
+        refusal = refusal_of(exception) if exception else None
+        detail = str(refusal.detail) if refusal else (str(exception) if exception else "")
         return json_error(400, detail or "Bad request.", "bad_request")
     return defaults.bad_request(request, exception)
 

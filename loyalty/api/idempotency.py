@@ -3,30 +3,32 @@
 A retry with the same key and the same request answers the first answer byte for byte and
 changes nothing; the same key with another request is a 422; a retry while the first is
 still running is a 409 `request_in_progress` — the two never both run. Keys are scoped to
-the account, kept at least `IDEMPOTENCY_KEY_TTL` and then purged by
-`manage.py purge_idempotency_keys`.
+the account and, in the POS dialect, to the store (two stores' tills may well derive the
+same key from their receipts); they are kept at least `IDEMPOTENCY_KEY_TTL` and then purged
+by `manage.py purge_idempotency_keys`.
 
-How "never both run" holds:
+A request with a key runs in one transaction (see `loyalty.api.dialects`), in this order:
 
-- On PostgreSQL the request holds a session advisory lock named after the account and the
-  key from before it looks for a stored answer until that answer is stored; a second
-  request that cannot take the lock at once is the 409. A crashed worker's lock goes with
-  its connection, so there is no claim to expire and nothing to take over.
-- On SQLite every write transaction is `BEGIN IMMEDIATE`: the retry waits for the first
-  to commit, then finds its answer.
-
-A successful answer is stored in the request's own transaction, so it commits with the
-write it describes or not at all. A refusal (4xx) changed nothing and is stored after the
-request's transaction, so the retry gets the same refusal. A 5xx is not stored: the client
-may retry it.
+1. On PostgreSQL, a transaction advisory lock named after the key's scope; a request that
+   cannot take it at once is the 409. It is released with the transaction whatever
+   happens — a crash included — and never outlives it, so it also holds behind a
+   transaction-mode connection pooler. (SQLite runs one write transaction at a time:
+   the retry waits for the first and then finds its answer.)
+2. A stored answer for the key: replayed, or the 422 when the request differs.
+3. A savepoint, then the request itself.
+4. Its answer is stored in the same transaction: a success with the write it describes; a
+   refusal (4xx) after rolling back to the savepoint, so that it changed nothing but is
+   answered the same way next time. A 5xx is not stored: the whole transaction rolls back
+   and the client may retry.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -51,39 +53,55 @@ class _Claim:
     """The key a running request holds until its answer is stored (or found stored)."""
 
     account_id: int
+    scope: str
     key: str
     fingerprint: str
-    lock_id: int | None
+    savepoint: str | None = None
     answered: bool = False
+    #: The request was refused and its answer stored: the transaction commits that answer.
+    refusal_stored: bool = False
+
+
+def _canonical(value):
+    """The request body with numbers compared by value: a till that sends `10` and then
+    `10.0` sends the same request."""
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        number = Decimal(str(value)).normalize()
+        return f"{number:f}"
+    return value
 
 
 def request_fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(_canonical(request.data), sort_keys=True, separators=(",", ":"), default=str)
     target = f"{request.method} {request.path_info}?{request.META.get('QUERY_STRING', '')}"
     return hashlib.sha256(f"{target}\n{body}".encode()).hexdigest()
 
 
-def _lock_id(account_id: int, key: str) -> int:
-    digest = hashlib.sha256(f"idempotency-key:{account_id}:{key}".encode()).digest()
+def key_scope(request) -> str:
+    """Where a key is unique besides the account: the store, for the POS dialect."""
+    store = getattr(request.user, "store", None)
+    return f"store:{store.pk}" if store is not None else ""
+
+
+def _lock_id(account_id: int, scope: str, key: str) -> int:
+    digest = hashlib.sha256(f"idempotency-key:{account_id}:{scope}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _try_lock(lock_id: int) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
         return bool(cursor.fetchone()[0])
 
 
-def _unlock(lock_id: int) -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
-    except DatabaseError:
-        pass  # the connection is gone, and the session's locks with it
-
-
-def _stored_answer(account_id: int, key: str) -> IdempotencyKey | None:
-    record = IdempotencyKey.objects.filter(account_id=account_id, key=key).first()
+def _stored_answer(claim: _Claim) -> IdempotencyKey | None:
+    record = IdempotencyKey.objects.filter(
+        account_id=claim.account_id, scope=claim.scope, key=claim.key
+    ).first()
     if record is not None and record.created_at < timezone.now() - settings.IDEMPOTENCY_KEY_TTL:
         # Past its keeping time: the key is free again, whether or not the purge has run.
         IdempotencyKey.objects.filter(pk=record.pk).delete()
@@ -96,6 +114,7 @@ def _store_answer(claim: _Claim, response) -> None:
         response.render()
     IdempotencyKey.objects.create(
         account_id=claim.account_id,
+        scope=claim.scope,
         key=claim.key,
         request_fingerprint=claim.fingerprint,
         response_status=response.status_code,
@@ -104,56 +123,44 @@ def _store_answer(claim: _Claim, response) -> None:
     )
 
 
-class IdempotencyMixin:
-    """Honours `Idempotency-Key` on the writes of an authenticated API view.
+def carries_key(request) -> bool:
+    return request.method in WRITE_METHODS and HEADER in request.headers
 
-    Its `dispatch` must wrap the view's transaction (see `loyalty.api.dialects`), so that a
-    refusal's answer is stored once that transaction has rolled back.
-    """
+
+class IdempotencyMixin:
+    """Honours `Idempotency-Key` on the writes of an authenticated API view whose request
+    runs in one transaction (see `loyalty.api.dialects`)."""
 
     _idempotency_claim: _Claim | None = None
 
-    def dispatch(self, request, *args, **kwargs):
-        self._idempotency_claim = None
-        try:
-            response = super().dispatch(request, *args, **kwargs)
-            claim = self._idempotency_claim
-            if claim is not None and not claim.answered and 400 <= response.status_code < 500:
-                try:
-                    with transaction.atomic():
-                        _store_answer(claim, response)
-                except IntegrityError:
-                    pass  # SQLite only: a run of the same refused request stored it first
-            return response
-        finally:
-            claim, self._idempotency_claim = self._idempotency_claim, None
-            if claim is not None and claim.lock_id is not None:
-                _unlock(claim.lock_id)
+    @property
+    def refusal_stored(self) -> bool:
+        """True when a refused request's answer was stored: its transaction must commit."""
+        claim = self._idempotency_claim
+        return claim is not None and claim.refusal_stored
 
     def initial(self, request, *args, **kwargs):
+        self._idempotency_claim = None
         super().initial(request, *args, **kwargs)
-        key = request.headers.get(HEADER)
-        if request.method not in WRITE_METHODS or key is None:
+        if not carries_key(request):
             return
-        key = key.strip()
+        key = request.headers[HEADER].strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters."]})
-        account_id = request.user.account.pk
-        fingerprint = request_fingerprint(request)
-        lock_id = None
-        if connection.vendor == "postgresql":
-            lock_id = _lock_id(account_id, key)
-            if not _try_lock(lock_id):
-                raise ConflictError(
-                    "A request with this Idempotency-Key is still being processed; retry shortly.",
-                    code="request_in_progress",
-                )
-        claim = self._idempotency_claim = _Claim(account_id, key, fingerprint, lock_id)
-        record = _stored_answer(account_id, key)
+        assert connection.in_atomic_block, "a request with an Idempotency-Key runs in a transaction"
+        claim = _Claim(request.user.account.pk, key_scope(request), key, request_fingerprint(request))
+        if connection.vendor == "postgresql" and not _try_lock(_lock_id(claim.account_id, claim.scope, key)):
+            raise ConflictError(
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                code="request_in_progress",
+            )
+        self._idempotency_claim = claim
+        record = _stored_answer(claim)
         if record is None:
+            claim.savepoint = transaction.savepoint()
             return
         claim.answered = True
-        if record.request_fingerprint != fingerprint:
+        if record.request_fingerprint != claim.fingerprint:
             raise BusinessRuleError(
                 "This Idempotency-Key was already used with a different request.",
                 code="idempotency_key_reused",
@@ -175,8 +182,13 @@ class IdempotencyMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         claim = self._idempotency_claim
-        if claim is not None and not claim.answered and response.status_code < 400:
-            # In the request's transaction: the answer commits with the write it describes.
-            _store_answer(claim, response)
-            claim.answered = True
+        if claim is None or claim.answered or response.status_code >= 500:
+            return response
+        if response.status_code >= 400:
+            # Undo whatever ran before the refusal; the key, its lock and the answer stay.
+            transaction.set_rollback(False)
+            transaction.savepoint_rollback(claim.savepoint)
+            claim.refusal_stored = True
+        _store_answer(claim, response)
+        claim.answered = True
         return response

@@ -1,7 +1,9 @@
-"""An `Idempotency-Key` row now exists only once its request has answered.
+"""An `Idempotency-Key` row now exists only once its request has answered, and a till's key
+is scoped to its store.
 
 Rows without an answer were claims of requests that never finished: there is nothing to
-replay for them, and the key is free again.
+replay for them, and the key is free again. Rows kept from before have no scope, like the
+server-to-server dialect's keys.
 """
 
 from django.db import migrations, models
@@ -29,5 +31,24 @@ class Migration(migrations.Migration):
             model_name="idempotencykey",
             name="response_status",
             field=models.PositiveSmallIntegerField(),
+        ),
+        migrations.RemoveConstraint(
+            model_name="idempotencykey",
+            name="idempotency_key_unique",
+        ),
+        migrations.AddField(
+            model_name="idempotencykey",
+            name="scope",
+            field=models.CharField(
+                blank=True,
+                help_text="`store:<id>` for a till's key; empty for the server-to-server dialect.",
+                max_length=32,
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="idempotencykey",
+            constraint=models.UniqueConstraint(
+                fields=("account", "scope", "key"), name="idempotency_key_unique_in_scope"
+            ),
         ),
     ]

@@ -320,8 +320,9 @@ class CancelPurchaseView(PosMixin, APIView):
         if not named:
             raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
         if len(named) > 1:
+            how_many = len(named) if len(named) <= AMBIGUOUS_LISTED else f"more than {AMBIGUOUS_LISTED}"
             raise ConflictError(
-                f"Reference {_text(data.get('reference'))!r} names {len(named)} purchases of this store on "
+                f"Reference {_text(data.get('reference'))!r} names {how_many} purchases of this store on "
                 f"{data['date'].isoformat()}; send pdv and coupon to say which one. Nothing was cancelled.",
                 code="ambiguous_reference",
                 purchases=[purchase_keys(sale) for sale in named[:AMBIGUOUS_LISTED]],

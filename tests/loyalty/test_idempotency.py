@@ -23,6 +23,7 @@ from loyalty.api.dialects import _DialectMixin
 from loyalty.api.idempotency import IdempotencyMixin, _lock_id
 from loyalty.models import IdempotencyKey
 from loyalty.services.idempotency import idempotency_keys_purge
+from loyalty.services.tenancy import store_create
 from promotions.api.pos.promotions import PROMOTION_REQUEST_EXAMPLE
 from promotions.models import Promotion
 from sales.models import Sale
@@ -126,6 +127,31 @@ def test_the_same_key_on_another_request_is_422_and_changes_nothing(tenant, coff
     assert not Sale.objects.exists()
 
 
+def test_two_stores_tills_may_use_the_same_key_for_their_own_sales(tenant):
+    _, token = store_create(account=tenant.account, name="Loja Norte")
+    other_store = APIClient()
+    other_store.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}", HTTP_X_STORE_TOKEN=token)
+    key = with_key("1-15-2024-05-24")  # derived from the receipt, as a till may do
+
+    first = tenant.pos.put(f"{POS}/shops", SEED_PURCHASE, format="json", **key)
+    second = other_store.put(f"{POS}/shops", SEED_PURCHASE, format="json", **key)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in second
+    assert second.json()["purchase"]["id"] != first.json()["purchase"]["id"]
+    assert Sale.objects.values("store").distinct().count() == 2
+
+
+def test_the_same_numbers_written_another_way_are_the_same_request(tenant, coffee):
+    first = tenant.pos.post(f"{POS}/promotions", PROMOTION, format="json", **with_key("n"))
+    retry = tenant.pos.post(
+        f"{POS}/promotions", {**PROMOTION, "percent_off": 10.0, "limit": 0.0}, format="json", **with_key("n")
+    )
+
+    assert (retry.status_code, retry.content) == (201, first.content)
+    assert Promotion.objects.count() == 1
+
+
 def test_a_query_string_is_part_of_the_request(tenant):
     body = {
         "consumer": "53933515009",
@@ -155,10 +181,11 @@ def test_a_refusal_is_replayed_as_it_was_even_once_the_request_would_succeed(ten
     assert Wallet.objects.get(customer=customer).balance == Decimal("40.00")
 
 
-def test_a_server_error_is_not_kept_so_the_client_may_retry(tenant, coffee, monkeypatch):
-    def broken(**kwargs):
-        raise RuntimeError("injected failure")
+def broken(**kwargs):
+    raise RuntimeError("injected failure")
 
+
+def test_a_server_error_is_not_kept_so_the_client_may_retry(tenant, coffee, monkeypatch):
     monkeypatch.setattr("promotions.api.pos.promotions.promotion_create", broken)
     failed = tenant.pos.post(f"{POS}/promotions", PROMOTION, format="json", **with_key("retry-me"))
     monkeypatch.undo()
@@ -245,7 +272,9 @@ def test_a_request_whose_key_is_held_by_a_running_one_is_409(postgres_only, tena
         autocommit=True,
     ) as other:
         # Another worker is in the middle of the request with this key.
-        other.execute("SELECT pg_advisory_lock(%s)", [_lock_id(tenant.account.pk, "busy")])
+        other.execute(
+            "SELECT pg_advisory_lock(%s)", [_lock_id(tenant.account.pk, f"store:{tenant.store.pk}", "busy")]
+        )
         busy = pos_client(tenant).post(f"{POS}/promotions", PROMOTION, format="json", **with_key("busy"))
         other.execute("SELECT pg_advisory_unlock_all()")
 
@@ -255,6 +284,21 @@ def test_a_request_whose_key_is_held_by_a_running_one_is_409(postgres_only, tena
     assert busy.json()["code"] == "request_in_progress"
     assert after.status_code == 201
     assert Promotion.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_request_leaves_a_lock_behind(postgres_only, tenant, coffee, monkeypatch):
+    client = pos_client(tenant)
+    client.post(f"{POS}/promotions", PROMOTION, format="json", **with_key("a"))  # 201
+    client.post(f"{POS}/promotions", PROMOTION, format="json", **with_key("a"))  # replay
+    client.post(f"{POS}/promotions", {**PROMOTION, "limit": 3}, format="json", **with_key("a"))  # 422
+    client.post(f"{POS}/promotions", {**PROMOTION, "barcode": "999"}, format="json", **with_key("b"))  # 400
+    monkeypatch.setattr("promotions.api.pos.promotions.promotion_create", broken)
+    assert client.post(f"{POS}/promotions", PROMOTION, format="json", **with_key("c")).status_code == 500
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 0
 
 
 @pytest.mark.django_db(transaction=True)

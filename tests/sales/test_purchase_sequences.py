@@ -3,7 +3,8 @@
 A model keeps what each till was answered; the API must agree with it at every step: a new
 identity is recorded (201), the same one with the same content is answered as recorded
 (200), with other content refused (409); a cancel finds exactly the purchase its keys name
-(404 when none, 409 when a bare reference names several). At the end every purchase answered
+(404 when none, 409 when a bare reference names several); a send under an `Idempotency-Key`
+the store used before is answered byte for byte as then, or refused (422) if it differs. At the end every purchase answered
 201 is recorded exactly once, every wallet holds exactly its consumer's recorded purchases,
 and `check_wallets` is clean.
 """
@@ -127,9 +128,11 @@ class Tills(RuleBasedStateMachine):
             self.clients.append(client)
         self.model = Model()
         self.created = 0
+        self.keyed: dict[tuple, tuple] = {}
 
-    def _send(self, send: Send) -> Send:
-        response = self.clients[send.store].put(f"{POS}/shops", send.body(), format="json")
+    def _send(self, send: Send, **headers) -> Send:
+        response = self.clients[send.store].put(f"{POS}/shops", send.body(), format="json", **headers)
+        self.last_response = response
         known = self.model.by_identity.get(send.identity)
         if known is None:
             assert response.status_code == 201, response.content
@@ -166,6 +169,23 @@ class Tills(RuleBasedStateMachine):
     @rule(send=sent, quantity=st.integers(min_value=1, max_value=3), consumer=st.sampled_from(CONSUMERS))
     def send_other_content_under_taken_keys(self, send, quantity, consumer):
         self._send(Send(send.store, send.pdv, send.coupon, send.reference, send.fiscal, consumer, quantity))
+
+    @rule(send=sends, key=st.sampled_from(["k1", "k2"]))
+    def send_with_an_idempotency_key(self, send, key):
+        headers = {"HTTP_IDEMPOTENCY_KEY": key}
+        first = self.keyed.get((send.store, key))
+        if first is None:
+            self._send(send, **headers)
+            self.keyed[(send.store, key)] = (send, self.last_response.status_code, self.last_response.content)
+            return
+        sent, status, content = first
+        response = self.clients[send.store].put(f"{POS}/shops", send.body(), format="json", **headers)
+        if send.body() == sent.body():
+            assert (response.status_code, response.content) == (status, content)
+            assert response["Idempotent-Replayed"] == "true"
+        else:
+            assert response.status_code == 422, response.content
+            assert response.json()["code"] == "idempotency_key_reused"
 
     @rule(
         store=st.sampled_from([0, 1]),

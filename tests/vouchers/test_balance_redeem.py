@@ -10,7 +10,7 @@ from customers.services import customer_create, wallet_credit
 from loyalty.models import Message
 from loyalty.services.messaging import message_template_create
 from tests.conftest import POS
-from tests.sales.conftest import purchase
+from tests.sales.conftest import cancel, purchase, put
 from vouchers.models import BalanceRedemption
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +194,89 @@ def test_a_redemption_of_another_purchase_is_not_given_back(tenant, maria):
     )
 
     assert BalanceRedemption.objects.get().status == "redeemed"
+
+
+# Which redemptions a cancel gives back: the purchase's keys, the redemption's, and whether
+# cancelling the purchase (by its own keys) gives the redemption back.
+FISCAL = {"pdv": "1", "coupon": "15", "reference": "11"}
+GIVE_BACK_CASES = {
+    "both with the same receipt": (FISCAL, FISCAL, True),
+    "the same receipt, another reference": (FISCAL, {**FISCAL, "reference": "12"}, True),
+    "purchase by reference, redemption with a receipt and that reference": (
+        {"reference": "11"},
+        FISCAL,
+        True,
+    ),
+    "purchase with a receipt, redemption by its reference": (FISCAL, {"reference": "11"}, True),
+    "both by the same reference": ({"reference": "11"}, {"reference": "11"}, True),
+    "two receipts, one reference": (FISCAL, {**FISCAL, "pdv": "2", "coupon": "77"}, False),
+    "another reference": ({"reference": "11"}, {"reference": "12"}, False),
+}
+
+
+def redeem_for_purchase(tenant, keys):
+    body = {
+        **SEED_REDEEM,
+        "date": "2024-05-24 15:00",
+        "type": "CF",
+        "reference": None,
+        "pdv": None,
+        "coupon": None,
+    }
+    response = redeem(tenant, {**body, **keys})
+    assert response.status_code == 201, response.content
+    return response.json()["redemption"]["id"]
+
+
+def purchase_with(keys):
+    return purchase(**{"reference": None, "pdv": None, "coupon": None, **keys})
+
+
+@pytest.mark.parametrize("case", list(GIVE_BACK_CASES))
+def test_a_cancel_gives_back_the_redemptions_its_keys_name(tenant, maria, case):
+    purchase_keys, redemption_keys, given_back = GIVE_BACK_CASES[case]
+    redemption = redeem_for_purchase(tenant, redemption_keys)
+    assert put(tenant, purchase_with(purchase_keys)).status_code == 201
+
+    response = cancel(tenant, {"date": "2024-05-24", "type": "CF", **purchase_keys})
+
+    assert response.status_code == 200
+    assert response.json()["reversed"]["redemptions_returned"] == ([redemption] if given_back else [])
+    assert BalanceRedemption.objects.get().status == ("returned" if given_back else "redeemed")
+    assert Wallet.objects.get(customer=maria).balance == Decimal("100.00" if given_back else "90.00")
+    assert wallet_mismatches() == []
+
+
+def test_a_redemption_by_a_reference_two_purchases_share_waits_for_the_last_cancel(tenant, maria):
+    redemption = redeem_for_purchase(tenant, {"reference": "11"})
+    put(tenant, purchase_with(FISCAL))
+    put(tenant, purchase_with({**FISCAL, "pdv": "2", "coupon": "77"}))
+
+    first = cancel(tenant, {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"})
+    after_first = Wallet.objects.get(customer=maria).balance
+    last = cancel(tenant, {"date": "2024-05-24", "type": "CF", "pdv": "2", "coupon": "77"})
+
+    assert first.json()["reversed"]["redemptions_returned"] == []  # it may have paid for the other one
+    assert after_first == Decimal("90.00")
+    assert last.json()["reversed"]["redemptions_returned"] == [redemption]
+    assert Wallet.objects.get(customer=maria).balance == Decimal("100.00")
+    assert wallet_mismatches() == []
+
+
+def test_a_retry_of_a_redemption_given_back_says_so_and_debits_nothing(tenant, maria):
+    body = {**SEED_REDEEM, "date": "2024-05-24 15:00", "type": "CF", **FISCAL}
+    first = redeem(tenant, body).json()
+    put(tenant, purchase_with(FISCAL))
+    cancel(tenant, {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"})
+
+    retry = redeem(tenant, body)
+
+    assert retry.status_code == 200
+    assert retry.json()["redemption"]["id"] == first["redemption"]["id"]
+    assert retry.json()["redemption"]["status"] == "returned"
+    assert "given back on" in retry.json()["warnings"][0]
+    assert first["warnings"] == []
+    assert Wallet.objects.get(customer=maria).balance == Decimal("100.00")
 
 
 def test_a_balance_redeemed_template_queues_a_message(tenant, maria):

@@ -81,7 +81,14 @@ class RedemptionSerializer(serializers.ModelSerializer):
 
 RedeemedSerializer = inline_serializer(
     name="BalanceRedeemed",
-    fields={"redemption": RedemptionSerializer(), "wallet": PosWalletSerializer()},
+    fields={
+        "redemption": RedemptionSerializer(),
+        "wallet": PosWalletSerializer(),
+        "warnings": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Said when a retry finds the redemption given back (its purchase was cancelled).",
+        ),
+    },
 )
 
 
@@ -178,5 +185,6 @@ class BalanceRedeemView(PosMixin, APIView):
         body = {
             "redemption": RedemptionSerializer(outcome.redemption).data,
             "wallet": PosWalletSerializer(outcome.wallet).data,
+            "warnings": outcome.warnings,
         }
         return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)

@@ -5,7 +5,7 @@ A redemption is identified like a purchase (store, type, local day and receipt, 
 customer or other amounts are a conflict. Cancelling the purchase gives it back.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -20,6 +20,7 @@ from loyalty.exceptions import ConflictError
 from loyalty.models import Account, Event, Store
 from loyalty.receipts import Receipt
 from loyalty.services.messaging import format_brl, messages_queue_event
+from sales.selectors import reference_names_another_standing_purchase
 from vouchers.models import BalanceRedemption
 
 
@@ -28,6 +29,7 @@ class RedemptionOutcome:
     redemption: BalanceRedemption
     created: bool
     wallet: Wallet
+    warnings: list[str] = field(default_factory=list)
 
 
 class RedemptionConflict(ConflictError):
@@ -52,7 +54,12 @@ def _redemption_recorded(
 
 
 def _redemption_replay(
-    redemption: BalanceRedemption, *, customer: Customer, value: Decimal, digital_change: Decimal
+    redemption: BalanceRedemption,
+    *,
+    account: Account,
+    customer: Customer,
+    value: Decimal,
+    digital_change: Decimal,
 ) -> RedemptionOutcome:
     differences = [
         name
@@ -65,8 +72,20 @@ def _redemption_replay(
     ]
     if differences:
         raise RedemptionConflict(redemption=redemption, differences=differences)
+    warnings = []
+    if redemption.status == BalanceRedemption.Status.RETURNED:
+        # The till must not grant the discount again: its purchase was cancelled.
+        when = (
+            f" on {redemption.returned_at.astimezone(account.tzinfo):%Y-%m-%d %H:%M} ({account.time_zone})"
+            if redemption.returned_at
+            else ""
+        )
+        warnings.append(
+            f"This redemption was given back{when} when its purchase was cancelled; "
+            "nothing was debited again."
+        )
     return RedemptionOutcome(
-        redemption=redemption, created=False, wallet=Wallet.objects.get(customer=customer)
+        redemption=redemption, created=False, wallet=Wallet.objects.get(customer=customer), warnings=warnings
     )
 
 
@@ -92,7 +111,9 @@ def balance_redeem(
     """
     day = local_date(occurred_at, account.tzinfo)
     receipt = Receipt.of(reference=reference, pdv=pdv, coupon=coupon)
-    replay = partial(_redemption_replay, customer=customer, value=value, digital_change=digital_change)
+    replay = partial(
+        _redemption_replay, account=account, customer=customer, value=value, digital_change=digital_change
+    )
     existing = _redemption_recorded(account, store, type, day, receipt)
     if existing is not None:
         return replay(existing)
@@ -144,18 +165,21 @@ def balance_redeem(
 
 
 def redemptions_give_back(*, cancellation) -> None:
-    """On a purchase's cancellation, give back the balance redeemed under the same store,
-    type and day with its receipt — or with its reference, for a redemption that was sent
-    with a reference alone (a `sale_cancelled` receiver)."""
+    """On a purchase's cancellation, give back the balance redeemed for it: under the same
+    store, type and day, with its fiscal receipt, or with its reference where that names
+    this purchase alone (a `sale_cancelled` receiver).
+
+    A redemption sent with a reference that another standing purchase of the day also
+    carries stays redeemed: it may have paid for that one. Once every purchase with the
+    reference is cancelled, the last cancel gives it back.
+    """
     sale = cancellation.sale
-    if cancellation.customer is None or sale.store_id is None:
+    if cancellation.customer is None or sale.store_id is None or not sale.receipt:
         return
-    if not sale.receipt:
-        return
-    redemptions = list(
+    candidates = list(
         BalanceRedemption.objects.select_for_update()
         .filter(
-            sale.receipt.identifying_the_same_purchase(),
+            sale.receipt.sharing_a_key(),
             account_id=sale.account_id,
             store_id=sale.store_id,
             type=sale.type,
@@ -165,6 +189,14 @@ def redemptions_give_back(*, cancellation) -> None:
         )
         .order_by("id")
     )
+    if not candidates:
+        return
+    reference_is_unique = not reference_names_another_standing_purchase(sale)
+    redemptions = [
+        redemption
+        for redemption in candidates
+        if sale.receipt.names_the_same_purchase(redemption.receipt, reference_is_unique=reference_is_unique)
+    ]
     if not redemptions:
         return
     entries = list(

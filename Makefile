@@ -61,7 +61,8 @@ run: install
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-test
+# The suite tests the benchmark's own code too (tests/bench), so it needs that lock as well.
+test: install-test install-bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/loyalty_bench) names a database the

@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL = -m pip install --quiet --require-hashes
 
 .PHONY: install install-test install-bench install-tools run test bench profile lint format \
-	check-migrations check-schema check fuzz browser-deps lock audit-feed audit clean
+	check-migrations check-schema check-layers check fuzz browser-deps lock audit-feed audit clean
 
 # --- environments --------------------------------------------------------------------------
 
@@ -89,7 +89,11 @@ check-migrations: install-test
 check-schema: install-test
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-check: lint check-migrations check-schema
+# The floors of the house (pyproject.toml, [tool.importlinter]): no import runs back up.
+check-layers: install-test
+	$(BIN)/lint-imports
+
+check: lint check-migrations check-schema check-layers
 
 # Schemathesis over the live API, both dialects; FUZZ_DATABASE_URL and FUZZ_PORT choose where.
 fuzz: install-test

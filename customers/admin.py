@@ -5,7 +5,6 @@ Wallets are read-only: the only way to move one is the adjustment form, which wr
 ledger row signed by the staff user through `wallet_adjust`.
 """
 
-import json
 import re
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,19 +26,16 @@ from customers.documents import (
     normalize_phone,
 )
 from customers.models import Customer, LedgerEntry
-from customers.selectors import customer_export
 from customers.services import (
     InsufficientFunds,
-    customer_anonymize,
     customer_create,
     customer_update,
     wallet_adjust,
 )
 from customers.services.wallets import ADJUSTABLE_BUCKETS
-from loyalty.admin.mixins import ReadOnlyAdminMixin
-from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
-from loyalty.api.renderers import AmountJSONEncoder
-from loyalty.exceptions import DomainError
+from loyalty.backoffice.mixins import ReadOnlyAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.core.errors import DomainError
 
 LEDGER_PREVIEW_ROWS = 10
 SEARCH_PUNCTUATION = re.compile(r"[\s.\-/()+]")
@@ -122,7 +118,6 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)  # the search itself is `get_search_results`
     search_help_text = "CPF/CNPJ (formatted or not), phone (any form), e-mail or name."
     readonly_fields = ("wallet_summary", "ledger_preview", "created_at", "updated_at", "anonymized_at")
-    actions = ["export_selected", "anonymize_selected"]
     change_form_template = "admin/customers/customer/change_form.html"
     fieldsets = (
         (None, {"fields": ("account", "name", "document", "phone", "email")}),
@@ -281,45 +276,6 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/customers/customer/adjust_wallet.html", context)
-
-    # --- LGPD actions -------------------------------------------------------------
-
-    @admin.action(description="Export selected customers' data (LGPD, JSON)")
-    def export_selected(self, request, queryset):
-        data = {
-            str(customer.pk): customer_export(customer=customer)
-            for customer in queryset.select_related("wallet")
-        }
-        if len(data) == 1:
-            data = next(iter(data.values()))
-        # The API's encoder, so that amounts are the same JSON numbers in both exports.
-        response = HttpResponse(
-            json.dumps(data, cls=AmountJSONEncoder, ensure_ascii=False, indent=2),
-            content_type="application/json",
-        )
-        name = f"customer-{data['customer']['id']}" if "customer" in data else "customers"
-        response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
-        return response
-
-    @admin.action(description="Anonymise selected customers (LGPD)")
-    def anonymize_selected(self, request, queryset):
-        if request.POST.get("confirmed") == "yes":
-            for customer in queryset:
-                customer_anonymize(customer=customer)
-            self.message_user(
-                request,
-                f"{queryset.count()} customer(s) anonymised; their ledger and sales stay.",
-                messages.SUCCESS,
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Anonymise customers?",
-            "customers": queryset,
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/customers/customer/anonymize_confirmation.html", context)
 
 
 @admin.register(LedgerEntry)

@@ -10,17 +10,14 @@ from django.db import models
 from django.db.models import Q
 
 from customers.documents import format_document
-from loyalty.models import Account, Store
-from loyalty.money import MoneyField, PointsField
+from loyalty.core.fields import MoneyField, PointsField
+from loyalty.tenancy.models import Account, Store
 
 # Buckets hold what a customer can spend; totals describe their purchases. Ledger rows
 # carry a signed delta for each, under the same names.
 BUCKETS = ("points", "balance", "digital_change", "pending_points", "pending_balance")
 TOTALS = ("total_shoppings", "count_shoppings", "total_discounts")
 WALLET_FIELDS = BUCKETS + TOTALS
-MONEY_FIELDS = frozenset(
-    {"balance", "digital_change", "pending_balance", "total_shoppings", "total_discounts"}
-)
 POINTS_FIELDS = frozenset({"points", "pending_points"})
 
 

@@ -1,6 +1,5 @@
 """Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,13 +9,9 @@ from django.db.models.functions import Coalesce
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
 from customers.models import POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from loyalty.dates import format_api_datetime
-from loyalty.models import Account
-from loyalty.money import round_money, round_points
-
-# Other apps add sections to a customer's export (e.g. their sales) without this app
-# knowing them: `EXPORT_SECTIONS["sales"] = function(customer) -> JSON-able`.
-EXPORT_SECTIONS: dict[str, Callable[[Customer], Any]] = {}
+from loyalty.core.dates import format_api_datetime
+from loyalty.core.money import round_money, round_points
+from loyalty.tenancy.models import Account
 
 
 def customer_queryset(*, account: Account) -> QuerySet[Customer]:
@@ -47,7 +42,8 @@ def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:
 
 
 def customer_export(*, customer: Customer) -> dict[str, Any]:
-    """Everything the product holds about a customer, for an LGPD access request."""
+    """The customer's own part of an LGPD export: their record, wallet and ledger (the whole
+    export is `loyalty.shell.privacy.customer_data_export`)."""
     wallet = customer.wallet
     data: dict[str, Any] = {
         "customer": {
@@ -77,8 +73,6 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             for entry in ledger_entries(customer=customer).order_by("id")
         ],
     }
-    for name, section in EXPORT_SECTIONS.items():
-        data[name] = section(customer)
     return data
 
 

@@ -1,5 +1,20 @@
-"""The loyalty engine: project package (URLs, WSGI/ASGI) and core app.
+"""The project package, on two floors around the four apps (customers, promotions, sales,
+vouchers).
 
-The core app owns merchant accounts, stores, API credentials and staff memberships,
-and, as the engine, the reward rules and customer communications.
+Below them, importing none of them:
+
+- `core` — money, dates, ids, domain errors, receipts and the shared vocabulary;
+- `tenancy` — merchant accounts, stores, API credentials, staff memberships;
+- `api` — the plumbing of both API dialects: authentication, errors, idempotency,
+  pagination, the OpenAPI schema;
+- `outbox` — customer messages and their delivery;
+- `backoffice` — what every app's admin shares: account scoping, read-only records.
+
+Above them:
+
+- `engine` — the reward rules: evaluation, grants, reversal, releases;
+- the project shell — `shell` (URLs of the API, the admin site and dashboard, demo data,
+  merchant creation, LGPD composition), `admin`, `management`, `urls`, `wsgi`.
+
+import-linter keeps the floors (`make check-layers`).
 """

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
-    path("api/", include("loyalty.api.urls")),
+    path("api/", include("loyalty.shell.api_urls")),
 ]
 
 handler400 = "loyalty.api.errors.handler400"

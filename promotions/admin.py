@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved, scope_queryset
+from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved, scope_queryset
 from promotions.models import Category, Product, Promotion
 from promotions.selectors import (
     PromotionStatus,

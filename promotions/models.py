@@ -10,24 +10,11 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from loyalty.models import Account
-from loyalty.money import MoneyField, QuantityField
+from loyalty.core.fields import MoneyField, QuantityField
+from loyalty.core.vocabulary import Unit
+from loyalty.tenancy.models import Account
 
 BARCODE_VALIDATOR = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
-
-
-class Unit(models.TextChoices):
-    PIECE = "pc", "Piece (pc)"
-    KILOGRAM = "kg", "Kilogram (kg)"
-    METRE = "mt", "Metre (mt)"
-    BOX = "cx", "Box (cx)"
-    SET = "jg", "Set (jg)"
-    PAIR = "pr", "Pair (pr)"
-    KIT = "cj", "Kit (cj)"
-    UNIT = "un", "Unit (un)"
-    HOUR = "hr", "Hour (hr)"
-    PACKAGE = "pt", "Package (pt)"
-    LITRE = "lt", "Litre (lt)"
 
 
 class Category(models.Model):

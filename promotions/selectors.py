@@ -9,10 +9,9 @@ from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from loyalty.models import Account
-from loyalty.money import round_money
+from loyalty.core.money import round_money
+from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
-from vouchers.models import Reward
 
 HUNDRED = Decimal(100)
 
@@ -76,9 +75,14 @@ def product_count_subquery() -> Coalesce:
 
 
 def coupon_count_subquery() -> Coalesce:
-    """How many rewards of the catalogue ("coupons") are in the category (one subquery)."""
+    """How many rewards of the catalogue ("coupons") are in the category (one subquery).
+
+    The catalogue belongs to `vouchers`, a floor above: its rewards are reached through their
+    relation to the category, which they declare.
+    """
+    rewards = Category._meta.get_field("rewards").related_model
     counts = (
-        Reward.objects.filter(category=OuterRef("pk"))
+        rewards.objects.filter(category=OuterRef("pk"))
         .order_by()
         .values("category")
         .annotate(total=Count("id"))

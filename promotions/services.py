@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from loyalty.exceptions import NotFoundError
-from loyalty.models import Account
+from loyalty.core.errors import NotFoundError
+from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
 from promotions.selectors import category_find
 

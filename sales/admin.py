@@ -3,8 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
-from loyalty.admin.mixins import ReadOnlyAdminMixin
-from loyalty.admin.scoping import AccountScopedAdminMixin
+from loyalty.backoffice.mixins import ReadOnlyAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin
 from sales.models import Sale, SaleItem, SalePayment
 from sales.services import sale_cancel
 

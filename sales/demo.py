@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from sales.models import PaymentMethod, Sale
+from loyalty.core.vocabulary import PaymentMethod
+from sales.models import Sale
 from sales.outcomes import ItemData, PaymentData
 from sales.services import sale_record
 

@@ -4,7 +4,7 @@ A sale is identified by natural keys that unique constraints enforce, so a purch
 twice — even by two tills at the same instant — is recorded once:
 
 - POS purchases: store, type, local date and the receipt — `pdv` + `coupon` when both are
-  sent, otherwise `reference` (see `loyalty.receipts`);
+  sent, otherwise `reference` (see `loyalty.core.receipts`);
 - server-to-server sales: account and `reference`.
 """
 
@@ -12,29 +12,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from loyalty.models import Account, Store
-from loyalty.money import MoneyField, PointsField, QuantityField
-from loyalty.receipts import BY_RECEIPT, Receipt, identity_constraints
-
-
-class SaleType(models.TextChoices):
-    DAV = "DAV", "DAV (pre-sale document)"
-    OS = "OS", "OS (service order)"
-    FOOD = "FOOD", "FOOD (food service)"
-    CF = "CF", "CF (fiscal receipt)"
-    NF = "NF", "NF (invoice)"
-
-
-class PaymentMethod(models.IntegerChoices):
-    CASH = 1, "Cash"
-    DEBIT_CARD = 2, "Debit card"
-    CREDIT_CARD = 3, "Credit card"
-    CHEQUE = 4, "Cheque"
-    BENEFIT_CARD = 5, "Benefit card / meal voucher"
-    PIX = 6, "Pix"
-    DIGITAL_WALLET = 7, "Digital wallet"
-    OTHER = 8, "Other"
-    DIGITAL_CHANGE = 9, "Digital change"
+from loyalty.core.fields import MoneyField, PointsField, QuantityField
+from loyalty.core.receipts import BY_RECEIPT, Receipt, identity_constraints
+from loyalty.core.vocabulary import PaymentMethod, SaleType
+from loyalty.tenancy.models import Account, Store
 
 
 class Sale(models.Model):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from customers.models import Customer, Wallet
 from customers.services import Posting
-from loyalty.money import ZERO
+from loyalty.core.money import ZERO
 from sales.models import Sale, SaleItem, SalePayment
 
 

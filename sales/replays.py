@@ -18,10 +18,11 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from customers.models import LedgerEntry, Wallet
-from loyalty.dates import format_api_datetime
-from loyalty.exceptions import ConflictError
-from loyalty.models import Account, Message
-from loyalty.money import ZERO, round_money, round_points
+from loyalty.core.dates import format_api_datetime
+from loyalty.core.errors import ConflictError
+from loyalty.core.money import ZERO, round_money, round_points
+from loyalty.outbox.models import Message
+from loyalty.tenancy.models import Account
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData, SaleOutcome, SaleRewards
 from sales.selectors import stored_rewards

@@ -4,9 +4,9 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from loyalty.dates import format_api_datetime
-from loyalty.models import Account, Store
-from loyalty.receipts import Receipt
+from loyalty.core.dates import format_api_datetime
+from loyalty.core.receipts import Receipt
+from loyalty.tenancy.models import Account, Store
 from sales.models import Sale
 from sales.outcomes import SaleRewards
 

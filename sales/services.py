@@ -27,15 +27,16 @@ from customers.services import (
     wallet_lock,
     wallet_post,
 )
-from loyalty.dates import local_date
-from loyalty.ids import parse_id
-from loyalty.models import Account, Store
-from loyalty.money import ZERO, round_money
-from loyalty.receipts import Receipt
+from loyalty.core.dates import local_date
+from loyalty.core.ids import parse_id
+from loyalty.core.money import ZERO, round_money
+from loyalty.core.receipts import Receipt
+from loyalty.core.vocabulary import PaymentMethod
+from loyalty.tenancy.models import Account, Store
 from promotions.models import Category, Product, Promotion
 from promotions.selectors import promotions_with_uses
 from promotions.services import promotion_uses_record, promotion_uses_release
-from sales.models import PaymentMethod, Sale, SaleItem, SalePayment
+from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import (
     CancelOutcome,
     ItemData,

@@ -164,13 +164,6 @@ WHITENOISE_USE_FINDERS = True
 API_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
-# Money and quantities. Every amount is a Decimal with these places, rounded once,
-# ROUND_HALF_UP, by `loyalty.money`.
-MONEY_DECIMAL_PLACES = 2
-POINTS_DECIMAL_PLACES = 2
-QUANTITY_DECIMAL_PLACES = 3
-AMOUNT_MAX_DIGITS = 14
-
 # How long an `Idempotency-Key` answer is kept (at least 24 hours).
 IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))
 
@@ -270,16 +263,16 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HealthStateEnum": ["ok", "unavailable"],
         "SaleStatusEnum": "sales.models.Sale.Status",
-        "SaleTypeEnum": "sales.models.SaleType",
-        "PaymentMethodEnum": "sales.models.PaymentMethod",
+        "SaleTypeEnum": "loyalty.core.vocabulary.SaleType",
+        "PaymentMethodEnum": "loyalty.core.vocabulary.PaymentMethod",
     },
 }
 
 # Customer messages: a delivery backend per channel, and the retry policy of the outbox.
 MESSAGE_BACKENDS = {
-    "email": "loyalty.messaging.EmailBackend",
-    "sms": os.environ.get("MESSAGE_SMS_BACKEND", "loyalty.messaging.LoggingBackend"),
-    "whatsapp": os.environ.get("MESSAGE_WHATSAPP_BACKEND", "loyalty.messaging.LoggingBackend"),
+    "email": "loyalty.outbox.backends.EmailBackend",
+    "sms": os.environ.get("MESSAGE_SMS_BACKEND", "loyalty.outbox.backends.LoggingBackend"),
+    "whatsapp": os.environ.get("MESSAGE_WHATSAPP_BACKEND", "loyalty.outbox.backends.LoggingBackend"),
 }
 MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MESSAGE_MAX_ATTEMPTS", "5"))
 MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "60"))

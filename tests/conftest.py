@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from loyalty.services.tenancy import MerchantCreated
+from loyalty.shell.merchants import MerchantCreated
 from tests.factories import MerchantFactory
 
 V2 = "/api/v2"
@@ -97,7 +97,7 @@ def make_staff(db):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
-    from loyalty.models import Membership
+    from loyalty.tenancy.models import Membership
 
     def make(*accounts, username: str | None = None):
         user = get_user_model().objects.create_user(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import customer_create
-from loyalty.services.tenancy import MerchantCreated, merchant_create
+from loyalty.shell.merchants import MerchantCreated, merchant_create
 from promotions.models import Product, Promotion, PromotionUse
 from promotions.services import PromotionTerms, product_upsert, promotion_create
 from sales.models import Sale

@@ -2,7 +2,7 @@
 
 from django.apps import apps
 
-from loyalty.admin.scoping import account_lookup
+from loyalty.backoffice.scoping import account_lookup
 from tests.conftest import PRODUCT_APPS
 
 

@@ -19,8 +19,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.services import customer_create
-from loyalty.services.messaging import message_template_create
-from loyalty.services.rewards import rule_create
+from loyalty.engine.services import rule_create
+from loyalty.outbox.services import message_template_create
 from tests.conftest import POS, V2
 from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, RewardFactory
 from tests.sales.conftest import item, purchase

@@ -7,9 +7,9 @@ Stock is editable right from the rewards list, but every change goes through
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from loyalty.admin.mixins import ReadOnlyAdminMixin
-from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
-from loyalty.exceptions import DomainError
+from loyalty.backoffice.mixins import ReadOnlyAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.core.errors import DomainError
 from vouchers.models import BalanceRedemption, Reward, StockChange, Voucher
 from vouchers.selectors import vouchers_with_status
 from vouchers.services import reward_create, reward_stock_set, voucher_cancel

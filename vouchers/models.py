@@ -11,9 +11,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from loyalty.models import Account, ApiCredential, Store
-from loyalty.money import MoneyField, PointsField
-from loyalty.receipts import Receipt, identity_constraints
+from loyalty.core.fields import MoneyField, PointsField
+from loyalty.core.receipts import Receipt, identity_constraints
+from loyalty.tenancy.models import Account, ApiCredential, Store
 
 # No look-alikes (0/O, 1/I/L): codes are read aloud and typed at tills.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -124,7 +124,7 @@ class Voucher(models.Model):
 class BalanceRedemption(models.Model):
     """Cashback ("vale compras") and digital change spent at a till, both or neither.
 
-    Identified like a purchase (store, type, local day and receipt, see `loyalty.receipts`):
+    Identified like a purchase (store, type, local day and receipt, see `loyalty.core.receipts`):
     unique constraints make a retry answer the first result, and the same keys with other
     amounts or another consumer a conflict.
     """

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from loyalty.models import Account
+from loyalty.tenancy.models import Account
 from vouchers.models import Reward, Voucher
 
 

@@ -6,7 +6,6 @@ here: only sales, redemptions and staff adjustments move them.
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -23,8 +22,8 @@ from customers.api.fields import (
 )
 from customers.documents import InvalidContact
 from customers.models import WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from customers.selectors import customer_export, customer_find, customer_queryset, ledger_entries
-from customers.services import DuplicateContact, customer_anonymize, customer_create, customer_update
+from customers.selectors import customer_find, customer_queryset, ledger_entries
+from customers.services import DuplicateContact, customer_create, customer_update
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
 from loyalty.api.filters import ApiDateTimeFilter
@@ -257,26 +256,3 @@ class CustomerViewSet(
         customer = self.get_object()
         page = self.paginate_queryset(ledger_entries(customer=customer))
         return self.get_paginated_response(TransactionSerializer(page, many=True).data)
-
-    @extend_schema(
-        summary="Export all of the customer's data (LGPD)",
-        description="The customer's personal data, wallet and full ledger as one JSON document.",
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    @action(detail=True, methods=["get"])
-    def export(self, request, pk=None):
-        return Response(customer_export(customer=self.get_object()))
-
-    @extend_schema(
-        summary="Anonymise the customer (LGPD)",
-        description=(
-            "Erases name, contacts, CPF, password and extra data. The wallet, its ledger and the "
-            "sales stay for the merchant's accounts. Anonymising again changes nothing."
-        ),
-        request=None,
-        responses={200: CustomerSerializer},
-    )
-    @action(detail=True, methods=["post"])
-    def anonymize(self, request, pk=None):
-        customer = customer_anonymize(customer=self.get_object())
-        return Response(self.get_serializer(customer).data)

@@ -1,6 +1,5 @@
 """Customers: creation, update, the "CPF na nota" find-or-create, and LGPD anonymisation."""
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,8 +10,8 @@ from django.utils import timezone
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
 from customers.models import Customer, Wallet
-from loyalty.exceptions import ConflictError
-from loyalty.models import Account
+from loyalty.core.errors import ConflictError
+from loyalty.tenancy.models import Account
 
 CONTACT_FIELDS = ("document", "phone", "email")
 _UNSET: Any = object()
@@ -165,10 +164,6 @@ def customer_get_or_create_by_document(*, account: Account, document: str) -> tu
 
 ANONYMIZED_NAME = "Anonymised customer"
 
-# Other apps erase the personal data they keep about a customer (e.g. the messages sent to
-# them) without this app knowing them: `ANONYMIZERS.append(function(customer) -> None)`.
-ANONYMIZERS: list[Callable[[Customer], None]] = []
-
 
 @transaction.atomic
 def customer_anonymize(*, customer: Customer) -> Customer:
@@ -189,6 +184,4 @@ def customer_anonymize(*, customer: Customer) -> Customer:
     customer.extra = {}
     customer.anonymized_at = timezone.now()
     customer.save()
-    for erase in ANONYMIZERS:
-        erase(customer)
     return customer

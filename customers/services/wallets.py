@@ -15,9 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from loyalty.exceptions import BusinessRuleError
-from loyalty.models import Store
-from loyalty.money import ZERO, round_money, round_points
+from loyalty.core.errors import BusinessRuleError
+from loyalty.core.money import ZERO, round_money, round_points
+from loyalty.tenancy.models import Store
 
 ADJUSTABLE_BUCKETS = ("points", "balance", "digital_change")
 BUCKET_LABELS = {

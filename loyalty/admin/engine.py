@@ -4,24 +4,24 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from loyalty.admin.mixins import ReadOnlyAdminMixin
-from loyalty.admin.scoping import AccountScopedAdminMixin
-from loyalty.models import Message, MessageAttempt, MessageTemplate, RewardRule
-from loyalty.models.rules import SALE_TYPES, WEEKDAYS
-from loyalty.services.messaging import message_retry, render, sample_context
-from sales.models import PaymentMethod
+from loyalty.backoffice.mixins import ReadOnlyAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin
+from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
+from loyalty.engine.models import RewardRule
+from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
+from loyalty.outbox.services import message_retry, render, sample_context
 
 
 class RewardRuleForm(forms.ModelForm):
     weekdays = forms.TypedMultipleChoiceField(
-        choices=WEEKDAYS,
+        choices=Weekday.choices,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Local weekdays on which the rule applies. None ticked: every day.",
     )
     sale_types = forms.MultipleChoiceField(
-        choices=[(kind, kind) for kind in SALE_TYPES],
+        choices=[(kind, kind) for kind in SaleType.values],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Sale types that earn. None ticked: all (tick CF and NF for fiscal sales only).",
@@ -112,7 +112,7 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def conditions(self, rule):
         parts = []
         if rule.weekdays:
-            parts.append("days " + ",".join(dict(WEEKDAYS)[day][:3] for day in rule.weekdays))
+            parts.append("days " + ",".join(Weekday(day).label[:3] for day in rule.weekdays))
         if rule.sale_types:
             parts.append("types " + ",".join(rule.sale_types))
         if rule.minimum_amount:

@@ -7,11 +7,11 @@ the page that follows their creation or regeneration; afterwards only a prefix i
 from django.contrib import admin
 from django.db.models import Count
 
-from loyalty.admin.mixins import ActivationActionsMixin, ReadOnlyAdminMixin
-from loyalty.admin.scoping import AccountScopedAdminMixin, adopt_saved
-from loyalty.admin.secrets import issued_in, remember_issued, reveal_response
-from loyalty.models import Account, ApiCredential, Membership, Store
-from loyalty.services.tenancy import (
+from loyalty.backoffice.mixins import ActivationActionsMixin, ReadOnlyAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.backoffice.secrets import issued_in, remember_issued, reveal_response
+from loyalty.tenancy.models import Account, ApiCredential, Membership, Store
+from loyalty.tenancy.services import (
     IssuedSecret,
     credential_create,
     credential_regenerate_secret,

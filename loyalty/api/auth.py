@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from loyalty.api.errors import CredentialsRejected
 from loyalty.api.throttling import ApiKeyThrottle, TokenEndpointThrottle
-from loyalty.services.tenancy import CredentialRefused, access_token_issue, credential_authenticate
+from loyalty.tenancy.services import CredentialRefused, access_token_issue, credential_authenticate
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -14,8 +14,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from loyalty import credentials
-from loyalty.models import Account, ApiCredential, Store
+from loyalty.tenancy import credentials
+from loyalty.tenancy.models import Account, ApiCredential, Store
 
 TOKEN_HELP = "Request one from POST /api/v2/auth/token with your api_key and api_secret."
 STORE_TOKEN_HEADER = "X-Store-Token"

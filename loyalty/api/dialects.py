@@ -10,7 +10,7 @@ from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 
 from loyalty.api.authentication import BearerTokenAuthentication, PosAuthentication
 from loyalty.api.idempotency import IdempotencyMixin, carries_key
-from loyalty.models import Account, Store
+from loyalty.tenancy.models import Account, Store
 
 
 class _DialectMixin:

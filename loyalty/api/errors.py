@@ -28,7 +28,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from loyalty.exceptions import BusinessRuleError, ConflictError, DomainError, NotFoundError
+from loyalty.core.errors import BusinessRuleError, ConflictError, DomainError, NotFoundError
 
 logger = logging.getLogger("loyalty.api")
 

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from django.conf import settings
 from rest_framework import serializers
 
-from loyalty.dates import format_api_datetime, in_zone, parse_api_datetime
+from loyalty.core.dates import format_api_datetime, in_zone, parse_api_datetime
+from loyalty.core.money import AMOUNT_MAX_DIGITS, MONEY_PLACES, POINTS_PLACES, QUANTITY_PLACES
 
 DATETIME_HELP = (
     "YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601 (e.g. 2024-05-20T12:06:27-03:00); "
@@ -69,9 +70,9 @@ class ApiDateField(serializers.DateField):
         return value.isoformat() if value else None
 
 
-def _decimal_field(places_setting: str, **kwargs) -> dict:
-    kwargs.setdefault("max_digits", settings.AMOUNT_MAX_DIGITS)
-    kwargs.setdefault("decimal_places", getattr(settings, places_setting))
+def _decimal_field(places: int, **kwargs) -> dict:
+    kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
+    kwargs.setdefault("decimal_places", places)
     kwargs.setdefault("coerce_to_string", False)
     return kwargs
 
@@ -80,14 +81,14 @@ class MoneyField(serializers.DecimalField):
     """Money as a JSON number with at most two decimal places."""
 
     def __init__(self, **kwargs):
-        super().__init__(**_decimal_field("MONEY_DECIMAL_PLACES", **kwargs))
+        super().__init__(**_decimal_field(MONEY_PLACES, **kwargs))
 
 
 class PointsField(serializers.DecimalField):
     def __init__(self, **kwargs):
-        super().__init__(**_decimal_field("POINTS_DECIMAL_PLACES", **kwargs))
+        super().__init__(**_decimal_field(POINTS_PLACES, **kwargs))
 
 
 class QuantityField(serializers.DecimalField):
     def __init__(self, **kwargs):
-        super().__init__(**_decimal_field("QUANTITY_DECIMAL_PLACES", **kwargs))
+        super().__init__(**_decimal_field(QUANTITY_PLACES, **kwargs))

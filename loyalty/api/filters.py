@@ -4,8 +4,8 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
-from loyalty.dates import in_zone, parse_api_datetime
-from loyalty.ids import MAX_ID, parse_id
+from loyalty.core.dates import in_zone, parse_api_datetime
+from loyalty.core.ids import MAX_ID, parse_id
 
 
 class ApiDateTimeFormField(forms.CharField):

@@ -33,8 +33,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from loyalty.exceptions import BusinessRuleError, ConflictError
-from loyalty.models import IdempotencyKey
+from loyalty.api.models import IdempotencyKey
+from loyalty.core.errors import BusinessRuleError, ConflictError
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

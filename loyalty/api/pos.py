@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from loyalty.api.dialects import PosMixin
 from loyalty.api.v2 import AccountSerializer
-from loyalty.models import Store
+from loyalty.tenancy.models import Store
 
 
 class StoreSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import ResolvedComponent
 
 from loyalty.api.authentication import STORE_TOKEN_HEADER
+from loyalty.api.idempotency import WRITE_METHODS, IdempotencyMixin
 
 BEARER_SCHEME = {
     "type": "http",
@@ -95,8 +96,6 @@ class AutoSchema(openapi.AutoSchema):
         return operation
 
     def _honours_idempotency_key(self) -> bool:
-        from loyalty.api.idempotency import WRITE_METHODS, IdempotencyMixin
-
         return self.method in WRITE_METHODS and isinstance(self.view, IdempotencyMixin)
 
     def _document_idempotency(self, operation: dict) -> None:

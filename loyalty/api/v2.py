@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField
-from loyalty.models import Account, ApiCredential
+from loyalty.tenancy.models import Account, ApiCredential
 
 
 class CredentialSummarySerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import loyalty.models.tenancy
+import loyalty.tenancy.models
 
 
 class Migration(migrations.Migration):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                         default="America/Sao_Paulo",
                         help_text="Times sent without an offset, and day boundaries (expiry, sale dates), use this zone.",
                         max_length=64,
-                        validators=[loyalty.models.tenancy.validate_time_zone],
+                        validators=[loyalty.tenancy.models.validate_time_zone],
                     ),
                 ),
                 (

@@ -2,8 +2,8 @@
 
 import django.core.validators
 import django.db.models.deletion
-import loyalty.models.rules
-import loyalty.money
+import loyalty.engine.models
+import loyalty.core.fields
 from django.db import migrations, models
 
 
@@ -83,12 +83,12 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=120)),
                 ('kind', models.CharField(choices=[('cashback', 'Cashback (percent of the eligible amount to the balance)'), ('points', 'Points (per currency unit of the eligible amount)'), ('voucher', 'Voucher (when the eligible amount reaches the threshold)'), ('message', 'Message only (queues a communication)')], max_length=16)),
                 ('value', models.DecimalField(decimal_places=4, default=0, help_text="Cashback: percent of the eligible amount (5 = 5 %). Points: points per currency unit (1 = one point per R$ 1). Voucher: the voucher's value in R$. Message: not used.", max_digits=12, validators=[django.core.validators.MinValueValidator(0)])),
-                ('threshold', loyalty.money.MoneyField(blank=True, decimal_places=2, help_text='Voucher rules: the eligible amount a sale must reach to earn the voucher.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
+                ('threshold', loyalty.core.fields.MoneyField(blank=True, decimal_places=2, help_text='Voucher rules: the eligible amount a sale must reach to earn the voucher.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
                 ('starts_at', models.DateTimeField(blank=True, help_text='Empty: since always.', null=True)),
                 ('ends_at', models.DateTimeField(blank=True, help_text='Empty: open-ended.', null=True)),
                 ('weekdays', models.JSONField(blank=True, default=list, help_text='Local weekdays on which it applies (0 = Monday); empty: every day.')),
-                ('excluded_payment_methods', models.JSONField(blank=True, default=loyalty.models.rules.default_excluded_methods, help_text='Payment methods whose share earns nothing (9 = digital change).')),
-                ('minimum_amount', loyalty.money.MoneyField(decimal_places=2, default=0, help_text='Minimum eligible amount.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('excluded_payment_methods', models.JSONField(blank=True, default=loyalty.engine.models.default_excluded_methods, help_text='Payment methods whose share earns nothing (9 = digital change).')),
+                ('minimum_amount', loyalty.core.fields.MoneyField(decimal_places=2, default=0, help_text='Minimum eligible amount.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('maximum_reward', models.DecimalField(blank=True, decimal_places=2, help_text='Cap of the reward of one sale (R$ for cashback, points for points); empty: no cap.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
                 ('sale_types', models.JSONField(blank=True, default=list, help_text='Sale types that earn (DAV, OS, FOOD, CF, NF); empty: all.')),
                 ('valid_days', models.PositiveIntegerField(blank=True, help_text='Days what it grants stays valid (vouchers: their validity).', null=True)),

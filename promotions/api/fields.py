@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from promotions.models import Unit
+from loyalty.core.vocabulary import Unit
 
 UNITS = ", ".join(Unit.values)
 BARCODE_HELP = "1 to 20 digits (0-9)."

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from loyalty.api.dialects import V2Mixin
-from loyalty.ids import parse_id
+from loyalty.core.ids import parse_id
 from promotions.api.fields import text_field
 from promotions.models import Category
 from promotions.selectors import category_queryset

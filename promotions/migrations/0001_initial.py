@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import loyalty.money
+import loyalty.core.fields
 from django.db import migrations, models
 
 
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('barcode', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[0-9]{1,20}$', 'A barcode is 1 to 20 digits (0-9).')])),
                 ('name', models.CharField(max_length=100)),
                 ('unit', models.CharField(choices=[('pc', 'Piece (pc)'), ('kg', 'Kilogram (kg)'), ('mt', 'Metre (mt)'), ('cx', 'Box (cx)'), ('jg', 'Set (jg)'), ('pr', 'Pair (pr)'), ('cj', 'Kit (cj)'), ('un', 'Unit (un)'), ('hr', 'Hour (hr)'), ('pt', 'Package (pt)'), ('lt', 'Litre (lt)')], max_length=2)),
-                ('price', loyalty.money.MoneyField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('price', loyalty.core.fields.MoneyField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('active', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
@@ -55,8 +55,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('percent_off', models.DecimalField(decimal_places=2, help_text='Discount on each discounted unit: more than 0, at most 100.', max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
                 ('limit', models.PositiveIntegerField(default=0, help_text='Purchases one consumer (CPF/CNPJ) may make with it; 0 means no limit.')),
-                ('quantity_limit', loyalty.money.QuantityField(decimal_places=3, default=0, help_text='Units of one purchase that get the discount; 0 means all of them.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
-                ('minimum_quantity', loyalty.money.QuantityField(decimal_places=3, default=0, help_text='Units of the product the purchase needs for the discount to apply.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('quantity_limit', loyalty.core.fields.QuantityField(decimal_places=3, default=0, help_text='Units of one purchase that get the discount; 0 means all of them.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('minimum_quantity', loyalty.core.fields.QuantityField(decimal_places=3, default=0, help_text='Units of the product the purchase needs for the discount to apply.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('starts_at', models.DateTimeField()),
                 ('expires_at', models.DateTimeField(blank=True, help_text='Empty: open-ended.', null=True)),
                 ('disabled_at', models.DateTimeField(blank=True, help_text='Set when deleted: it leaves the lists but stays in purchase history.', null=True)),

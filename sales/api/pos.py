@@ -17,8 +17,9 @@ from customers.api.fields import DocumentField
 from customers.api.pos import PosWalletSerializer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
-from loyalty.exceptions import ConflictError
-from loyalty.receipts import Receipt
+from loyalty.core.errors import ConflictError
+from loyalty.core.receipts import Receipt
+from loyalty.core.vocabulary import SaleType
 from sales.api.serializers import (
     ItemInputSerializer,
     PaymentInputSerializer,
@@ -29,7 +30,7 @@ from sales.api.serializers import (
     payments_field,
     reversed_data,
 )
-from sales.models import Sale, SaleType
+from sales.models import Sale
 from sales.replays import CUSTOMER, SaleConflict
 from sales.selectors import purchases_named
 from sales.services import sale_cancel, sale_record

@@ -7,12 +7,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField, QuantityField
+from loyalty.core.vocabulary import MAX_ITEMS, MAX_PAYMENTS, PaymentMethod
 from promotions.api.fields import UnitField
-from sales.models import PaymentMethod, SaleItem, SalePayment
+from sales.models import SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData
 
-MAX_ITEMS = 500
-MAX_PAYMENTS = 50
 TOTAL_TOLERANCE = Decimal("0.01")
 BARCODE = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
 PAYMENT_METHODS_HELP = ", ".join(f"{choice.value} {choice.label.lower()}" for choice in PaymentMethod)

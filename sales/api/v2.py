@@ -25,9 +25,10 @@ from customers.api.v2 import DocumentFilter, WalletSerializer
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
 from loyalty.api.filters import IdFilter
-from loyalty.dates import in_zone, parse_api_datetime
-from loyalty.exceptions import ConflictError
-from loyalty.models import Store
+from loyalty.core.dates import in_zone, parse_api_datetime
+from loyalty.core.errors import ConflictError
+from loyalty.core.vocabulary import SaleType
+from loyalty.tenancy.models import Store
 from sales.api.serializers import (
     ItemInputSerializer,
     PaymentInputSerializer,
@@ -38,7 +39,7 @@ from sales.api.serializers import (
     payments_field,
     reversed_data,
 )
-from sales.models import Sale, SaleType
+from sales.models import Sale
 from sales.replays import AMOUNT, CUSTOMER, SaleConflict
 from sales.selectors import sale_queryset, stored_rewards
 from sales.services import sale_cancel, sale_record

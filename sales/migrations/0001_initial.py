@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import loyalty.money
+import loyalty.core.fields
 from django.db import migrations, models
 
 
@@ -29,10 +29,10 @@ class Migration(migrations.Migration):
                 ('pdv', models.CharField(blank=True, max_length=32, verbose_name='PDV')),
                 ('coupon', models.CharField(blank=True, max_length=32)),
                 ('operator', models.CharField(blank=True, max_length=100)),
-                ('amount', loyalty.money.MoneyField(decimal_places=2, help_text='Sum of the item totals, or the declared sale amount.', max_digits=14)),
-                ('discount_total', loyalty.money.MoneyField(decimal_places=2, default=0, max_digits=14)),
-                ('cashback', loyalty.money.MoneyField(decimal_places=2, default=0, help_text='Cashback the rules granted (pending included).', max_digits=14)),
-                ('points', loyalty.money.PointsField(decimal_places=2, default=0, help_text='Points the rules granted (pending included).', max_digits=14)),
+                ('amount', loyalty.core.fields.MoneyField(decimal_places=2, help_text='Sum of the item totals, or the declared sale amount.', max_digits=14)),
+                ('discount_total', loyalty.core.fields.MoneyField(decimal_places=2, default=0, max_digits=14)),
+                ('cashback', loyalty.core.fields.MoneyField(decimal_places=2, default=0, help_text='Cashback the rules granted (pending included).', max_digits=14)),
+                ('points', loyalty.core.fields.PointsField(decimal_places=2, default=0, help_text='Points the rules granted (pending included).', max_digits=14)),
                 ('messages_queued', models.PositiveIntegerField(default=0)),
                 ('status', models.CharField(choices=[('recorded', 'Recorded'), ('cancelled', 'Cancelled')], default='recorded', max_length=10)),
                 ('cancelled_at', models.DateTimeField(blank=True, null=True)),
@@ -55,10 +55,10 @@ class Migration(migrations.Migration):
                 ('unit', models.CharField(blank=True, max_length=2)),
                 ('category_name', models.CharField(blank=True, max_length=100)),
                 ('subcategory_name', models.CharField(blank=True, max_length=100)),
-                ('unit_value', loyalty.money.MoneyField(decimal_places=2, max_digits=14)),
-                ('quantity', loyalty.money.QuantityField(decimal_places=3, max_digits=14)),
-                ('discount', loyalty.money.MoneyField(decimal_places=2, default=0, max_digits=14)),
-                ('total', loyalty.money.MoneyField(decimal_places=2, max_digits=14)),
+                ('unit_value', loyalty.core.fields.MoneyField(decimal_places=2, max_digits=14)),
+                ('quantity', loyalty.core.fields.QuantityField(decimal_places=3, max_digits=14)),
+                ('discount', loyalty.core.fields.MoneyField(decimal_places=2, default=0, max_digits=14)),
+                ('total', loyalty.core.fields.MoneyField(decimal_places=2, max_digits=14)),
                 ('category', models.ForeignKey(blank=True, help_text='The most specific known category of the item, used by category rules.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='promotions.category')),
                 ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='promotions.product')),
                 ('promotion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sale_items', to='promotions.promotion')),
@@ -74,8 +74,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField()),
                 ('method', models.PositiveSmallIntegerField(choices=[(1, 'Cash'), (2, 'Debit card'), (3, 'Credit card'), (4, 'Cheque'), (5, 'Benefit card / meal voucher'), (6, 'Pix'), (7, 'Digital wallet'), (8, 'Other'), (9, 'Digital change')], validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)])),
-                ('total', loyalty.money.MoneyField(decimal_places=2, max_digits=14)),
-                ('digital_change', loyalty.money.MoneyField(decimal_places=2, default=0, help_text="Change credited to the consumer's digital change.", max_digits=14)),
+                ('total', loyalty.core.fields.MoneyField(decimal_places=2, max_digits=14)),
+                ('digital_change', loyalty.core.fields.MoneyField(decimal_places=2, default=0, help_text="Change credited to the consumer's digital change.", max_digits=14)),
                 ('splits', models.PositiveSmallIntegerField(default=0)),
                 ('paid_at', models.DateTimeField(blank=True, null=True)),
                 ('sale', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payments', to='sales.sale')),

@@ -1,5 +1,5 @@
 """A POS purchase is identified by store, type, local day and its receipt: `pdv` + `coupon`
-when both were sent, otherwise `reference` (see `loyalty.receipts`).
+when both were sent, otherwise `reference` (see `loyalty.core.receipts`).
 
 The constraints before were stricter (the reference was unique even among purchases with
 a fiscal receipt), so every existing row satisfies the new unique constraints. The new check

@@ -10,11 +10,12 @@ from rest_framework.test import APIClient
 from validate_docbr import CPF
 
 from bench.operations import BenchClient
+from bench.seed import cpf_with_check_digits, customer_document
 from customers.documents import normalize_phone
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
-from loyalty.bench_seed import cpf_with_check_digits, customer_document
-from loyalty.models import Account, RewardRule
+from loyalty.engine.models import RewardRule
+from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion
 from promotions.selectors import promotions_in_effect
 from vouchers.models import Reward, Voucher

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.demo import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
+from loyalty.shell.demo import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
 from promotions.models import Promotion
 from tests.browser.conftest import needs_chromium, start_chromium
 

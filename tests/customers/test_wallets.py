@@ -16,7 +16,7 @@ from customers.services import (
     wallet_debit,
     wallet_post,
 )
-from loyalty.exceptions import BusinessRuleError
+from loyalty.core.errors import BusinessRuleError
 from tests.concurrency import run_concurrently
 from tests.factories import CustomerFactory
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from loyalty.models import ApiCredential, Store
+from loyalty.tenancy.models import ApiCredential, Store
 from tests.conftest import POS, obtain_token
 
 pytestmark = pytest.mark.django_db

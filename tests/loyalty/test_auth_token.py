@@ -8,8 +8,8 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from loyalty.models import Account, ApiCredential
-from loyalty.services.tenancy import credential_regenerate_secret, credential_set_active
+from loyalty.tenancy.models import Account, ApiCredential
+from loyalty.tenancy.services import credential_regenerate_secret, credential_set_active
 from tests.conftest import POS, V2, make_tenant
 
 pytestmark = pytest.mark.django_db

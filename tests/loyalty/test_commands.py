@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from loyalty.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN
-from loyalty.models import Account, ApiCredential, Store
+from loyalty.shell.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN
+from loyalty.tenancy.models import Account, ApiCredential, Store
 from tests.conftest import POS, obtain_token
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_seed_demo_is_idempotent_and_its_printed_credentials_work():
 
 
 def test_create_merchant_adds_cashback_and_points_rules():
-    from loyalty.models import RewardRule
+    from loyalty.engine.models import RewardRule
 
     values = json.loads(
         run(
@@ -90,7 +90,8 @@ def test_create_merchant_adds_cashback_and_points_rules():
 def test_seed_demo_loads_a_working_program():
     from customers.models import Wallet
     from customers.selectors import wallet_mismatches
-    from loyalty.models import MessageTemplate, RewardRule
+    from loyalty.engine.models import RewardRule
+    from loyalty.outbox.models import MessageTemplate
     from sales.models import Sale
     from vouchers.models import Reward, Voucher
 

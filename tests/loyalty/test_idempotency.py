@@ -21,9 +21,9 @@ from customers.models import Wallet
 from customers.services import customer_create, wallet_credit
 from loyalty.api.dialects import _DialectMixin
 from loyalty.api.idempotency import IdempotencyMixin, _lock_id
-from loyalty.models import IdempotencyKey
-from loyalty.services.idempotency import idempotency_keys_purge
-from loyalty.services.tenancy import store_create
+from loyalty.api.models import IdempotencyKey
+from loyalty.api.services import idempotency_keys_purge
+from loyalty.tenancy.services import store_create
 from promotions.api.pos.promotions import PROMOTION_REQUEST_EXAMPLE
 from promotions.models import Promotion
 from sales.models import Sale

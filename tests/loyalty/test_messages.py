@@ -11,8 +11,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from customers.services import customer_create
-from loyalty.models import Message, MessageAttempt
-from loyalty.services.messaging import (
+from loyalty.outbox.models import Message, MessageAttempt
+from loyalty.outbox.services import (
     message_retry,
     message_template_create,
     messages_queue_event,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loyalty.services.tenancy import store_create, store_regenerate_token, store_set_active
+from loyalty.tenancy.services import store_create, store_regenerate_token, store_set_active
 from tests.conftest import POS
 
 pytestmark = pytest.mark.django_db

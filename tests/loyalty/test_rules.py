@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
-from loyalty.models import Message
-from loyalty.services.messaging import message_template_create
-from loyalty.services.rewards import rewards_release_due, rule_create
-from loyalty.services.tenancy import store_create
+from loyalty.engine.services import rewards_release_due, rule_create
+from loyalty.outbox.models import Message
+from loyalty.outbox.services import message_template_create
+from loyalty.tenancy.services import store_create
 from promotions.models import Category
 from tests.conftest import POS, V2
 from tests.sales.conftest import item, purchase

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from loyalty.api.throttling import TokenEndpointThrottle
-from loyalty.services.tenancy import credential_set_active
+from loyalty.tenancy.services import credential_set_active
 from tests.conftest import V2
 from tests.routes import api_routes
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from customers.models import Wallet
-from loyalty.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN, seed_demo
+from loyalty.shell.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN, seed_demo
 from promotions.models import Category, Product, Promotion
 from tests.conftest import POS, obtain_token
 from tests.promotions.test_discount_quote import SEED_QUOTE

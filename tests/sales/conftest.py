@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.services.rewards import rule_create
+from loyalty.engine.services import rule_create
 from tests.conftest import POS
 
 SEED_PURCHASE = {

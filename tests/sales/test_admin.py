@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Wallet
-from loyalty.models import Message, RewardRule
-from loyalty.services.messaging import message_template_create
+from loyalty.engine.models import RewardRule
+from loyalty.outbox.models import Message
+from loyalty.outbox.services import message_template_create
 from sales.models import Sale
 from tests.conftest import POS
 from tests.sales.conftest import SEED_PURCHASE

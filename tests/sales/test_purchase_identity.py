@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from customers.services import customer_create
-from loyalty.services.tenancy import store_create
+from loyalty.tenancy.services import store_create
 from sales.models import Sale
 from tests.conftest import POS, V2
 from tests.sales.conftest import SEED_PURCHASE, cancel, item, purchase, put

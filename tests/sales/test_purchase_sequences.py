@@ -28,8 +28,8 @@ from hypothesis.stateful import (
 from rest_framework.test import APIClient
 
 from customers.models import Wallet
-from loyalty.services.rewards import rule_create
-from loyalty.services.tenancy import access_token_issue, store_create
+from loyalty.engine.services import rule_create
+from loyalty.tenancy.services import access_token_issue, store_create
 from sales.models import Sale
 from tests.conftest import POS
 from tests.factories import MerchantFactory

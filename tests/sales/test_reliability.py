@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import customer_create, wallet_credit
-from loyalty.services.messaging import message_template_create
-from loyalty.services.rewards import rule_create
+from loyalty.engine.services import rule_create
+from loyalty.outbox.services import message_template_create
 from sales.models import Sale
 from tests.concurrency import run_concurrently
 from tests.conftest import POS
@@ -65,9 +65,9 @@ def broken(*args, **kwargs):
 STEPS = {
     "after the items are saved": ("sales.services", "wallet_lock"),
     "recording promotion uses": ("sales.services", "promotion_uses_record"),
-    "inside a rule": ("loyalty.services.rewards", "eligible_amount"),
-    "issuing a rule's voucher": ("vouchers.services", "voucher_issue"),
-    "while queueing a message": ("loyalty.services.messaging", "_message"),
+    "inside a rule": ("loyalty.engine.services", "eligible_amount"),
+    "issuing a rule's voucher": ("loyalty.engine.services", "voucher_issue"),
+    "while queueing a message": ("loyalty.outbox.services", "_message"),
     "posting to the wallet": ("sales.services", "wallet_post"),
 }
 

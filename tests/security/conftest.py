@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import customer_create, wallet_credit
-from loyalty.admin.scoping import account_lookup
-from loyalty.models import Account, Message, MessageTemplate, RewardRule
-from loyalty.services.messaging import message_template_create
-from loyalty.services.rewards import rule_create
+from loyalty.backoffice.scoping import account_lookup
+from loyalty.engine.models import RewardRule
+from loyalty.engine.services import rule_create
+from loyalty.outbox.models import Message, MessageTemplate
+from loyalty.outbox.services import message_template_create
+from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion
 from promotions.services import category_create
 from sales.models import Sale

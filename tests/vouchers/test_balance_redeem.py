@@ -7,8 +7,8 @@ import pytest
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from customers.services import customer_create, wallet_credit
-from loyalty.models import Message
-from loyalty.services.messaging import message_template_create
+from loyalty.outbox.models import Message
+from loyalty.outbox.services import message_template_create
 from tests.conftest import POS
 from tests.sales.conftest import cancel, purchase, put
 from vouchers.models import BalanceRedemption

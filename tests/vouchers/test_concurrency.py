@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import Wallet
 from customers.services import InsufficientFunds, customer_create, wallet_credit
-from loyalty.exceptions import ConflictError
+from loyalty.core.errors import ConflictError
 from tests.concurrency import run_concurrently
 from tests.factories import RewardFactory
 from vouchers.models import BalanceRedemption, Reward, Voucher

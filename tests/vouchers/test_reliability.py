@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError
 
-from loyalty.services.messaging import message_template_create
+from loyalty.outbox.services import message_template_create
 from tests.conftest import POS, V2
 from tests.faults import statements_of, with_fault_at
 from tests.snapshots import database_rows

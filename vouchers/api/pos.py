@@ -12,8 +12,8 @@ from customers.api.pos import PosWalletSerializer, document_from_path
 from customers.models import Customer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
-from loyalty.exceptions import ConflictError
-from sales.models import SaleType
+from loyalty.core.errors import ConflictError
+from loyalty.core.vocabulary import SaleType
 from vouchers.models import BalanceRedemption
 from vouchers.services import RedemptionConflict, balance_redeem
 

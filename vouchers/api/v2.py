@@ -20,7 +20,7 @@ from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField
 from loyalty.api.filters import IdFilter
 from loyalty.api.throttling import CredentialThrottle
-from loyalty.models import Store
+from loyalty.tenancy.models import Store
 from promotions.models import Category
 from vouchers.models import Reward, Voucher
 from vouchers.selectors import (

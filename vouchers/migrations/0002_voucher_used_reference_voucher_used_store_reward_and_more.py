@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import loyalty.money
+import loyalty.core.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -34,8 +34,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120)),
                 ('description', models.TextField(blank=True)),
-                ('points_cost', loyalty.money.PointsField(decimal_places=2, help_text='Points a customer gives for it.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
-                ('value', loyalty.money.MoneyField(decimal_places=2, help_text='Value of the voucher it issues (R$).', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('points_cost', loyalty.core.fields.PointsField(decimal_places=2, help_text='Points a customer gives for it.', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('value', loyalty.core.fields.MoneyField(decimal_places=2, help_text='Value of the voucher it issues (R$).', max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('stock', models.PositiveIntegerField(default=0, help_text='Units left; every change is recorded.')),
                 ('starts_at', models.DateTimeField(blank=True, null=True)),
                 ('ends_at', models.DateTimeField(blank=True, null=True)),
@@ -84,8 +84,8 @@ class Migration(migrations.Migration):
                 ('reference', models.CharField(blank=True, max_length=64)),
                 ('pdv', models.CharField(blank=True, max_length=32, verbose_name='PDV')),
                 ('coupon', models.CharField(blank=True, max_length=32)),
-                ('value', loyalty.money.MoneyField(decimal_places=2, default=0, help_text='Taken from the cashback balance.', max_digits=14)),
-                ('digital_change', loyalty.money.MoneyField(decimal_places=2, default=0, help_text='Taken from the digital change balance.', max_digits=14)),
+                ('value', loyalty.core.fields.MoneyField(decimal_places=2, default=0, help_text='Taken from the cashback balance.', max_digits=14)),
+                ('digital_change', loyalty.core.fields.MoneyField(decimal_places=2, default=0, help_text='Taken from the digital change balance.', max_digits=14)),
                 ('status', models.CharField(choices=[('redeemed', 'Redeemed'), ('returned', 'Given back (purchase cancelled)')], default='redeemed', max_length=10)),
                 ('returned_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

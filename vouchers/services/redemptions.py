@@ -1,7 +1,7 @@
 """Balance redemption at a till: cashback ("vale compras") and digital change, both or neither.
 
 A redemption is identified like a purchase (store, type, local day and receipt, see
-`loyalty.receipts`): sent again it answers the first result; the same keys with another
+`loyalty.core.receipts`): sent again it answers the first result; the same keys with another
 customer or other amounts are a conflict. Cancelling the purchase gives it back.
 """
 
@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import Posting, entries_reversal, wallet_lock, wallet_post
-from loyalty.dates import local_date
-from loyalty.exceptions import ConflictError
-from loyalty.models import Account, Event, Store
-from loyalty.receipts import Receipt
-from loyalty.services.messaging import format_brl, messages_queue_event
+from loyalty.core.dates import local_date
+from loyalty.core.errors import ConflictError
+from loyalty.core.receipts import Receipt
+from loyalty.outbox.models import Event
+from loyalty.outbox.services import format_brl, messages_queue_event
+from loyalty.tenancy.models import Account, Store
 from sales.selectors import reference_names_another_standing_purchase
 from vouchers.models import BalanceRedemption
 

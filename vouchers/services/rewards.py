@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry
 from customers.services import InsufficientFunds, Posting, wallet_lock, wallet_post
-from loyalty.exceptions import ConflictError
-from loyalty.models import Account, ApiCredential, Event
-from loyalty.services.messaging import format_brl, messages_queue_event
+from loyalty.core.errors import ConflictError
+from loyalty.outbox.models import Event
+from loyalty.outbox.services import format_brl, messages_queue_event
+from loyalty.tenancy.models import Account, ApiCredential
 from vouchers.models import Reward, StockChange, Voucher
 from vouchers.selectors import reward_unavailable_reason
 from vouchers.services.vouchers import DEFAULT_VALID_DAYS, voucher_issue

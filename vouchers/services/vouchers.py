@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.exceptions import ConflictError, NotFoundError
-from loyalty.models import Account, Store
+from loyalty.core.errors import ConflictError, NotFoundError
+from loyalty.tenancy.models import Account, Store
 from vouchers.models import CODE_ALPHABET, CODE_LENGTH, Reward, Voucher
 from vouchers.selectors import voucher_refusal
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.services.tenancy import merchant_create
+from loyalty.shell.merchants import merchant_create
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from loyalty.services.rewards import rewards_release_due
+from loyalty.engine.services import rewards_release_due
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from loyalty.services.idempotency import idempotency_keys_purge
+from loyalty.api.services import idempotency_keys_purge
 
 
 class Command(BaseCommand):

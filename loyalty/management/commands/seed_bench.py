@@ -5,7 +5,7 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.bench_seed import AccountExists, BenchSize, bench_account_load
+from bench.seed import AccountExists, BenchSize, bench_account_load
 
 DEFAULTS = BenchSize()
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.demo import seed_demo
+from loyalty.shell.demo import seed_demo
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from loyalty.services.messaging import messages_send_due
+from loyalty.outbox.services import messages_send_due
 
 
 class Command(BaseCommand):

@@ -21,11 +21,10 @@ from customers.models import Wallet
 from customers.selectors import wallet_by_document
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField, QuantityField
+from loyalty.core.vocabulary import MAX_ITEMS, SaleType
 from promotions.api.fields import BarcodeField, StrictBooleanFormField
 from promotions.selectors import QuoteLine, discount_quote
-from sales.models import SaleType
 
-MAX_ITEMS = 500
 QUOTE_REQUEST_EXAMPLE = {
     "consumer": "53933515009",
     "date": "2024-06-19",

@@ -1,0 +1,133 @@
+"""Reward rules: what an identified sale earns, and under which conditions."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from loyalty.core.fields import MoneyField
+from loyalty.core.vocabulary import PaymentMethod, SaleType
+from loyalty.tenancy.models import Account, Store
+
+
+def default_excluded_methods() -> list[int]:
+    # What was paid with digital change earns nothing by default.
+    return [PaymentMethod.DIGITAL_CHANGE.value]
+
+
+class RewardRule(models.Model):
+    """A rule of the account's program. Rules add up: each one that matches grants its reward."""
+
+    class Kind(models.TextChoices):
+        CASHBACK = "cashback", "Cashback (percent of the eligible amount to the balance)"
+        POINTS = "points", "Points (per currency unit of the eligible amount)"
+        VOUCHER = "voucher", "Voucher (when the eligible amount reaches the threshold)"
+        MESSAGE = "message", "Message only (queues a communication)"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rules")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=(
+            "Cashback: percent of the eligible amount (5 = 5 %). Points: points per currency unit "
+            "(1 = one point per R$ 1). Voucher: the voucher's value in R$. Message: not used."
+        ),
+    )
+    threshold = MoneyField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Voucher rules: the eligible amount a sale must reach to earn the voucher.",
+    )
+    reward = models.ForeignKey(
+        "vouchers.Reward",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+        help_text="Voucher rules: the catalogue reward it hands out (takes its stock); empty: a voucher of `value`.",
+    )
+    template = models.ForeignKey(
+        "loyalty.MessageTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+        help_text="Message rules: the template queued for each matching sale.",
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: since always.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
+    weekdays = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Local weekdays on which it applies (0 = Monday); empty: every day.",
+    )
+    stores = models.ManyToManyField(Store, blank=True, related_name="+", help_text="Empty: every store.")
+    categories = models.ManyToManyField(
+        "promotions.Category",
+        blank=True,
+        related_name="+",
+        help_text="Only items of these categories (children included) are eligible; empty: the whole sale.",
+    )
+    excluded_payment_methods = models.JSONField(
+        default=default_excluded_methods,
+        blank=True,
+        help_text="Payment methods whose share earns nothing (9 = digital change).",
+    )
+    minimum_amount = MoneyField(
+        default=0, validators=[MinValueValidator(0)], help_text="Minimum eligible amount."
+    )
+    maximum_reward = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Cap of the reward of one sale (R$ for cashback, points for points); empty: no cap.",
+    )
+    sale_types = models.JSONField(
+        default=list, blank=True, help_text="Sale types that earn (DAV, OS, FOOD, CF, NF); empty: all."
+    )
+    valid_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days what it grants stays valid (vouchers: their validity)."
+    )
+    pending_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days before what it grants becomes available."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if not isinstance(self.weekdays, list) or any(day not in range(7) for day in self.weekdays):
+            errors["weekdays"] = "A list of weekday numbers from 0 (Monday) to 6 (Sunday)."
+        if not isinstance(self.sale_types, list) or any(
+            kind not in SaleType.values for kind in self.sale_types
+        ):
+            errors["sale_types"] = f"A list of sale types among {', '.join(SaleType.values)}."
+        if not isinstance(self.excluded_payment_methods, list) or any(
+            method not in PaymentMethod.values for method in self.excluded_payment_methods
+        ):
+            errors["excluded_payment_methods"] = "A list of payment method numbers from 1 to 9."
+        if self.kind == self.Kind.VOUCHER and self.threshold is None:
+            errors["threshold"] = "A voucher rule needs the amount that earns the voucher."
+        if self.kind in (self.Kind.CASHBACK, self.Kind.POINTS) and not self.value:
+            errors["value"] = "This kind of rule needs a value above zero."
+        if self.kind == self.Kind.VOUCHER and not self.value and self.reward_id is None:
+            errors["value"] = "A voucher rule needs a value, or a reward of the catalogue."
+        if self.kind == self.Kind.MESSAGE and self.template_id is None:
+            errors["template"] = "A message rule needs the template it queues."
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "Must be after the start."
+        if errors:
+            raise ValidationError(errors)

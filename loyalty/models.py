@@ -1,0 +1,20 @@
+"""Models of the engine core: tenancy, reward rules, communications, idempotency keys."""
+
+from loyalty.api.models import IdempotencyKey
+from loyalty.engine.models import RewardRule
+from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate
+from loyalty.tenancy.models import Account, ApiCredential, Membership, Store
+
+__all__ = [
+    "Account",
+    "ApiCredential",
+    "Channel",
+    "Event",
+    "IdempotencyKey",
+    "Membership",
+    "Message",
+    "MessageAttempt",
+    "MessageTemplate",
+    "RewardRule",
+    "Store",
+]

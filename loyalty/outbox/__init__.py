@@ -1,0 +1,2 @@
+"""Customer messages: templates, the outbox written with the sale, and delivery through
+providers."""

@@ -1,0 +1,254 @@
+"""Customer communications: queueing into the outbox, and delivering it.
+
+Messages are queued in the transaction of what causes them and delivered afterwards by
+`messages_send_due` (the `send_messages` command). Several senders may run at once:
+each claims due messages with `SELECT ... FOR UPDATE SKIP LOCKED`, so none is sent twice.
+Failures are retried with exponential backoff and end as `failed` after the maximum.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from loyalty.core.dates import format_api_datetime
+from loyalty.outbox.backends import backend_for
+from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def format_brl(value: Decimal | int) -> str:
+    """1234.5 → '1.234,50', as Brazilian customers read amounts."""
+    text = f"{Decimal(value):,.2f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def render(text: str, context: dict[str, object]) -> str:
+    """Fill `{placeholder}`s; unknown ones stay as written, so a typo is visible, not fatal."""
+    return PLACEHOLDER.sub(lambda match: str(context.get(match.group(1), match.group(0))), text)
+
+
+def sample_context() -> dict[str, str]:
+    """Example values for previewing a template."""
+    return {
+        "name": "Maria Souza",
+        "cashback": format_brl(Decimal("7.65")),
+        "points": format_brl(Decimal("152.99")),
+        "balance": format_brl(Decimal("62.16")),
+        "digital_change": format_brl(Decimal("0.40")),
+        "amount": format_brl(Decimal("152.99")),
+        "voucher_code": "7KQ4M9XRTW2P",
+        "voucher_value": format_brl(Decimal("20")),
+        "voucher_valid_until": "2024-07-19",
+        "store": "Loja Centro",
+        "account": "Mercado Demo",
+    }
+
+
+def recipient_for(customer, channel: str) -> str | None:
+    return customer.email if channel == Channel.EMAIL else customer.phone
+
+
+def _message(template: MessageTemplate, customer, context: dict, sale=None) -> Message | None:
+    recipient = recipient_for(customer, template.channel)
+    if not recipient:
+        return None
+    return Message(
+        account_id=template.account_id,
+        customer=customer,
+        template=template,
+        sale=sale,
+        event=template.event,
+        channel=template.channel,
+        recipient=recipient,
+        subject=render(template.subject, context),
+        body=render(template.body, context),
+        next_attempt_at=timezone.now(),
+    )
+
+
+def _base_context(customer, account, wallet_after: dict, store=None) -> dict[str, object]:
+    return {
+        "name": customer.name or "",
+        "balance": format_brl(wallet_after.get("balance", 0)),
+        "points": format_brl(wallet_after.get("points", 0)),
+        "digital_change": format_brl(wallet_after.get("digital_change", 0)),
+        "store": store.name if store else "",
+        "account": account.name,
+    }
+
+
+def messages_queue_for_sale(*, recording, wallet_after: dict, message_rules) -> int:
+    """Queue the messages a rewarded sale causes; returns how many were queued."""
+    sale, customer, rewards = recording.sale, recording.customer, recording.rewards
+    events = []
+    if rewards.cashback or rewards.points or rewards.vouchers:
+        events.append(Event.SALE_REWARDED)
+    if rewards.vouchers:
+        events.append(Event.VOUCHER_ISSUED)
+    templates = (
+        list(
+            MessageTemplate.objects.filter(
+                account_id=sale.account_id, active=True, event__in=events
+            ).order_by("id")
+        )
+        if events
+        else []
+    )
+    templates += [rule.template for rule in message_rules if rule.template and rule.template.active]
+    if not templates:
+        return 0
+    context = {
+        **_base_context(customer, sale.account, wallet_after, sale.store),
+        "cashback": format_brl(rewards.cashback),
+        "points_earned": format_brl(rewards.points),
+        "amount": format_brl(sale.amount),
+    }
+    messages = []
+    for template in templates:
+        if template.event == Event.VOUCHER_ISSUED:
+            for voucher in rewards.vouchers:
+                voucher_context = {
+                    **context,
+                    "voucher_code": voucher.code,
+                    "voucher_value": format_brl(voucher.value),
+                    "voucher_valid_until": voucher.valid_until.astimezone(sale.account.tzinfo)
+                    .date()
+                    .isoformat(),
+                }
+                messages.append(_message(template, customer, voucher_context, sale))
+        else:
+            messages.append(_message(template, customer, context, sale))
+    queued = [message for message in messages if message is not None]
+    Message.objects.bulk_create(queued)
+    return len(queued)
+
+
+def messages_queue_event(
+    *, account, customer, event: str, context: dict, wallet_after: dict, store=None
+) -> int:
+    """Queue the account's active templates of `event` for a customer; returns how many.
+
+    It writes one bulk insert, atomic by itself, inside the caller's transaction.
+    """
+    templates = MessageTemplate.objects.filter(account=account, active=True, event=event).order_by("id")
+    full_context = {**_base_context(customer, account, wallet_after, store), **context}
+    queued = [message for template in templates if (message := _message(template, customer, full_context))]
+    Message.objects.bulk_create(queued)
+    return len(queued)
+
+
+@transaction.atomic
+def message_template_create(
+    *, account, name: str, event: str, channel: str, body: str, subject: str = "", active: bool = True
+) -> MessageTemplate:
+    template = MessageTemplate(
+        account=account, name=name, event=event, channel=channel, body=body, subject=subject, active=active
+    )
+    template.full_clean()
+    template.save()
+    return template
+
+
+def messages_withdraw_for_sale(*, sale) -> int:
+    """Withdraw the still-queued messages of a cancelled sale (one UPDATE, atomic by itself)."""
+    return Message.objects.filter(sale=sale, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+
+
+def messages_erase_for_customer(customer) -> None:
+    """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
+    Message.objects.filter(customer=customer, status=Message.Status.QUEUED).update(
+        status=Message.Status.WITHDRAWN
+    )
+    Message.objects.filter(customer=customer).update(
+        recipient="", subject="", body="(erased: customer anonymised)"
+    )
+
+
+def messages_export_for_customer(customer) -> list[dict]:
+    """The messages sent (or queued) to a customer, for an LGPD export."""
+    return [
+        {
+            "event": message.event,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "status": message.status,
+            "created_at": format_api_datetime(message.created_at),
+            "sent_at": format_api_datetime(message.sent_at) if message.sent_at else None,
+        }
+        for message in Message.objects.filter(customer=customer).order_by("id")
+    ]
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+
+
+def _deliver(message: Message, report: SendReport) -> None:
+    now = timezone.now()
+    message.attempts += 1
+    try:
+        backend_for(message.channel).send(message)
+    except Exception as error:  # noqa: BLE001 - any provider failure is recorded and retried
+        detail = f"{error.__class__.__name__}: {error}"[:2000]
+        MessageAttempt.objects.create(message=message, succeeded=False, error=detail)
+        message.last_error = detail
+        if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            message.status = Message.Status.FAILED
+            report.failed += 1
+        else:
+            message.next_attempt_at = now + _retry_delay(message.attempts)
+            report.retried += 1
+    else:
+        MessageAttempt.objects.create(message=message, succeeded=True)
+        message.status = Message.Status.SENT
+        message.sent_at = now
+        report.sent += 1
+    message.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "sent_at"])
+
+
+def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -> SendReport:
+    """Deliver every due queued message, a batch per transaction."""
+    report = SendReport()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            batch = list(
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(status=Message.Status.QUEUED, next_attempt_at__lte=timezone.now())
+                .order_by("next_attempt_at", "id")[:batch_size]
+            )
+            if not batch:
+                break
+            for message in batch:
+                _deliver(message, report)
+        batches += 1
+    return report
+
+
+@transaction.atomic
+def message_retry(*, message: Message) -> Message:
+    """Queue a failed (or queued) message again now, with a fresh attempt budget."""
+    if message.status in (Message.Status.SENT, Message.Status.WITHDRAWN):
+        return message
+    message.status = Message.Status.QUEUED
+    message.attempts = 0
+    message.next_attempt_at = timezone.now()
+    message.save(update_fields=["status", "attempts", "next_attempt_at"])
+    return message

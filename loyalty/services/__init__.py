@@ -1,1 +1,0 @@
-"""Writes of the engine core. Each service is keyword-only, typed and atomic."""

@@ -1,0 +1,121 @@
+"""Tenancy: the merchant account and what authenticates on its behalf.
+
+Everything in the product belongs to exactly one account. Stores authenticate tills
+(the `X-Store-Token` header), API credentials authenticate integrations, and staff
+memberships give admin users access to an account's data.
+"""
+
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as America/Sao_Paulo.")
+
+
+class Account(models.Model):
+    """A merchant account: the tenant that owns every other object."""
+
+    name = models.CharField(max_length=120)
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.DEFAULT_ACCOUNT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="Times sent without an offset, and day boundaries (expiry, sale dates), use this zone.",
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="An inactive account's credentials and stores are refused."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Store(models.Model):
+    """A shop of the account. Its token authenticates the tills of the POS dialect.
+
+    The token is shown once and kept only as a SHA-256 digest: it is 256 bits of
+    randomness, so a slow password hash would add nothing but latency to every till
+    request, while the digest still makes a database leak useless.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(max_length=120)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=16, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="store_name_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiCredential(models.Model):
+    """An `api_key` / `api_secret` pair of an account, exchanged for bearer tokens.
+
+    The secret is stored with Django's password hasher. `secret_generation` goes up
+    whenever the secret is regenerated, which invalidates every token issued before.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credentials")
+    name = models.CharField(max_length=120, help_text="What uses it, e.g. 'ERP' or 'E-commerce'.")
+    api_key = models.CharField(max_length=64, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=256, editable=False)
+    secret_prefix = models.CharField(max_length=16, editable=False)
+    secret_generation = models.PositiveIntegerField(default=1, editable=False)
+    is_active = models.BooleanField(default=True)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a token was last issued for it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "name", "id"]
+        verbose_name = "API credential"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.api_key})"
+
+
+class Membership(models.Model):
+    """A staff user's access to an account in the admin."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="membership_unique_per_user_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.account} ({self.get_role_display()})"

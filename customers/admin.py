@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -253,13 +254,15 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         form = WalletAdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                wallet_adjust(
-                    customer=customer,
-                    bucket=form.cleaned_data["bucket"],
-                    amount=Decimal(form.cleaned_data["amount"]),
-                    reason=form.cleaned_data["reason"],
-                    staff_user=request.user,
-                )
+                # Its own savepoint: a refusal is shown in the form, and the request goes on.
+                with transaction.atomic():
+                    wallet_adjust(
+                        customer=customer,
+                        bucket=form.cleaned_data["bucket"],
+                        amount=Decimal(form.cleaned_data["amount"]),
+                        reason=form.cleaned_data["reason"],
+                        staff_user=request.user,
+                    )
             except InsufficientFunds as error:
                 form.add_error("amount", error.detail)
             except DomainError as error:

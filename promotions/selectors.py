@@ -1,13 +1,13 @@
 """Reads of the promotions app: categories, products, live promotions and the discount quote."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from loyalty.core.money import round_money
 from loyalty.tenancy.models import Account
@@ -48,6 +48,74 @@ def promotions_with_uses(*, account_id: int, ids: Iterable[int], customer_id: in
         .annotate(live_uses=live_uses_count(customer_id))
         .order_by()
     )
+
+
+@dataclass(frozen=True)
+class LineCatalogue:
+    """What the account's catalogue knows of a sale's lines, each kind read once.
+
+    `products` by barcode; `categories` by (parent id, lower-cased name) for the lines whose
+    product has none; `promotions` by id, each with its product and the customer's live uses.
+    """
+
+    products: dict[str, Product]
+    categories: dict[tuple[int | None, str], Category]
+    promotions: dict[int, Promotion]
+
+    def category_of(self, *, barcode: str, category: str, subcategory: str) -> int | None:
+        """The most specific category known for a line: its product's, else the one it names."""
+        product = self.products.get(barcode)
+        if product is not None and (product.subcategory_id or product.category_id):
+            return product.subcategory_id or product.category_id
+        root = self.categories.get((None, category.strip().lower())) if category.strip() else None
+        if root is None:
+            return None
+        child = self.categories.get((root.pk, subcategory.strip().lower())) if subcategory.strip() else None
+        return (child or root).pk
+
+
+def line_catalogue(
+    *,
+    account_id: int,
+    barcodes: Iterable[str],
+    category_names: Callable[[dict[str, Product]], Iterable[str]],
+    promotion_ids: Iterable[int],
+    customer_id: int | None,
+) -> LineCatalogue:
+    """The products, categories and promotions a sale's lines name, in at most three queries.
+
+    `category_names` gives, from the products found, the names to look up for the lines that
+    still need one (a line whose product has a category needs none).
+    """
+    barcodes = {barcode for barcode in barcodes if barcode}
+    products = (
+        {
+            product.barcode: product
+            for product in Product.objects.filter(account_id=account_id, barcode__in=barcodes)
+            .only("id", "barcode", "category_id", "subcategory_id")
+            .order_by()
+        }
+        if barcodes
+        else {}
+    )
+    names = {name.strip().lower() for name in category_names(products) if name.strip()}
+    categories = (
+        {
+            (category.parent_id, category.lower_name): category
+            for category in Category.objects.annotate(lower_name=Lower("name")).filter(
+                account_id=account_id, lower_name__in=names
+            )
+        }
+        if names
+        else {}
+    )
+    promotions = {
+        promotion.pk: promotion
+        for promotion in promotions_with_uses(
+            account_id=account_id, ids=promotion_ids, customer_id=customer_id
+        )
+    }
+    return LineCatalogue(products=products, categories=categories, promotions=promotions)
 
 
 # --- categories ---------------------------------------------------------------------

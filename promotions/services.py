@@ -46,7 +46,7 @@ def _category_get_or_insert(account: Account, name: str, parent: Category | None
         return existing, False
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """A new category of the account; `DuplicateCategory` when the parent has one of that name."""
     category, created = _category_get_or_insert(account, name, parent)
@@ -55,14 +55,14 @@ def category_create(*, account: Account, name: str, parent: Category | None = No
     return category
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_get_or_create(*, account: Account, name: str, parent: Category | None = None) -> Category:
     """The parent's child with this name (any case), created if new; race-safe."""
     category, _ = _category_get_or_insert(account, name, parent)
     return category
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def product_upsert(
     *,
     account: Account,
@@ -133,13 +133,13 @@ def _check_terms(account_id: int, terms: PromotionTerms) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_create(*, account: Account, terms: PromotionTerms) -> Promotion:
     _check_terms(account.pk, terms)
     return Promotion.objects.create(account=account, **terms.values())
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_update(*, promotion: Promotion, terms: PromotionTerms) -> Promotion:
     """Replace the promotion's terms. Uses already recorded keep counting toward `limit`."""
     _check_terms(promotion.account_id, terms)
@@ -149,7 +149,7 @@ def promotion_update(*, promotion: Promotion, terms: PromotionTerms) -> Promotio
     return promotion
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_disable(*, promotion: Promotion) -> Promotion:
     """Withdraw the promotion: it leaves the lists and quotes, and stays in purchase history."""
     if promotion.disabled_at is None:
@@ -158,7 +158,7 @@ def promotion_disable(*, promotion: Promotion) -> Promotion:
     return promotion
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_set_active(*, promotion: Promotion, active: bool) -> Promotion:
     """The merchant's switch. Activating also brings back a withdrawn (disabled) promotion."""
     promotion.active = active

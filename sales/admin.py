@@ -5,7 +5,9 @@ from django.utils.html import format_html_join
 
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin
+from loyalty.core.money import round_money, round_points
 from sales.models import Sale, SaleItem, SalePayment
+from sales.selectors import with_rewards
 from sales.services import sale_cancel
 
 
@@ -95,6 +97,21 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
         ),
         ("Record", {"fields": ("created_at",)}),
     )
+
+    def get_queryset(self, request):
+        return with_rewards(super().get_queryset(request))
+
+    @admin.display(description="Cashback")
+    def cashback(self, sale):
+        return round_money(sale.granted_cashback)
+
+    @admin.display(description="Points")
+    def points(self, sale):
+        return round_points(sale.granted_points)
+
+    @admin.display(description="Messages queued")
+    def messages_queued(self, sale):
+        return sale.queued_messages
 
     @admin.display(description="Vouchers issued")
     def vouchers(self, sale):

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
 from sales.models import Sale
-from sales.outcomes import ItemData, PaymentData
+from sales.outcomes import ItemData, PaymentData, SaleInput
 from sales.services import sale_record
 
 # (consumer, reference, items, change the till credited as digital change). Maria's change
@@ -41,24 +42,22 @@ def seed(*, account, store) -> None:
             for barcode, name, price, quantity in lines
         ]
         total = sum((item.total for item in items), Decimal("0"))
-        sale_record(
-            account=account,
+        sent = SaleInput(
             source=Sale.Source.POS,
             store=store,
             occurred_at=now - timedelta(days=days_ago),
             document=document,
             type="CF",
-            reference=reference,
-            pdv="1",
-            coupon=reference,
+            receipt=Receipt(reference=reference, pdv="1", coupon=reference),
             operator="Demo",
-            items=items,
+            items=tuple(items),
             # Change is credited on a cash payment; the others pay by card.
-            payments=[
+            payments=(
                 PaymentData(
                     method=PaymentMethod.CASH if Decimal(change) else PaymentMethod.CREDIT_CARD,
                     total=total,
                     digital_change=Decimal(change),
-                )
-            ],
+                ),
+            ),
         )
+        sale_record(account=account, sent=sent)

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from loyalty.core.fields import MoneyField, PointsField, QuantityField
+from loyalty.core.fields import MoneyField, QuantityField
 from loyalty.core.receipts import BY_RECEIPT, Receipt, identity_constraints
 from loyalty.core.vocabulary import PaymentMethod, SaleType
 from loyalty.tenancy.models import Account, Store
@@ -42,9 +42,6 @@ class Sale(models.Model):
     operator = models.CharField(max_length=100, blank=True)
     amount = MoneyField(help_text="Sum of the item totals, or the declared sale amount.")
     discount_total = MoneyField(default=0)
-    cashback = MoneyField(default=0, help_text="Cashback the rules granted (pending included).")
-    points = PointsField(default=0, help_text="Points the rules granted (pending included).")
-    messages_queued = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,16 +1,22 @@
-"""What recording or cancelling a sale takes, hands to the signal receivers, and answers.
+"""What recording or cancelling a sale takes, tells its signal's receivers, and answers.
 
-The sales services fill these; the engine's receivers add to them (postings, rewards,
-warnings); the API shapes them.
+Every value here is frozen. The sales app hands a receiver the facts (`RecordedSale`,
+`CancelledSale`); each receiver writes its own rows and returns what it did (`SaleRewards`,
+`Reversal`); the sales app adds the returns up for the answer. No receiver fills a shared
+object.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from customers.models import Customer, Wallet
-from customers.services import Posting
-from loyalty.core.money import ZERO
+from loyalty.core.money import ZERO, round_money
+from loyalty.core.receipts import Receipt
+from loyalty.core.vocabulary import PaymentMethod
+from loyalty.tenancy.models import Store
 from sales.models import Sale, SaleItem, SalePayment
 
 
@@ -37,31 +43,84 @@ class PaymentData:
     paid_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class SaleInput:
+    """A sale as a till or an ERP sent it, in neither dialect's words.
+
+    The customer is named by `document` (created when unknown) or by `customer_id`, or not
+    at all (an unidentified sale). `declared_amount` is the v2 `sale_amount`; a POS purchase
+    is the sum of its items.
+    """
+
+    source: str
+    occurred_at: datetime
+    store: Store | None = None
+    document: str | None = None
+    customer_id: int | None = None
+    type: str = ""
+    receipt: Receipt = field(default_factory=Receipt)
+    operator: str = ""
+    declared_amount: Decimal | None = None
+    items: tuple[ItemData, ...] = ()
+    payments: tuple[PaymentData, ...] = ()
+
+    @cached_property
+    def amount(self) -> Decimal:
+        if self.declared_amount is not None:
+            return self.declared_amount
+        return round_money(sum((item.total for item in self.items), ZERO))
+
+    @property
+    def uses_digital_change(self) -> bool:
+        return any(
+            payment.digital_change or payment.method == PaymentMethod.DIGITAL_CHANGE
+            for payment in self.payments
+        )
+
+
+@dataclass(frozen=True)
+class RecordedSale:
+    """The facts of a sale just saved with its lines, as `sale_recorded` carries them.
+
+    `wallet` is the customer's wallet, locked by the recording and already moved by the
+    sale's own postings (totals, digital change).
+    """
+
+    sale: Sale
+    items: tuple[SaleItem, ...]
+    payments: tuple[SalePayment, ...]
+    customer: Customer | None
+    wallet: Wallet | None
+
+
+@dataclass(frozen=True)
 class SaleRewards:
-    """What a sale earned, as the API answers it."""
+    """What a sale earned: what one receiver granted, or all of them added up."""
 
     cashback: Decimal = ZERO
     points: Decimal = ZERO
-    vouchers: list = field(default_factory=list)
+    vouchers: tuple = ()
     messages: int = 0
+    warnings: tuple[str, ...] = ()
+    #: The wallet as the receiver left it (None: it did not touch it).
+    wallet: Wallet | None = None
+
+    @classmethod
+    def combine(cls, parts: Iterable["SaleRewards"]) -> "SaleRewards":
+        total = cls()
+        for part in parts:
+            total = cls(
+                cashback=total.cashback + part.cashback,
+                points=total.points + part.points,
+                vouchers=total.vouchers + tuple(part.vouchers),
+                messages=total.messages + part.messages,
+                warnings=total.warnings + tuple(part.warnings),
+                wallet=part.wallet or total.wallet,
+            )
+        return total
 
 
-@dataclass
-class SaleRecording:
-    """The unit of work of one sale, handed to `sale_recorded` receivers."""
-
-    sale: Sale
-    items: list[SaleItem]
-    payments: list[SalePayment]
-    customer: Customer | None
-    wallet: Wallet | None
-    postings: list[Posting] = field(default_factory=list)
-    rewards: SaleRewards = field(default_factory=SaleRewards)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
+@dataclass(frozen=True)
 class SaleOutcome:
     sale: Sale
     created: bool
@@ -72,26 +131,47 @@ class SaleOutcome:
     payments: list[SalePayment] | None = None
 
 
-@dataclass
-class SaleCancellation:
-    """The unit of work of one cancellation, handed to `sale_cancelled` receivers."""
+@dataclass(frozen=True)
+class CancelledSale:
+    """A sale just marked cancelled, as `sale_cancelled` carries it; `wallet` is locked and
+    already moved back by the sale's own reversal."""
 
     sale: Sale
     customer: Customer | None
     wallet: Wallet | None
-    postings: list[Posting] = field(default_factory=list)
-    reversed: dict[str, Decimal | int] = field(default_factory=dict)
-    vouchers_cancelled: list = field(default_factory=list)
-    promotion_uses_released: int = 0
-    redemptions_returned: list = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Reversal:
+    """What one receiver of `sale_cancelled` undid, or all of them added up."""
+
+    moved: Mapping[str, Decimal | int] = field(default_factory=dict)
+    vouchers_cancelled: tuple = ()
+    redemptions_returned: tuple = ()
+    wallet: Wallet | None = None
+
+    @classmethod
+    def combine(cls, parts: Iterable["Reversal"]) -> "Reversal":
+        moved: dict[str, Decimal | int] = {}
+        vouchers: tuple = ()
+        redemptions: tuple = ()
+        wallet = None
+        for part in parts:
+            for name, value in part.moved.items():
+                moved[name] = moved.get(name, 0) + value
+            vouchers += tuple(part.vouchers_cancelled)
+            redemptions += tuple(part.redemptions_returned)
+            wallet = part.wallet or wallet
+        moved = {name: value for name, value in moved.items() if value}
+        return cls(moved=moved, vouchers_cancelled=vouchers, redemptions_returned=redemptions, wallet=wallet)
+
+
+@dataclass(frozen=True)
 class CancelOutcome:
     sale: Sale
     already_cancelled: bool
-    reversed: dict[str, Decimal | int]
-    vouchers_cancelled: list
+    reversed: Mapping[str, Decimal | int]
+    vouchers_cancelled: tuple
     promotion_uses_released: int
     wallet: Wallet | None
-    redemptions_returned: list = field(default_factory=list)
+    redemptions_returned: tuple = ()

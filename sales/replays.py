@@ -10,8 +10,6 @@ that records nothing and names the recorded sale.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 
 from django.db.models import Sum
@@ -24,24 +22,11 @@ from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account
 from sales.models import Sale, SaleItem, SalePayment
-from sales.outcomes import ItemData, PaymentData, SaleOutcome, SaleRewards
+from sales.outcomes import ItemData, PaymentData, SaleInput, SaleOutcome, SaleRewards
 from sales.selectors import stored_rewards
 
 #: What a difference is called, whatever the dialect calls the field.
 CUSTOMER, AMOUNT, ITEMS, PAYMENTS, STORE, TYPE = "customer", "amount", "items", "payments", "store", "type"
-
-
-@dataclass(frozen=True)
-class SentSale:
-    """What identifies the content of a sale as sent, to compare it with a recorded one."""
-
-    document: str | None
-    customer_id: int | None
-    amount: Decimal
-    items: Sequence[ItemData]
-    payments: Sequence[PaymentData]
-    store_id: int | None = None
-    type: str = ""
 
 
 class SaleConflict(ConflictError):
@@ -60,7 +45,7 @@ def _item_lines(lines: Iterable[tuple]) -> list[tuple]:
     return sorted(lines, key=lambda line: tuple(str(value) for value in line))
 
 
-def _same_customer(sale: Sale, sent: SentSale) -> bool:
+def _same_customer(sale: Sale, sent: SaleInput) -> bool:
     if sent.customer_id is not None:
         return sale.customer_id == sent.customer_id
     if sent.document:
@@ -78,7 +63,7 @@ def _payment_line(payment: SalePayment | PaymentData) -> tuple:
 
 def sale_differences(
     sale: Sale,
-    sent: SentSale,
+    sent: SaleInput,
     *,
     compare_place: bool,
     items: Sequence[SaleItem],
@@ -96,7 +81,7 @@ def sale_differences(
     if _item_lines(map(_payment_line, payments)) != _item_lines(map(_payment_line, sent.payments)):
         found.append(PAYMENTS)
     if compare_place:
-        if sale.store_id != sent.store_id:
+        if sale.store_id != (sent.store.pk if sent.store else None):
             found.append(STORE)
         if sale.type != sent.type:
             found.append(TYPE)
@@ -119,13 +104,21 @@ def held_rewards(sale: Sale) -> SaleRewards:
     )
 
 
-def sale_replay(*, account: Account, sale: Sale, sent: SentSale, compare_place: bool) -> SaleOutcome:
-    """The answer to `sent` arriving with the keys of the recorded `sale`, or `SaleConflict`."""
+def sale_replay(
+    *, account: Account, sale: Sale, sent: SaleInput, compare_place: bool, wallet: Wallet | None = None
+) -> SaleOutcome:
+    """The answer to `sent` arriving with the keys of the recorded `sale`, or `SaleConflict`.
+
+    `wallet` is the sender's customer's wallet when the caller has it (locked) already.
+    """
     items, payments = list(sale.items.all()), list(sale.payments.all())
     differences = sale_differences(sale, sent, compare_place=compare_place, items=items, payments=payments)
     if differences:
         raise SaleConflict(sale=sale, differences=differences)
-    wallet = Wallet.objects.filter(customer_id=sale.customer_id).first() if sale.customer_id else None
+    if sale.customer_id is None:
+        wallet = None
+    elif wallet is None or wallet.customer_id != sale.customer_id:
+        wallet = Wallet.objects.filter(customer_id=sale.customer_id).first()
     replay = partial(SaleOutcome, sale=sale, created=False, wallet=wallet, items=items, payments=payments)
     if sale.status != Sale.Status.CANCELLED:
         return replay(rewards=stored_rewards(sale), warnings=[])

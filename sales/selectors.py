@@ -2,18 +2,56 @@
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
+from customers.models import LedgerEntry
 from loyalty.core.dates import format_api_datetime
+from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.core.receipts import Receipt
+from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account, Store
 from sales.models import Sale
 from sales.outcomes import SaleRewards
 
 
+def _granted(kind: str, *buckets: str) -> Coalesce:
+    """What the sale's grants of `kind` put into `buckets` (pending included), as a subquery."""
+    total = sum((F(bucket) for bucket in buckets[1:]), F(buckets[0]))
+    grants = (
+        LedgerEntry.objects.filter(sale=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values("sale")
+        .annotate(total=Sum(total))
+        .values("total")
+    )
+    return Coalesce(Subquery(grants, output_field=DecimalField()), ZERO, output_field=DecimalField())
+
+
+def _queued_messages() -> Coalesce:
+    counts = (
+        Message.objects.filter(sale=OuterRef("pk"))
+        .order_by()
+        .values("sale")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def with_rewards(sales: QuerySet[Sale]) -> QuerySet[Sale]:
+    """Sales with what they earned when recorded: the rules' grants of cashback and points (the
+    ledger rows pointing to the sale) and the messages queued for it, in the sales' own query."""
+    return sales.annotate(
+        granted_cashback=_granted(LedgerEntry.Kind.CASHBACK, "balance", "pending_balance"),
+        granted_points=_granted(LedgerEntry.Kind.POINTS, "points", "pending_points"),
+        queued_messages=_queued_messages(),
+    )
+
+
 def sale_queryset(*, account: Account) -> QuerySet[Sale]:
     """The account's sales with what their representation needs, newest first."""
-    return (
+    return with_rewards(
         Sale.objects.filter(account=account)
         .select_related("customer")
         .prefetch_related("items", "payments", "vouchers_issued")
@@ -23,7 +61,7 @@ def sale_queryset(*, account: Account) -> QuerySet[Sale]:
 
 def customer_sales_export(customer) -> list[dict]:
     """The customer's sales for an LGPD export: keys, amounts, rewards and items."""
-    sales = (
+    sales = with_rewards(
         Sale.objects.filter(customer=customer)
         .select_related("store")
         .prefetch_related("items")
@@ -39,8 +77,8 @@ def customer_sales_export(customer) -> list[dict]:
             "pdv": sale.pdv,
             "coupon": sale.coupon,
             "amount": sale.amount,
-            "cashback": sale.cashback,
-            "points": sale.points,
+            "cashback": round_money(sale.granted_cashback),
+            "points": round_points(sale.granted_points),
             "status": sale.status,
             "items": [
                 {"barcode": item.barcode, "name": item.name, "quantity": item.quantity, "total": item.total}
@@ -55,18 +93,10 @@ def purchase_by_identity(
     *, account: Account, store: Store, type: str, day: date, receipt: Receipt
 ) -> Sale | None:
     """The POS purchase these keys identify (store, type, local day and receipt), if recorded."""
-    return (
-        Sale.objects.filter(
-            receipt.identity(),
-            account=account,
-            store=store,
-            source=Sale.Source.POS,
-            type=type,
-            local_date=day,
-        )
-        .select_related("customer")
-        .first()
+    sales = Sale.objects.filter(
+        receipt.identity(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
     )
+    return with_rewards(sales).select_related("customer").first()
 
 
 def purchases_named(
@@ -106,17 +136,17 @@ def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
     if not reference:
         return None
     return (
-        Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference)
+        with_rewards(Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference))
         .select_related("customer")
         .first()
     )
 
 
 def stored_rewards(sale: Sale) -> SaleRewards:
-    """The rewards a recorded sale earned, as stored with it (vouchers may be prefetched)."""
+    """What a recorded sale earned, from a sale read `with_rewards` (vouchers may be prefetched)."""
     return SaleRewards(
-        cashback=sale.cashback,
-        points=sale.points,
-        vouchers=sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk),
-        messages=sale.messages_queued,
+        cashback=round_money(sale.granted_cashback),
+        points=round_points(sale.granted_points),
+        vouchers=tuple(sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk)),
+        messages=sale.queued_messages,
     )

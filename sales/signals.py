@@ -1,14 +1,15 @@
 """Domain signals of the sales app.
 
-The sales app records and cancels sales without knowing what rewards them: it sends
-these signals inside the recording (or cancelling) transaction, after the sale and its
-items and payments are saved, and receivers contribute to the unit of work they carry.
-A receiver that raises rolls the whole sale back.
+The sales app records and cancels sales without knowing what rewards them. It sends these
+signals inside the recording (or cancelling) transaction, once the sale and its lines are
+saved and its own wallet movements made; a receiver that raises rolls the whole sale back.
+Each receiver writes its own rows and returns what it did:
 
-- `sale_recorded(recording=SaleRecording)`: receivers may append wallet `postings`
-  (written with the sale's own, on the wallet the recording has locked), and report
-  `rewards` and `warnings` for the answer.
-- `sale_cancelled(cancellation=SaleCancellation)`: receivers undo what they did.
+- `sale_recorded(recorded=RecordedSale)` → a `SaleRewards` (or None);
+- `sale_cancelled(cancelled=CancelledSale)` → a `Reversal` (or None).
+
+The engine receives both (it grants and reverses the rules' rewards); vouchers receives
+`sale_cancelled` to give back the balance redeemed for the purchase.
 """
 
 from django.dispatch import Signal

@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import customer_create
+from loyalty.core.receipts import Receipt
 from loyalty.shell.merchants import MerchantCreated, merchant_create
 from promotions.models import Product, Promotion, PromotionUse
 from promotions.services import PromotionTerms, product_upsert, promotion_create
 from sales.models import Sale
-from sales.outcomes import ItemData
+from sales.outcomes import ItemData, SaleInput
 from sales.services import sale_cancel, sale_record
 from vouchers.models import Reward
 from vouchers.services import reward_create
@@ -111,22 +112,22 @@ def record_promotion_use(promotion: Promotion, customer: Customer, *, reference:
     """A use of the promotion by the customer: a sale through the real recording service,
     cancelled when the use should be released."""
     price = Decimal("10.00")
-    outcome = sale_record(
-        account=promotion.account,
+    sent = SaleInput(
         source=Sale.Source.API,
         occurred_at=timezone.now(),
         customer_id=customer.pk,
-        reference=reference,
+        receipt=Receipt(reference=reference),
         declared_amount=price,
-        items=[
+        items=(
             ItemData(
                 total=price,
                 unit_value=price,
                 barcode=promotion.product.barcode,
                 promotion_id=str(promotion.pk),
-            )
-        ],
+            ),
+        ),
     )
+    outcome = sale_record(account=promotion.account, sent=sent)
     if released:
         sale_cancel(sale=outcome.sale)
     return PromotionUse.objects.get(sale=outcome.sale, promotion=promotion)

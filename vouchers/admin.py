@@ -5,6 +5,7 @@ Stock is editable right from the rewards list, but every change goes through
 """
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils import timezone
 
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
@@ -60,9 +61,11 @@ class RewardAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "stock" in form.changed_data:
             try:
-                reward_stock_set(
-                    reward=obj, stock=new_stock, reason="Changed in the admin", staff_user=request.user
-                )
+                # Its own savepoint: a refusal is reported, and the save goes on.
+                with transaction.atomic():
+                    reward_stock_set(
+                        reward=obj, stock=new_stock, reason="Changed in the admin", staff_user=request.user
+                    )
             except DomainError as error:
                 self.message_user(request, f"{obj}: {error.detail}", messages.ERROR)
             obj.refresh_from_db()
@@ -119,7 +122,9 @@ class VoucherAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin
         cancelled = 0
         for voucher in queryset:
             try:
-                voucher_cancel(voucher=voucher)
+                # Each voucher in its own savepoint: one refusal does not stop the others.
+                with transaction.atomic():
+                    voucher_cancel(voucher=voucher)
                 cancelled += 1
             except DomainError as error:
                 self.message_user(request, f"{voucher}: {error.detail}", messages.WARNING)

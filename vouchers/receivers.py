@@ -2,10 +2,11 @@
 
 from django.dispatch import receiver
 
+from sales.outcomes import CancelledSale, Reversal
 from sales.signals import sale_cancelled
 from vouchers.services import redemptions_give_back
 
 
 @receiver(sale_cancelled, dispatch_uid="vouchers.redemptions_give_back")
-def give_back_redemptions(sender, cancellation, **kwargs):
-    redemptions_give_back(cancellation=cancellation)
+def give_back_redemptions(sender, cancelled: CancelledSale, **kwargs) -> Reversal:
+    return redemptions_give_back(cancelled=cancelled)

@@ -2,38 +2,42 @@
 
 from customers.services.customers import (
     DuplicateContact,
+    UnknownCustomer,
     customer_anonymize,
     customer_create,
     customer_get_or_create_by_document,
     customer_update,
+    customer_wallet_lock,
 )
 from customers.services.wallets import (
     InsufficientFunds,
     Posting,
     entries_reversal,
+    postings_total,
     wallet_adjust,
     wallet_check_funds,
     wallet_credit,
     wallet_debit,
     wallet_lock,
     wallet_post,
-    wallet_projection,
 )
 
 __all__ = [
     "DuplicateContact",
     "InsufficientFunds",
     "Posting",
+    "UnknownCustomer",
     "customer_anonymize",
     "customer_create",
     "customer_get_or_create_by_document",
     "customer_update",
+    "customer_wallet_lock",
     "entries_reversal",
+    "postings_total",
     "wallet_adjust",
     "wallet_check_funds",
     "wallet_credit",
     "wallet_debit",
     "wallet_lock",
     "wallet_post",
-    "wallet_projection",
 ]

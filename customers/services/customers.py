@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
 from customers.models import Customer, Wallet
-from loyalty.core.errors import ConflictError
+from loyalty.core.errors import ConflictError, NotFoundError
 from loyalty.tenancy.models import Account
 
 CONTACT_FIELDS = ("document", "phone", "email")
@@ -60,7 +60,7 @@ def _save_unique(customer: Customer, contacts: dict[str, str | None]) -> None:
         raise
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_create(
     *,
     account: Account,
@@ -90,7 +90,7 @@ def customer_create(
     return customer
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_update(
     *,
     customer: Customer,
@@ -162,10 +162,40 @@ def customer_get_or_create_by_document(*, account: Account, document: str) -> tu
     return customer, True
 
 
+class UnknownCustomer(NotFoundError):
+    """A customer id that names no customer of the account."""
+
+    code = "unknown_customer"
+
+
+def customer_wallet_lock(
+    *, account: Account, document: str | None = None, customer_id: int | None = None
+) -> tuple[Customer, Wallet]:
+    """The customer named by `document` (created when new: "CPF na nota") or by `customer_id`,
+    with their wallet locked until the end of the transaction (the wallet lock comes first).
+
+    One query when the customer exists: the wallet row, locked, with its customer.
+    """
+    wallets = Wallet.objects.select_for_update(of=("self",)).select_related("customer")
+    if customer_id is not None:
+        wallet = wallets.filter(customer__account=account, customer_id=customer_id).first()
+        if wallet is None:
+            raise UnknownCustomer(f"No customer with id {customer_id} in this account.")
+        return wallet.customer, wallet
+    if not document:
+        raise ValueError("Name the customer by document or by id.")
+    bare = normalize_document(document)
+    wallet = wallets.filter(customer__account=account, customer__document=bare).first()
+    if wallet is not None:
+        return wallet.customer, wallet
+    customer, _ = customer_get_or_create_by_document(account=account, document=bare)
+    return customer, wallets.get(customer=customer)
+
+
 ANONYMIZED_NAME = "Anonymised customer"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_anonymize(*, customer: Customer) -> Customer:
     """Erase the person (LGPD): name, contacts, document, password and extra data.
 

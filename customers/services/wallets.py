@@ -72,7 +72,8 @@ def wallet_lock(*, customer: Customer | int) -> Wallet:
     return Wallet.objects.select_for_update().get(customer_id=customer_id)
 
 
-def _sum_deltas(postings: Sequence[Posting]) -> dict[str, Decimal | int]:
+def postings_total(postings: Sequence[Posting]) -> dict[str, Decimal | int]:
+    """What `postings` move, by wallet field (the fields they leave unmoved left out)."""
     totals: dict[str, Decimal | int] = {}
     for posting in postings:
         for name, value in posting.deltas.items():
@@ -113,7 +114,7 @@ def entries_reversal(
 
 def wallet_check_funds(*, wallet: Wallet, postings: Sequence[Posting]) -> None:
     """Raise `InsufficientFunds` if the postings would take a bucket of `wallet` below zero."""
-    totals = _sum_deltas(postings)
+    totals = postings_total(postings)
     short = [
         name for name in BUCKETS if totals.get(name, ZERO) < 0 and getattr(wallet, name) + totals[name] < 0
     ]
@@ -124,12 +125,6 @@ def wallet_check_funds(*, wallet: Wallet, postings: Sequence[Posting]) -> None:
             f"Insufficient balance: the request needs {needed}; the wallet has {held}.",
             available=_available(wallet),
         )
-
-
-def wallet_projection(*, wallet: Wallet, postings: Sequence[Posting]) -> dict[str, Decimal | int]:
-    """The wallet's fields as they will be once `postings` are written."""
-    totals = _sum_deltas(postings)
-    return {name: getattr(wallet, name) + totals.get(name, 0) for name in WALLET_FIELDS}
 
 
 def wallet_post(
@@ -149,12 +144,12 @@ def wallet_post(
     """
     if locked_wallet is not None:
         return _write_postings(locked_wallet, postings, overdraw)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return _write_postings(wallet_lock(customer=customer), postings, overdraw)
 
 
 def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool) -> Wallet:
-    totals = _sum_deltas(postings)
+    totals = postings_total(postings)
     if not overdraw:
         wallet_check_funds(wallet=wallet, postings=postings)
     if not postings:

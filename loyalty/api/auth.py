@@ -1,5 +1,6 @@
 """The token endpoint, shared by both dialects (`/api/v2/auth/token` and its POS alias)."""
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -74,7 +75,9 @@ class AccessTokenView(APIView):
         if not attempt.allow_request(request, self):
             self.throttled(request, attempt.wait())
         try:
-            credential = credential_authenticate(**serializer.validated_data)
+            # One transaction, as every write endpoint: it records the credential's use.
+            with transaction.atomic():
+                credential = credential_authenticate(**serializer.validated_data)
         except CredentialRefused as refused:
             if not refused.is_failed_guess:
                 attempt.release()

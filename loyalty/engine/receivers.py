@@ -1,16 +1,18 @@
-"""The engine listens to the sales app: rules on every recorded sale, reversal on cancel."""
+"""The engine listens to the sales app: the rules on every recorded sale, their reversal on a
+cancel. Each receiver writes its own rows and returns what it did."""
 
 from django.dispatch import receiver
 
 from loyalty.engine.services import rewards_grant, rewards_reverse
+from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
 from sales.signals import sale_cancelled, sale_recorded
 
 
 @receiver(sale_recorded, dispatch_uid="loyalty.rewards_grant")
-def grant_rewards(sender, recording, **kwargs):
-    rewards_grant(recording=recording)
+def grant_rewards(sender, recorded: RecordedSale, **kwargs) -> SaleRewards:
+    return rewards_grant(recorded=recorded)
 
 
 @receiver(sale_cancelled, dispatch_uid="loyalty.rewards_reverse")
-def reverse_rewards(sender, cancellation, **kwargs):
-    rewards_reverse(cancellation=cancellation)
+def reverse_rewards(sender, cancelled: CancelledSale, **kwargs) -> Reversal:
+    return rewards_reverse(cancelled=cancelled)

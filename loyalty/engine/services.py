@@ -1,14 +1,13 @@
-"""The loyalty engine: the account's rules applied to a recorded sale, and their reversal.
+"""The loyalty engine's writes: the rules' rewards on a recorded sale, their reversal on a
+cancel, the release of pending grants, and the rules themselves.
 
-Each matching rule grants its reward on the sale's eligible amount: the item totals (or
-the declared amount when there are no items), less the share paid with excluded payment
-methods, restricted to the rule's categories (children included) when it has any. Rules
-add up. Every reward is rounded once, ROUND_HALF_UP, to the cent (points: 2 places).
-Grants are ledger postings that the recording writes with the sale, so sale and rewards
-commit or roll back together.
+What a sale earns is `loyalty.engine.rules.evaluate`, a pure function of the sale's facts
+and the rules; this module reads those from the database and writes what it returns — ledger
+rows on the wallet the recording has locked, vouchers, messages rendered from the wallet as
+it really is after the grants — and returns a `SaleRewards` to the sales app.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -18,17 +17,32 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import LedgerEntry
-from customers.services import Posting, entries_reversal, wallet_lock, wallet_post, wallet_projection
-from loyalty.core.money import ZERO, round_money, round_points
+from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
+from loyalty.core.money import ZERO, round_money
 from loyalty.engine.models import RewardRule
+from loyalty.engine.rules import (
+    CASHBACK,
+    MESSAGE,
+    POINTS,
+    VOUCHER,
+    Grant,
+    ItemFacts,
+    PaymentFacts,
+    RuleFacts,
+    SaleFacts,
+    evaluate,
+)
 from loyalty.outbox.services import messages_queue_for_sale, messages_withdraw_for_sale
 from promotions.models import Category
+from sales.models import Sale
+from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
+from vouchers.models import Voucher
 from vouchers.services import reward_take_one, voucher_issue, vouchers_cancel_for_sale
 
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
 
 
-def _descendants(roots: Iterable[int], parents: dict[int, int | None]) -> set[int]:
+def _descendants(roots: Iterable[int], parents: dict[int, int | None]) -> frozenset[int]:
     """The categories in `roots` and every category below them."""
     children: dict[int | None, list[int]] = {}
     for category_id, parent_id in parents.items():
@@ -41,33 +55,7 @@ def _descendants(roots: Iterable[int], parents: dict[int, int | None]) -> set[in
             continue
         found.add(current)
         pending.extend(children.get(current, ()))
-    return found
-
-
-def eligible_amount(rule: RewardRule, recording, category_scope: set[int] | None) -> Decimal:
-    """The part of the sale this rule rewards (not rounded: rewards round once, at the end)."""
-    items = recording.items
-    base = sum((item.total for item in items), ZERO) if items else recording.sale.amount
-    if base <= 0:
-        return ZERO
-    excluded = sum(
-        (payment.total for payment in recording.payments if payment.method in rule.excluded_payment_methods),
-        ZERO,
-    )
-    paid_share = max(base - excluded, ZERO) / base
-    scoped = base
-    if category_scope is not None:
-        scoped = sum((item.total for item in items if item.category_id in category_scope), ZERO)
-    return scoped * paid_share
-
-
-@dataclass(frozen=True)
-class RuleInForce:
-    """An active rule, with the stores and categories it is limited to (none: all)."""
-
-    rule: RewardRule
-    store_ids: frozenset[int]
-    category_ids: frozenset[int]
+    return frozenset(found)
 
 
 def _ids_by_rule(through, target: str, rule_ids: list[int]) -> dict[int, set[int]]:
@@ -80,11 +68,40 @@ def _ids_by_rule(through, target: str, rule_ids: list[int]) -> dict[int, set[int
     return found
 
 
-def rules_in_force(*, account_id: int) -> list[RuleInForce]:
-    """The account's active rules, oldest first, with their stores and categories.
+def rule_facts(
+    rule: RewardRule, *, store_ids: Iterable[int] = (), category_ids: Iterable[int] = ()
+) -> RuleFacts:
+    """The rule as the evaluation sees it (`category_ids` with their children already)."""
+    return RuleFacts(
+        id=rule.pk,
+        kind=rule.kind,
+        value=rule.value,
+        threshold=rule.threshold,
+        starts_at=rule.starts_at,
+        ends_at=rule.ends_at,
+        weekdays=frozenset(rule.weekdays),
+        store_ids=frozenset(store_ids),
+        category_ids=frozenset(category_ids),
+        excluded_payment_methods=frozenset(rule.excluded_payment_methods),
+        minimum_amount=rule.minimum_amount,
+        maximum_reward=rule.maximum_reward,
+        sale_types=frozenset(rule.sale_types),
+    )
 
-    Every sale reads them. Few rules name stores or categories, so two EXISTS flags in
-    the rules' own query spare looking them up unless some rule does.
+
+@dataclass(frozen=True)
+class Program:
+    """The account's active rules, oldest first, as models (for what they write) and as facts."""
+
+    rules: dict[int, RewardRule]
+    facts: tuple[RuleFacts, ...]
+
+
+def program_in_force(*, account_id: int) -> Program:
+    """The account's active rules with their stores and categories (children included).
+
+    Every sale reads them. Few rules name stores or categories, so two EXISTS flags in the
+    rules' own query spare looking those up unless some rule does.
     """
     stores = RewardRule.stores.through
     categories = RewardRule.categories.through
@@ -101,144 +118,145 @@ def rules_in_force(*, account_id: int) -> list[RuleInForce]:
     category_ids = _ids_by_rule(
         categories, "category_id", [rule.pk for rule in rules if rule.names_categories]
     )
-    return [
-        RuleInForce(
-            rule=rule,
-            store_ids=frozenset(store_ids.get(rule.pk, ())),
-            category_ids=frozenset(category_ids.get(rule.pk, ())),
+    parents = (
+        dict(Category.objects.filter(account_id=account_id).values_list("id", "parent_id"))
+        if category_ids
+        else {}
+    )
+    facts = tuple(
+        rule_facts(
+            rule,
+            store_ids=store_ids.get(rule.pk, ()),
+            category_ids=_descendants(category_ids[rule.pk], parents) if rule.pk in category_ids else (),
         )
         for rule in rules
-    ]
+    )
+    return Program(rules={rule.pk: rule for rule in rules}, facts=facts)
 
 
-def rule_applies(rule: RewardRule, recording, store_ids: Collection[int] = ()) -> bool:
-    """Whether the rule's window, weekdays, stores (`store_ids`; none: all) and sale types admit the sale."""
-    sale = recording.sale
-    if rule.starts_at and sale.occurred_at < rule.starts_at:
-        return False
-    if rule.ends_at and sale.occurred_at >= rule.ends_at:
-        return False
-    if rule.weekdays and sale.occurred_at.astimezone(sale.account.tzinfo).weekday() not in rule.weekdays:
-        return False
-    if store_ids and sale.store_id not in store_ids:
-        return False
-    return not (rule.sale_types and sale.type not in rule.sale_types)
+def sale_facts(recorded: RecordedSale) -> SaleFacts:
+    sale = recorded.sale
+    return SaleFacts(
+        occurred_at=sale.occurred_at,
+        weekday=sale.occurred_at.astimezone(sale.account.tzinfo).weekday(),
+        store_id=sale.store_id,
+        type=sale.type,
+        amount=sale.amount,
+        items=tuple(ItemFacts(total=item.total, category_id=item.category_id) for item in recorded.items),
+        payments=tuple(
+            PaymentFacts(method=payment.method, total=payment.total) for payment in recorded.payments
+        ),
+    )
 
 
-def _capped(amount: Decimal, rule: RewardRule) -> Decimal:
-    return min(amount, rule.maximum_reward) if rule.maximum_reward is not None else amount
-
-
-def _grant_posting(rule: RewardRule, amount: Decimal, recording, bucket: str, kind: str) -> Posting:
+def _grant_posting(rule: RewardRule, grant: Grant, sale: Sale) -> Posting:
+    bucket = "balance" if grant.kind == CASHBACK else "points"
     pending = bool(rule.pending_days)
     return Posting(
-        kind=kind,
-        deltas={f"pending_{bucket}" if pending else bucket: amount},
+        kind=LedgerEntry.Kind.CASHBACK if grant.kind == CASHBACK else LedgerEntry.Kind.POINTS,
+        deltas={f"pending_{bucket}" if pending else bucket: grant.amount},
         reason=rule.name,
-        store=recording.sale.store,
+        store=sale.store,
         links={
-            "sale": recording.sale,
+            "sale": sale,
             "rule": rule,
-            **(
-                {"releases_at": recording.sale.occurred_at + timedelta(days=rule.pending_days)}
-                if pending
-                else {}
-            ),
+            **({"releases_at": sale.occurred_at + timedelta(days=rule.pending_days)} if pending else {}),
         },
     )
 
 
-def rewards_grant(*, recording) -> None:
-    """Apply the account's active rules to an identified sale (a `sale_recorded` receiver)."""
-    if recording.customer is None:
-        return
-    sale = recording.sale
-    rules = rules_in_force(account_id=sale.account_id)
-    if not rules:
-        return
-    parents: dict[int, int | None] | None = None
-    granted_vouchers = []
-    message_rules = []
-    for in_force in rules:
-        rule = in_force.rule
-        if not rule_applies(rule, recording, in_force.store_ids):
-            continue
-        scope = None
-        roots = in_force.category_ids
-        if roots:
-            if parents is None:
-                parents = dict(
-                    Category.objects.filter(account_id=sale.account_id).values_list("id", "parent_id")
-                )
-            scope = _descendants(roots, parents)
-        eligible = eligible_amount(rule, recording, scope)
-        if eligible <= 0 or eligible < rule.minimum_amount:
-            continue
-        if rule.kind == RewardRule.Kind.CASHBACK:
-            amount = _capped(round_money(eligible * rule.value / 100), rule)
-            if amount > 0:
-                recording.postings.append(
-                    _grant_posting(rule, amount, recording, "balance", LedgerEntry.Kind.CASHBACK)
-                )
-                recording.rewards.cashback += amount
-        elif rule.kind == RewardRule.Kind.POINTS:
-            amount = _capped(round_points(eligible * rule.value), rule)
-            if amount > 0:
-                recording.postings.append(
-                    _grant_posting(rule, amount, recording, "points", LedgerEntry.Kind.POINTS)
-                )
-                recording.rewards.points += amount
-        elif rule.kind == RewardRule.Kind.VOUCHER:
-            if rule.threshold is not None and eligible >= rule.threshold:
-                granted_vouchers.append(_issue_voucher(rule, recording))
-        elif rule.kind == RewardRule.Kind.MESSAGE:
-            message_rules.append(rule)
-    recording.rewards.vouchers.extend(voucher for voucher in granted_vouchers if voucher is not None)
-    wallet_after = wallet_projection(wallet=recording.wallet, postings=recording.postings)
-    recording.rewards.messages += messages_queue_for_sale(
-        recording=recording, wallet_after=wallet_after, message_rules=message_rules
-    )
-
-
-def _issue_voucher(rule: RewardRule, recording):
-    """A voucher of the rule's reward (taking its stock) or of the rule's fixed value."""
+def _voucher_of(rule: RewardRule, recorded: RecordedSale) -> Voucher | str:
+    """A voucher of the rule's reward (taking its stock) or of the rule's fixed value; or the
+    warning that the reward is not available."""
     reward = None
     if rule.reward_id is not None:
         # The recording holds the wallet lock: the stock lock comes second, as everywhere.
         reward = reward_take_one(reward=rule.reward_id, reason=f"Handed out by rule '{rule.name}'")
         if reward is None:
-            recording.warnings.append(
+            return (
                 f"Rule '{rule.name}' earned a voucher of '{rule.reward}', which is not available "
                 "(out of stock, inactive or outside its dates); no voucher was issued."
             )
-            return None
+    assert recorded.customer is not None
     return voucher_issue(
-        account=recording.sale.account,
-        customer=recording.customer,
+        account=recorded.sale.account,
+        customer=recorded.customer,
         value=reward.value if reward else round_money(rule.value),
         valid_days=(reward.voucher_valid_days if reward else None) or rule.valid_days,
-        sale=recording.sale,
+        sale=recorded.sale,
         rule=rule,
         reward=reward,
     )
 
 
-def rewards_reverse(*, cancellation) -> None:
-    """Compensate every reward a sale granted and cancel its unused vouchers (a `sale_cancelled` receiver)."""
-    sale = cancellation.sale
-    if cancellation.customer is not None:
+def rewards_grant(*, recorded: RecordedSale) -> SaleRewards:
+    """Grant what the account's active rules give an identified sale (the engine's
+    `sale_recorded` receiver); an unidentified sale earns nothing."""
+    customer, sale = recorded.customer, recorded.sale
+    if customer is None:
+        return SaleRewards()
+    program = program_in_force(account_id=sale.account_id)
+    if not program.facts:
+        return SaleRewards()
+    grants = evaluate(sale_facts(recorded), program.facts)
+    postings = [
+        _grant_posting(program.rules[grant.rule_id], grant, sale)
+        for grant in grants
+        if grant.kind in (CASHBACK, POINTS)
+    ]
+    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=recorded.wallet)
+    vouchers: list[Voucher] = []
+    warnings: list[str] = []
+    for grant in grants:
+        if grant.kind == VOUCHER:
+            issued = _voucher_of(program.rules[grant.rule_id], recorded)
+            (warnings if isinstance(issued, str) else vouchers).append(issued)
+    cashback = sum((grant.amount for grant in grants if grant.kind == CASHBACK), ZERO)
+    points = sum((grant.amount for grant in grants if grant.kind == POINTS), ZERO)
+    messages = messages_queue_for_sale(
+        sale=sale,
+        customer=customer,
+        wallet=wallet,
+        cashback=cashback,
+        points=points,
+        vouchers=vouchers,
+        rule_templates=[program.rules[grant.rule_id].template for grant in grants if grant.kind == MESSAGE],
+    )
+    return SaleRewards(
+        cashback=cashback,
+        points=points,
+        vouchers=tuple(vouchers),
+        messages=messages,
+        warnings=tuple(warnings),
+        wallet=wallet,
+    )
+
+
+def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
+    """Compensate every reward a sale granted, cancel its unused vouchers and withdraw its
+    queued messages (the engine's `sale_cancelled` receiver)."""
+    sale, customer = cancelled.sale, cancelled.customer
+    moved: dict = {}
+    wallet = cancelled.wallet
+    if customer is not None:
         granted = list(
             LedgerEntry.objects.filter(sale=sale, kind__in=REWARD_KINDS, reversed_by__isnull=True)
             .select_related("store")
             .order_by("id")
         )
-        cancellation.postings.extend(entries_reversal(granted, reason=f"Sale {sale.pk} cancelled"))
-    cancellation.vouchers_cancelled.extend(vouchers_cancel_for_sale(sale=sale))
+        postings = entries_reversal(granted, reason=f"Sale {sale.pk} cancelled")
+        # The customer may have spent the cashback already: the reversal may leave a debt.
+        wallet = wallet_post(
+            customer=customer, postings=postings, overdraw=True, locked_wallet=cancelled.wallet
+        )
+        moved = postings_total(postings)
+    vouchers = vouchers_cancel_for_sale(sale=sale)
     # "You earned R$ 7,65" must not reach the customer once the purchase is undone.
     messages_withdraw_for_sale(sale=sale)
+    return Reversal(moved=moved, vouchers_cancelled=tuple(vouchers), wallet=wallet)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def rule_create(
     *,
     account,

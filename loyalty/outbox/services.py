@@ -7,6 +7,7 @@ Failures are retried with exponential backoff and end as `failed` after the maxi
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -72,6 +73,10 @@ def _message(template: MessageTemplate, customer, context: dict, sale=None) -> M
     )
 
 
+def _wallet_figures(wallet) -> dict[str, Decimal]:
+    return {name: getattr(wallet, name) for name in ("balance", "points", "digital_change")}
+
+
 def _base_context(customer, account, wallet_after: dict, store=None) -> dict[str, object]:
     return {
         "name": customer.name or "",
@@ -83,13 +88,25 @@ def _base_context(customer, account, wallet_after: dict, store=None) -> dict[str
     }
 
 
-def messages_queue_for_sale(*, recording, wallet_after: dict, message_rules) -> int:
-    """Queue the messages a rewarded sale causes; returns how many were queued."""
-    sale, customer, rewards = recording.sale, recording.customer, recording.rewards
+def messages_queue_for_sale(
+    *,
+    sale,
+    customer,
+    wallet,
+    cashback: Decimal,
+    points: Decimal,
+    vouchers: Sequence,
+    rule_templates: Sequence[MessageTemplate | None] = (),
+) -> int:
+    """Queue the messages a rewarded sale causes; returns how many were queued.
+
+    `wallet` is the customer's wallet as it is after the sale's grants: the balance a message
+    quotes is the one the customer will see.
+    """
     events = []
-    if rewards.cashback or rewards.points or rewards.vouchers:
+    if cashback or points or vouchers:
         events.append(Event.SALE_REWARDED)
-    if rewards.vouchers:
+    if vouchers:
         events.append(Event.VOUCHER_ISSUED)
     templates = (
         list(
@@ -100,19 +117,19 @@ def messages_queue_for_sale(*, recording, wallet_after: dict, message_rules) -> 
         if events
         else []
     )
-    templates += [rule.template for rule in message_rules if rule.template and rule.template.active]
+    templates += [template for template in rule_templates if template and template.active]
     if not templates:
         return 0
     context = {
-        **_base_context(customer, sale.account, wallet_after, sale.store),
-        "cashback": format_brl(rewards.cashback),
-        "points_earned": format_brl(rewards.points),
+        **_base_context(customer, sale.account, _wallet_figures(wallet), sale.store),
+        "cashback": format_brl(cashback),
+        "points_earned": format_brl(points),
         "amount": format_brl(sale.amount),
     }
     messages = []
     for template in templates:
         if template.event == Event.VOUCHER_ISSUED:
-            for voucher in rewards.vouchers:
+            for voucher in vouchers:
                 voucher_context = {
                     **context,
                     "voucher_code": voucher.code,
@@ -143,7 +160,7 @@ def messages_queue_event(
     return len(queued)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def message_template_create(
     *, account, name: str, event: str, channel: str, body: str, subject: str = "", active: bool = True
 ) -> MessageTemplate:
@@ -242,7 +259,7 @@ def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -
     return report
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def message_retry(*, message: Message) -> Message:
     """Queue a failed (or queued) message again now, with a fresh attempt budget."""
     if message.status in (Message.Status.SENT, Message.Status.WITHDRAWN):

@@ -126,7 +126,7 @@ def _seed_program(account: Account) -> None:
             message_template_create(account=account, **template)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def seed_demo() -> DemoCredentials:
     account = Account.objects.filter(name=DEMO_ACCOUNT_NAME).first() or account_create(name=DEMO_ACCOUNT_NAME)
 

@@ -23,7 +23,7 @@ class MerchantCreated:
     api_secret: str
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def merchant_create(
     *,
     name: str,

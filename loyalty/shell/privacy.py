@@ -25,7 +25,7 @@ def customer_data_export(*, customer: Customer) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_erase(*, customer: Customer) -> Customer:
     """Erase the person (LGPD): their record, and what the messages sent to them said.
 

@@ -29,7 +29,7 @@ class IssuedAccessToken:
     token_type: str = "Bearer"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def account_create(*, name: str, time_zone: str | None = None) -> Account:
     account = Account(name=name, time_zone=time_zone or settings.DEFAULT_ACCOUNT_TIME_ZONE)
     account.full_clean()
@@ -37,7 +37,7 @@ def account_create(*, name: str, time_zone: str | None = None) -> Account:
     return account
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def store_create(*, account: Account, name: str, token: str | None = None) -> tuple[Store, str]:
     """Create a store; returns it with its token in clear, which is never available again.
 
@@ -55,7 +55,7 @@ def store_create(*, account: Account, name: str, token: str | None = None) -> tu
     return store, token
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def store_regenerate_token(*, store: Store) -> str:
     """Replace the store's token; the old one stops working at once."""
     token = credentials.new_store_token()
@@ -68,14 +68,14 @@ def store_regenerate_token(*, store: Store) -> str:
     return token
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def store_set_active(*, store: Store, active: bool) -> Store:
     Store.objects.filter(pk=store.pk).update(is_active=active, updated_at=timezone.now())
     store.refresh_from_db()
     return store
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def credential_create(
     *, account: Account, name: str, api_key: str | None = None, api_secret: str | None = None
 ) -> tuple[ApiCredential, str]:
@@ -96,7 +96,7 @@ def credential_create(
     return credential, api_secret
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def credential_regenerate_secret(*, credential: ApiCredential, api_secret: str | None = None) -> str:
     """Replace the secret. Every token issued with the old one is refused from now on."""
     api_secret = api_secret or credentials.new_api_secret()
@@ -109,7 +109,7 @@ def credential_regenerate_secret(*, credential: ApiCredential, api_secret: str |
     return api_secret
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def credential_set_active(*, credential: ApiCredential, active: bool) -> ApiCredential:
     ApiCredential.objects.filter(pk=credential.pk).update(is_active=active)
     credential.refresh_from_db()
@@ -136,9 +136,8 @@ class CredentialRefused(Exception):
         return self.code == INVALID_CREDENTIALS
 
 
-@transaction.atomic
 def credential_authenticate(*, api_key: str, api_secret: str) -> ApiCredential:
-    """Check an api_key / api_secret pair and record its use."""
+    """Check an api_key / api_secret pair and record its use (one UPDATE, atomic by itself)."""
     credential = ApiCredential.objects.select_related("account").filter(api_key=api_key).first()
     # An unknown key and a wrong secret get the same answer, after the same work (a hash),
     # so that neither the words nor the time tell whether the key exists.

@@ -9,7 +9,7 @@ recorded purchase (never its consumer) and records nothing.
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,9 +31,10 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale
+from sales.outcomes import SaleInput
 from sales.replays import CUSTOMER, SaleConflict
 from sales.selectors import purchases_named
-from sales.services import sale_cancel, sale_record
+from sales.services import CustomerRequired, sale_cancel, sale_record
 
 PURCHASE_EXAMPLE = {
     "consumer": "53933515009",
@@ -232,23 +233,25 @@ class PurchaseView(PosMixin, APIView):
         serializer = PurchaseSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        sent = SaleInput(
+            source=Sale.Source.POS,
+            store=self.store,
+            occurred_at=data["date"],
+            document=data.get("consumer") or None,
+            type=data["type"],
+            receipt=_receipt(data),
+            operator=_text(data.get("operator")),
+            items=tuple(ItemInputSerializer.to_data(item) for item in data["items"]),
+            payments=tuple(PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])),
+        )
         try:
-            outcome = sale_record(
-                account=self.account,
-                source=Sale.Source.POS,
-                store=self.store,
-                occurred_at=data["date"],
-                document=data.get("consumer") or None,
-                type=data["type"],
-                reference=_text(data.get("reference")),
-                pdv=_text(data.get("pdv")),
-                coupon=_text(data.get("coupon")),
-                operator=_text(data.get("operator")),
-                items=[ItemInputSerializer.to_data(item) for item in data["items"]],
-                payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
-            )
+            outcome = sale_record(account=self.account, sent=sent)
         except SaleConflict as conflict:
             raise purchase_conflict(conflict) from None
+        except CustomerRequired:
+            raise ValidationError(
+                {"consumer": ["Digital change needs an identified consumer (send consumer)."]}
+            ) from None
         context = {"items": outcome.items, "payments": outcome.payments}
         body = {
             "purchase": PurchaseOutSerializer(outcome.sale, context=context).data,

@@ -22,11 +22,13 @@ from rest_framework.response import Response
 
 from customers.api.fields import DocumentField
 from customers.api.v2 import DocumentFilter, WalletSerializer
+from customers.services import UnknownCustomer
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
 from loyalty.api.filters import IdFilter
 from loyalty.core.dates import in_zone, parse_api_datetime
 from loyalty.core.errors import ConflictError
+from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import SaleType
 from loyalty.tenancy.models import Store
 from sales.api.serializers import (
@@ -40,6 +42,7 @@ from sales.api.serializers import (
     reversed_data,
 )
 from sales.models import Sale
+from sales.outcomes import SaleInput
 from sales.replays import AMOUNT, CUSTOMER, SaleConflict
 from sales.selectors import sale_queryset, stored_rewards
 from sales.services import sale_cancel, sale_record
@@ -258,22 +261,24 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        sent = SaleInput(
+            source=Sale.Source.API,
+            occurred_at=data.get("date") or timezone.now(),
+            store=data.get("store"),
+            document=data.get("cpf") or None,
+            customer_id=data.get("customer_id"),
+            type=data.get("type") or "",
+            receipt=Receipt.of(reference=data.get("reference")),
+            declared_amount=data["sale_amount"],
+            items=tuple(ItemInputSerializer.to_data(item) for item in data.get("items", [])),
+            payments=tuple(PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])),
+        )
         try:
-            outcome = sale_record(
-                account=self.account,
-                source=Sale.Source.API,
-                occurred_at=data.get("date") or timezone.now(),
-                store=data.get("store"),
-                document=data.get("cpf") or None,
-                customer_id=data.get("customer_id"),
-                type=data.get("type") or "",
-                reference=data.get("reference") or "",
-                declared_amount=data["sale_amount"],
-                items=[ItemInputSerializer.to_data(item) for item in data.get("items", [])],
-                payments=[PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])],
-            )
+            outcome = sale_record(account=self.account, sent=sent)
         except SaleConflict as conflict:
             raise sale_conflict(conflict) from None
+        except UnknownCustomer as unknown:
+            raise ValidationError({"customer_id": [unknown.detail]}) from None
         context = {"items": outcome.items, "payments": outcome.payments, "rewards": outcome.rewards}
         body = {
             "sale": SaleSerializer(outcome.sale, context=context).data,

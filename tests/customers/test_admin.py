@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry
 from customers.services import wallet_credit
+from loyalty.core.receipts import Receipt
 from sales.models import Sale
+from sales.outcomes import SaleInput
 from sales.services import sale_record
 from tests.factories import CustomerFactory
 
@@ -170,11 +172,13 @@ def test_export_action_downloads_json(client, staff_a, maria):
 def test_export_action_writes_amounts_as_numbers_like_the_api(client, staff_a, maria):
     sale_record(
         account=maria.account,
-        source=Sale.Source.API,
-        occurred_at=timezone.now(),
-        customer_id=maria.pk,
-        reference="ERP-1",
-        declared_amount=Decimal("24.50"),
+        sent=SaleInput(
+            source=Sale.Source.API,
+            occurred_at=timezone.now(),
+            customer_id=maria.pk,
+            receipt=Receipt(reference="ERP-1"),
+            declared_amount=Decimal("24.50"),
+        ),
     )
     client.force_login(staff_a)
 

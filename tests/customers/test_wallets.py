@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
@@ -44,7 +45,7 @@ def test_credit_writes_one_row_and_moves_the_wallet(customer):
 def test_debit_beyond_the_balance_is_refused_and_writes_nothing(customer):
     wallet_credit(customer=customer, kind="cashback", amounts={"balance": Decimal("5.00")})
 
-    with pytest.raises(InsufficientFunds) as refused:
+    with pytest.raises(InsufficientFunds) as refused, transaction.atomic():
         wallet_debit(customer=customer, kind="balance_redeem", amounts={"balance": Decimal("5.01")})
 
     assert refused.value.code == "insufficient_balance"
@@ -59,7 +60,7 @@ def test_debits_of_two_buckets_are_all_or_nothing(customer):
         customer=customer, kind="cashback", amounts={"balance": Decimal("10"), "digital_change": Decimal("1")}
     )
 
-    with pytest.raises(InsufficientFunds, match="digital change"):
+    with pytest.raises(InsufficientFunds, match="digital change"), transaction.atomic():
         wallet_debit(
             customer=customer,
             kind="balance_redeem",
@@ -89,7 +90,7 @@ def test_unrounded_amounts_are_a_programming_error(customer):
 def test_adjustment_needs_a_reason_and_is_signed(customer, make_staff, merchant):
     staff = make_staff(merchant.account)
 
-    with pytest.raises(BusinessRuleError, match="reason"):
+    with pytest.raises(BusinessRuleError, match="reason"), transaction.atomic():
         wallet_adjust(customer=customer, bucket="points", amount=Decimal("10"), reason=" ", staff_user=staff)
     wallet = wallet_adjust(
         customer=customer, bucket="points", amount=Decimal("10"), reason="Goodwill", staff_user=staff
@@ -103,12 +104,12 @@ def test_adjustment_needs_a_reason_and_is_signed(customer, make_staff, merchant)
 def test_negative_adjustment_cannot_go_below_zero(customer, make_staff, merchant):
     staff = make_staff(merchant.account)
 
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(InsufficientFunds), transaction.atomic():
         wallet_adjust(customer=customer, bucket="balance", amount=Decimal("-1"), reason="x", staff_user=staff)
 
 
 def test_totals_cannot_be_adjusted(customer, make_staff, merchant):
-    with pytest.raises(BusinessRuleError, match="can be adjusted"):
+    with pytest.raises(BusinessRuleError, match="can be adjusted"), transaction.atomic():
         wallet_adjust(
             customer=customer,
             bucket="total_shoppings",

@@ -121,9 +121,9 @@ def test_needs_the_bearer_token(anonymous):
 def test_create_costs_a_fixed_number_of_queries(tenant, django_assert_num_queries):
     root = category_create(account=tenant.account, name="Mercearia")
 
-    # The request's savepoint; credential, the parent, then in savepoints the name lookup
-    # and the insert.
-    with django_assert_num_queries(10):
+    # The request's savepoint; credential, the parent, the name lookup, then the insert in a
+    # savepoint (two tills may create the same category at once).
+    with django_assert_num_queries(8):
         assert create(tenant, name="Café", parent=root.pk).status_code == 201
 
 

@@ -196,10 +196,10 @@ def test_get_one_costs_two_queries(tenant, django_assert_num_queries):
 
 
 def test_registering_costs_a_fixed_number_of_queries(tenant, django_assert_num_queries):
-    # The request's savepoint; credential with the store, then in savepoints: each category looked
-    # up and inserted, the product looked up (locked) and inserted.
-    with django_assert_num_queries(21):
+    # The request's savepoint; credential with the store; each category looked up, then inserted
+    # in a savepoint; the product looked up (locked), then inserted in a savepoint.
+    with django_assert_num_queries(15):
         assert post_product(tenant).status_code == 201
     # Known categories and product: three lookups and one update.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(7):
         assert post_product(tenant).status_code == 200

@@ -63,12 +63,13 @@ def broken(*args, **kwargs):
 
 
 STEPS = {
-    "after the items are saved": ("sales.services", "wallet_lock"),
-    "recording promotion uses": ("sales.services", "promotion_uses_record"),
-    "inside a rule": ("loyalty.engine.services", "eligible_amount"),
+    "after the items are saved": ("sales.services.recording", "_own_postings"),
+    "recording promotion uses": ("sales.services.recording", "promotion_uses_record"),
+    "posting the sale's own movements": ("sales.services.recording", "wallet_post"),
+    "inside a rule": ("loyalty.engine.rules", "eligible_amount"),
+    "posting the rules' grants": ("loyalty.engine.services", "wallet_post"),
     "issuing a rule's voucher": ("loyalty.engine.services", "voucher_issue"),
     "while queueing a message": ("loyalty.outbox.services", "_message"),
-    "posting to the wallet": ("sales.services", "wallet_post"),
 }
 
 

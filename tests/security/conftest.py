@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services import customer_create, wallet_credit
 from loyalty.backoffice.scoping import account_lookup
+from loyalty.core.receipts import Receipt
 from loyalty.engine.models import RewardRule
 from loyalty.engine.services import rule_create
 from loyalty.outbox.models import Message, MessageTemplate
@@ -23,7 +24,7 @@ from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion
 from promotions.services import category_create
 from sales.models import Sale
-from sales.outcomes import ItemData, PaymentData
+from sales.outcomes import ItemData, PaymentData, SaleInput
 from sales.services import sale_record
 from tests.conftest import Tenant
 from tests.factories import ProductFactory, PromotionFactory, RewardFactory
@@ -104,33 +105,35 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
     voucher = reward_redeem(reward=reward, customer=customer)
     purchase = sale_record(
         account=account,
-        source=Sale.Source.POS,
-        store=store,
-        occurred_at=datetime(2024, 5, 24, 18, 10, tzinfo=UTC),
-        document=document,
-        type="CF",
-        reference=f"{label.upper()}-POS-1",
-        pdv="1",
-        coupon="15",
-        items=[
-            ItemData(
-                total=Decimal("20"),
-                unit_value=Decimal("10"),
-                quantity=Decimal("2"),
-                barcode=barcode,
-                name=product.name,
-                promotion_id=str(promotion.pk),
-            )
-        ],
-        payments=[PaymentData(method=1, total=Decimal("20"), digital_change=Decimal("1"))],
+        sent=SaleInput(
+            source=Sale.Source.POS,
+            store=store,
+            occurred_at=datetime(2024, 5, 24, 18, 10, tzinfo=UTC),
+            document=document,
+            type="CF",
+            receipt=Receipt(reference=f"{label.upper()}-POS-1", pdv="1", coupon="15"),
+            items=(
+                ItemData(
+                    total=Decimal("20"),
+                    unit_value=Decimal("10"),
+                    quantity=Decimal("2"),
+                    barcode=barcode,
+                    name=product.name,
+                    promotion_id=str(promotion.pk),
+                ),
+            ),
+            payments=(PaymentData(method=1, total=Decimal("20"), digital_change=Decimal("1")),),
+        ),
     ).sale
     sale = sale_record(
         account=account,
-        source=Sale.Source.API,
-        occurred_at=timezone.now(),
-        customer_id=customer.pk,
-        reference=f"{label.upper()}-ERP-1",
-        declared_amount=Decimal("50"),
+        sent=SaleInput(
+            source=Sale.Source.API,
+            occurred_at=timezone.now(),
+            customer_id=customer.pk,
+            receipt=Receipt(reference=f"{label.upper()}-ERP-1"),
+            declared_amount=Decimal("50"),
+        ),
     ).sale
     redemption = balance_redeem(
         account=account,

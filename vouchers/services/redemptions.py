@@ -14,13 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry, Wallet
-from customers.services import Posting, entries_reversal, wallet_lock, wallet_post
+from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
 from loyalty.core.dates import local_date
 from loyalty.core.errors import ConflictError
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Event
 from loyalty.outbox.services import format_brl, messages_queue_event
 from loyalty.tenancy.models import Account, Store
+from sales.outcomes import CancelledSale, Reversal
 from sales.selectors import reference_names_another_standing_purchase
 from vouchers.models import BalanceRedemption
 
@@ -90,7 +91,7 @@ def _redemption_replay(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def balance_redeem(
     *,
     account: Account,
@@ -165,18 +166,18 @@ def balance_redeem(
     return RedemptionOutcome(redemption=redemption, created=True, wallet=wallet)
 
 
-def redemptions_give_back(*, cancellation) -> None:
+def redemptions_give_back(*, cancelled: CancelledSale) -> Reversal:
     """On a purchase's cancellation, give back the balance redeemed for it: under the same
     store, type and day, with its fiscal receipt, or with its reference where that names
-    this purchase alone (a `sale_cancelled` receiver).
+    this purchase alone (vouchers' `sale_cancelled` receiver).
 
     A redemption sent with a reference that another standing purchase of the day also
     carries stays redeemed: it may have paid for that one. Once every purchase with the
     reference is cancelled, the last cancel gives it back.
     """
-    sale = cancellation.sale
-    if cancellation.customer is None or sale.store_id is None or not sale.receipt:
-        return
+    sale = cancelled.sale
+    if cancelled.customer is None or sale.store_id is None or not sale.receipt:
+        return Reversal()
     candidates = list(
         BalanceRedemption.objects.select_for_update()
         .filter(
@@ -185,13 +186,13 @@ def redemptions_give_back(*, cancellation) -> None:
             store_id=sale.store_id,
             type=sale.type,
             local_date=sale.local_date,
-            customer=cancellation.customer,
+            customer=cancelled.customer,
             status=BalanceRedemption.Status.REDEEMED,
         )
         .order_by("id")
     )
     if not candidates:
-        return
+        return Reversal()
     reference_is_unique = not reference_names_another_standing_purchase(sale)
     redemptions = [
         redemption
@@ -199,19 +200,19 @@ def redemptions_give_back(*, cancellation) -> None:
         if sale.receipt.names_the_same_purchase(redemption.receipt, reference_is_unique=reference_is_unique)
     ]
     if not redemptions:
-        return
+        return Reversal()
     entries = list(
         LedgerEntry.objects.filter(redemption__in=redemptions, reversed_by__isnull=True)
         .select_related("store")
         .order_by("id")
     )
-    cancellation.postings.extend(
-        entries_reversal(
-            entries, reason=f"Purchase {sale.pk} cancelled: redemption given back", links={"sale_id": sale.pk}
-        )
+    postings = entries_reversal(
+        entries, reason=f"Purchase {sale.pk} cancelled: redemption given back", links={"sale_id": sale.pk}
     )
-    now = timezone.now()
+    wallet = wallet_post(
+        customer=cancelled.customer, postings=postings, overdraw=True, locked_wallet=cancelled.wallet
+    )
     BalanceRedemption.objects.filter(pk__in=[redemption.pk for redemption in redemptions]).update(
-        status=BalanceRedemption.Status.RETURNED, returned_at=now
+        status=BalanceRedemption.Status.RETURNED, returned_at=timezone.now()
     )
-    cancellation.redemptions_returned.extend(redemptions)
+    return Reversal(moved=postings_total(postings), redemptions_returned=tuple(redemptions), wallet=wallet)

@@ -23,7 +23,7 @@ from vouchers.selectors import reward_unavailable_reason
 from vouchers.services.vouchers import DEFAULT_VALID_DAYS, voucher_issue
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_create(
     *,
     account: Account,
@@ -80,7 +80,7 @@ def _move_stock(reward: Reward, to_stock: int, reason: str, **who) -> Reward:
     return reward
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_stock_set(
     *,
     reward: Reward,
@@ -118,7 +118,7 @@ def reward_take_one(*, reward: Reward | int, reason: str) -> Reward | None:
     return _move_stock(locked, locked.stock - 1, reason)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_redeem(*, reward: Reward, customer: Customer) -> Voucher:
     """Exchange the reward's points for a voucher: debit the points, take one unit of
     stock and issue the voucher — all or nothing."""

@@ -23,7 +23,7 @@ def new_voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def voucher_issue(
     *,
     account: Account,
@@ -65,7 +65,7 @@ def voucher_lock(*, account: Account, code: str) -> Voucher:
     return voucher
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def voucher_use(*, account: Account, code: str, reference: str = "", store: Store | None = None) -> Voucher:
     """Mark a voucher used at a sale; it can be used once."""
     voucher = voucher_lock(account=account, code=code)
@@ -80,7 +80,7 @@ def voucher_use(*, account: Account, code: str, reference: str = "", store: Stor
     return voucher
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def voucher_cancel(*, voucher: Voucher) -> Voucher:
     """Cancel an unused voucher; a used one stays used."""
     voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
@@ -93,7 +93,7 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
     return voucher
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def vouchers_cancel_for_sale(*, sale) -> list[Voucher]:
     """Cancel the still-unused vouchers a sale issued; used ones stay used."""
     vouchers = list(Voucher.objects.select_for_update().filter(sale=sale, status=Voucher.Status.ACTIVE))

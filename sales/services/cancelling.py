@@ -1,0 +1,74 @@
+"""Cancelling a sale: everything it did is reversed, once.
+
+`sale_cancel` locks the sale, then the customer's wallet, marks the sale cancelled,
+reverses the sale's own wallet movements and releases its promotion uses, then sends
+`sale_cancelled`: the engine reverses the rules' rewards and vouchers gives back the
+balance redeemed for the purchase, each writing its own rows and returning what it did.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import LedgerEntry, Wallet
+from customers.services import entries_reversal, postings_total, wallet_lock, wallet_post
+from promotions.services import promotion_uses_release
+from sales.models import Sale
+from sales.outcomes import CancelledSale, CancelOutcome, Reversal
+from sales.signals import sale_cancelled
+
+#: The ledger rows a sale writes itself (the rules' grants are the engine's).
+OWN_KINDS = (
+    LedgerEntry.Kind.PURCHASE,
+    LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
+    LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
+)
+
+
+@transaction.atomic(savepoint=False)
+def sale_cancel(*, sale: Sale) -> CancelOutcome:
+    """Cancel a sale and reverse everything it did; cancelling twice changes nothing."""
+    sale = Sale.objects.select_for_update(of=("self",)).select_related("account", "customer").get(pk=sale.pk)
+    customer = sale.customer
+    if sale.status == Sale.Status.CANCELLED:
+        wallet = Wallet.objects.filter(customer=customer).first() if customer else None
+        return CancelOutcome(
+            sale=sale,
+            already_cancelled=True,
+            reversed={},
+            vouchers_cancelled=(),
+            promotion_uses_released=0,
+            wallet=wallet,
+        )
+    now = timezone.now()
+    Sale.objects.filter(pk=sale.pk).update(status=Sale.Status.CANCELLED, cancelled_at=now)
+    sale.status, sale.cancelled_at = Sale.Status.CANCELLED, now
+
+    wallet = None
+    own = Reversal()
+    if customer is not None:
+        wallet = wallet_lock(customer=customer)
+        entries = LedgerEntry.objects.filter(sale=sale, kind__in=OWN_KINDS, reversed_by__isnull=True)
+        postings = entries_reversal(
+            list(entries.select_related("store").order_by("id")), reason=f"Sale {sale.pk} cancelled"
+        )
+        # A reversal may leave a debt: the customer may have spent the change already.
+        wallet = wallet_post(customer=customer, postings=postings, overdraw=True, locked_wallet=wallet)
+        own = Reversal(moved=postings_total(postings), wallet=wallet)
+    released = promotion_uses_release(sale=sale)
+
+    cancelled = CancelledSale(sale=sale, customer=customer, wallet=wallet)
+    reversal = Reversal.combine(
+        [
+            own,
+            *(response for _, response in sale_cancelled.send(sender=Sale, cancelled=cancelled) if response),
+        ]
+    )
+    return CancelOutcome(
+        sale=sale,
+        already_cancelled=False,
+        reversed=reversal.moved,
+        vouchers_cancelled=reversal.vouchers_cancelled,
+        promotion_uses_released=released,
+        wallet=reversal.wallet or wallet,
+        redemptions_returned=reversal.redemptions_returned,
+    )

@@ -1,0 +1,238 @@
+"""Recording a sale: one service for both API dialects.
+
+`sale_record` locks the customer's wallet (first, as every flow does), saves the sale once
+with its items and payments, moves the wallet by the sale's own effect (totals, digital
+change), records promotion uses, then sends `sale_recorded`: the engine grants the rules'
+rewards, writing its own rows, and returns them. All in one transaction.
+
+A sale is identified by natural keys enforced by unique constraints: sending it again (even
+from ten tills at once) answers the sale as first recorded and earns nothing more, while
+other content under the same keys is a conflict that records nothing (`sales.replays`).
+"""
+
+from collections.abc import Sequence
+from functools import partial
+
+from django.db import IntegrityError, transaction
+
+from customers.models import Customer, LedgerEntry, Wallet
+from customers.services import Posting, customer_wallet_lock, wallet_post
+from loyalty.core.dates import local_date
+from loyalty.core.errors import BusinessRuleError
+from loyalty.core.ids import parse_id
+from loyalty.core.money import ZERO, round_money
+from loyalty.core.receipts import Receipt
+from loyalty.core.vocabulary import PaymentMethod
+from loyalty.tenancy.models import Account, Store
+from promotions.models import Promotion
+from promotions.selectors import LineCatalogue, line_catalogue
+from promotions.services import promotion_uses_record
+from sales.models import Sale, SaleItem, SalePayment
+from sales.outcomes import ItemData, RecordedSale, SaleInput, SaleOutcome, SaleRewards
+from sales.replays import sale_replay
+from sales.selectors import purchase_by_identity, sale_by_reference
+from sales.signals import sale_recorded
+
+
+class CustomerRequired(BusinessRuleError):
+    """Digital change is the customer's money: a sale that credits or spends it names them."""
+
+    code = "customer_required"
+
+
+def _recorded_with_these_keys(
+    account: Account, source: str, store: Store | None, type: str, day, receipt: Receipt
+) -> Sale | None:
+    if source == Sale.Source.API:
+        return sale_by_reference(account=account, reference=receipt.reference)
+    assert store is not None, "a POS purchase comes from a store"
+    return purchase_by_identity(account=account, store=store, type=type, day=day, receipt=receipt)
+
+
+def _catalogue(account: Account, items: Sequence[ItemData], customer: Customer | None) -> LineCatalogue:
+    def category_names(products) -> list[str]:
+        # A line whose product has a category needs no lookup by name.
+        return [
+            name
+            for item in items
+            if not (item.barcode in products and products[item.barcode].category_id)
+            for name in (item.category, item.subcategory)
+        ]
+
+    return line_catalogue(
+        account_id=account.pk,
+        barcodes=(item.barcode for item in items),
+        category_names=category_names,
+        promotion_ids=filter(None, (parse_id(str(item.promotion_id).strip()) for item in items)),
+        customer_id=customer.pk if customer else None,
+    )
+
+
+def _line_promotion(item: ItemData, catalogue: LineCatalogue) -> Promotion | None:
+    number = parse_id(str(item.promotion_id).strip())
+    return catalogue.promotions.get(number) if number is not None else None
+
+
+def _unknown_promotion_warnings(items: Sequence[ItemData], catalogue: LineCatalogue) -> list[str]:
+    sent = sorted({str(item.promotion_id).strip() for item in items if str(item.promotion_id or "").strip()})
+    return [
+        f"promotion_id {value} is not a promotion of this account; the item was recorded without it."
+        for value in sent
+        if parse_id(value) not in catalogue.promotions
+    ]
+
+
+def _own_postings(sale: Sale, items: Sequence[SaleItem], payments: Sequence[SalePayment]) -> list[Posting]:
+    """The sale's own effect on the customer's wallet: its totals, and digital change."""
+    of_this_sale = partial(Posting, store=sale.store, links={"sale": sale})
+    credited = round_money(sum((payment.digital_change for payment in payments), ZERO))
+    paid = round_money(
+        sum((payment.total for payment in payments if payment.method == PaymentMethod.DIGITAL_CHANGE), ZERO)
+    )
+    postings = [
+        of_this_sale(
+            kind=LedgerEntry.Kind.PURCHASE,
+            deltas={
+                "total_shoppings": sale.amount,
+                "count_shoppings": 1,
+                "total_discounts": round_money(sum((item.discount for item in items), ZERO)),
+            },
+        )
+    ]
+    if credited:
+        postings.append(
+            of_this_sale(
+                kind=LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
+                deltas={"digital_change": credited},
+                reason="Change credited at the till",
+            )
+        )
+    if paid:
+        postings.append(
+            of_this_sale(
+                kind=LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
+                deltas={"digital_change": -paid},
+                reason="Paid with digital change",
+            )
+        )
+    return postings
+
+
+def _lines(sale: Sale, sent: SaleInput, catalogue: LineCatalogue) -> tuple[list[SaleItem], list[SalePayment]]:
+    items = SaleItem.objects.bulk_create(
+        [
+            SaleItem(
+                sale=sale,
+                position=position,
+                barcode=item.barcode,
+                name=item.name,
+                unit=item.unit,
+                category_name=item.category,
+                subcategory_name=item.subcategory,
+                product=catalogue.products.get(item.barcode),
+                category_id=catalogue.category_of(
+                    barcode=item.barcode, category=item.category, subcategory=item.subcategory
+                ),
+                unit_value=item.unit_value,
+                quantity=item.quantity,
+                discount=item.discount,
+                total=item.total,
+                promotion=_line_promotion(item, catalogue),
+            )
+            for position, item in enumerate(sent.items, start=1)
+        ]
+    )
+    payments = SalePayment.objects.bulk_create(
+        [
+            SalePayment(
+                sale=sale,
+                position=position,
+                method=payment.method,
+                total=payment.total,
+                digital_change=payment.digital_change,
+                splits=payment.splits,
+                paid_at=payment.paid_at,
+            )
+            for position, payment in enumerate(sent.payments, start=1)
+        ]
+    )
+    return items, payments
+
+
+@transaction.atomic(savepoint=False)
+def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
+    """Record a sale and run the rules on it.
+
+    A sale already recorded under these keys is answered as it was when the content is the
+    same (see `sales.replays`), and is a `SaleConflict` otherwise.
+    """
+    day = local_date(sent.occurred_at, account.tzinfo)
+    customer: Customer | None = None
+    wallet: Wallet | None = None
+    if sent.document or sent.customer_id is not None:
+        customer, wallet = customer_wallet_lock(
+            account=account, document=sent.document, customer_id=sent.customer_id
+        )
+    elif sent.uses_digital_change:
+        raise CustomerRequired("Digital change needs an identified customer.")
+
+    sale = Sale(
+        account=account,
+        store=sent.store,
+        customer=customer,
+        source=sent.source,
+        type=sent.type,
+        occurred_at=sent.occurred_at,
+        local_date=day,
+        **sent.receipt.as_fields(),
+        operator=sent.operator,
+        amount=sent.amount,
+        discount_total=round_money(sum((item.discount for item in sent.items), ZERO)),
+    )
+    try:
+        # A savepoint: a till may have recorded a sale with these keys a moment ago.
+        with transaction.atomic():
+            sale.save()
+    except IntegrityError:
+        existing = _recorded_with_these_keys(account, sent.source, sent.store, sent.type, day, sent.receipt)
+        if existing is None:
+            raise
+        return sale_replay(
+            account=account,
+            sale=existing,
+            sent=sent,
+            compare_place=sent.source == Sale.Source.API,
+            wallet=wallet,
+        )
+
+    catalogue = _catalogue(account, sent.items, customer)
+    items, payments = _lines(sale, sent, catalogue)
+    warnings = _unknown_promotion_warnings(sent.items, catalogue)
+    if customer is not None:
+        wallet = wallet_post(
+            customer=customer, postings=_own_postings(sale, items, payments), locked_wallet=wallet
+        )
+        # Two spellings of one id ("7", "07") are one use.
+        used = {item.promotion.pk: item.promotion for item in items if item.promotion is not None}
+        limited = promotion_uses_record(sale=sale, customer=customer, promotions=list(used.values()))
+        warnings.extend(
+            f"Promotion {promotion.pk} ({promotion}) had already reached its limit of {promotion.limit} "
+            "purchase(s) for this consumer; the purchase was recorded anyway."
+            for promotion in limited
+        )
+
+    recorded = RecordedSale(
+        sale=sale, items=tuple(items), payments=tuple(payments), customer=customer, wallet=wallet
+    )
+    rewards = SaleRewards.combine(
+        response for _, response in sale_recorded.send(sender=Sale, recorded=recorded) if response is not None
+    )
+    return SaleOutcome(
+        sale=sale,
+        created=True,
+        rewards=rewards,
+        wallet=rewards.wallet or wallet,
+        warnings=[*warnings, *rewards.warnings],
+        items=items,
+        payments=payments,
+    )

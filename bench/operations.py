@@ -23,7 +23,7 @@ PURCHASE_ITEMS = 10
 SALE_ITEMS = 10
 REDEEMED_VALUE = Decimal("0.50")
 
-# Offered rates of the latency runs (requests per second), and the targets of quality.md.
+# Offered rates of the latency runs (requests per second), and the targets of docs/performance.md.
 READ_RATE = 100
 WRITE_RATE = 50
 OPERATION_LABELS = {

@@ -192,7 +192,7 @@ def _growth(context: Context, measurements) -> list[str]:
 
 
 def _targets(measurements, seed_seconds: dict[str, float]) -> list[str]:
-    lines = ["", "Targets (`quality.md`):", ""]
+    lines = ["", "Targets (`docs/performance.md`):", ""]
     for key, percentile_ms in TARGETS.items():
         fixed = measurements.fixed.get(key)
         if fixed is not None:

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from customers.documents import format_document
-from loyalty.core.fields import MoneyField, PointsField
+from loyalty.core.fields import MoneyField, PointsField, TenantOneToOneField
 from loyalty.tenancy.models import Account, Store
 
 # Buckets hold what a customer can spend; totals describe their purchases. Ledger rows
@@ -72,9 +72,8 @@ class Customer(models.Model):
 class Wallet(models.Model):
     """One per customer. Never written directly: see `customers.services.wallets`."""
 
-    ACCOUNT_LOOKUP = "customer__account"
-
-    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="wallet")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    customer = TenantOneToOneField(Customer, on_delete=models.PROTECT, related_name="wallet")
     points = PointsField(default=0)
     balance = MoneyField(default=0, help_text="Cashback balance available (vale compras).")
     digital_change = MoneyField(default=0, help_text="Digital change balance (troco digital).")
@@ -87,6 +86,9 @@ class Wallet(models.Model):
 
     class Meta:
         permissions = [("adjust_wallet", "Can adjust wallet balances with a signed ledger row")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "customer"], name="wallet_one_per_customer")
+        ]
 
     def __str__(self) -> str:
         return f"Wallet of {self.customer}"
@@ -97,8 +99,6 @@ class LedgerEntry(models.Model):
 
     Rows are never updated or deleted.
     """
-
-    ACCOUNT_LOOKUP = "wallet__customer__account"
 
     class Kind(models.TextChoices):
         PURCHASE = "purchase", "Purchase totals"
@@ -113,6 +113,7 @@ class LedgerEntry(models.Model):
         EXPIRY = "expiry", "Expiry"
         RELEASE = "release", "Release"
 
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     points = PointsField(default=0)
@@ -144,13 +145,13 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.CharField(max_length=255, blank=True)
-    reverses = models.OneToOneField(
+    reverses = TenantOneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
     releases_at = models.DateTimeField(
         null=True, blank=True, help_text="Pending grants: when they become available."
     )
-    releases = models.OneToOneField(
+    releases = TenantOneToOneField(
         "self",
         on_delete=models.PROTECT,
         null=True,
@@ -165,6 +166,18 @@ class LedgerEntry(models.Model):
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"
         indexes = [models.Index(fields=["wallet", "-id"], name="ledger_wallet_newest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_reversed_once",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "releases"],
+                condition=Q(releases__isnull=False),
+                name="ledger_released_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

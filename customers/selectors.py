@@ -15,7 +15,7 @@ from loyalty.tenancy.models import Account
 
 
 def customer_queryset(*, account: Account) -> QuerySet[Customer]:
-    return Customer.objects.filter(account=account).select_related("wallet")
+    return Customer.objects.filter(account=account).prefetch_related("wallet")
 
 
 def customer_find(
@@ -34,7 +34,9 @@ def customer_find(
 
 def wallet_by_document(*, account: Account, document: str) -> Wallet | None:
     """The wallet of the account's customer with this (already normalised) document."""
-    return Wallet.objects.filter(customer__account=account, customer__document=document).first()
+    return Wallet.objects.filter(
+        account=account, customer__account=account, customer__document=document
+    ).first()
 
 
 def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:

@@ -1,7 +1,7 @@
 """Models of the engine core: tenancy, reward rules, communications, idempotency keys."""
 
 from loyalty.api.models import IdempotencyKey
-from loyalty.engine.models import RewardRule
+from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
 from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate
 from loyalty.tenancy.models import Account, ApiCredential, Membership, Store
 
@@ -16,5 +16,7 @@ __all__ = [
     "MessageAttempt",
     "MessageTemplate",
     "RewardRule",
+    "RuleCategory",
+    "RuleStore",
     "Store",
 ]

@@ -134,8 +134,7 @@ class Promotion(models.Model):
 class PromotionUse(models.Model):
     """A consumer bought with a promotion. Cancelling the purchase releases the use."""
 
-    ACCOUNT_LOOKUP = "promotion__account"
-
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="promotion_uses"
@@ -148,7 +147,9 @@ class PromotionUse(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["promotion", "sale"], name="promotion_use_once_per_sale"),
+            models.UniqueConstraint(
+                fields=["account", "promotion", "sale"], name="promotion_use_once_per_sale"
+            ),
         ]
         indexes = [
             models.Index(

@@ -16,14 +16,16 @@ from promotions.models import Category, Product, Promotion, PromotionUse
 HUNDRED = Decimal(100)
 
 
-def live_uses_count(customer_id: int | None) -> Coalesce:
+def live_uses_count(*, account_id: int, customer_id: int | None) -> Coalesce:
     """A promotion's unreleased uses by the customer (none without a customer), as a subquery.
 
     It reads the (promotion, customer) index: a join would read every use of a popular
     promotion by every consumer.
     """
     uses = (
-        PromotionUse.objects.filter(promotion=OuterRef("pk"), customer_id=customer_id, released=False)
+        PromotionUse.objects.filter(
+            account_id=account_id, promotion=OuterRef("pk"), customer_id=customer_id, released=False
+        )
         .order_by()
         .values("promotion")
         .annotate(total=Count("id"))
@@ -45,7 +47,7 @@ def promotions_with_uses(*, account_id: int, ids: Iterable[int], customer_id: in
         Promotion.objects.filter(pk__in=ids, account_id=account_id)
         # The limit warnings name each promotion by its product.
         .select_related("product")
-        .annotate(live_uses=live_uses_count(customer_id))
+        .annotate(live_uses=live_uses_count(account_id=account_id, customer_id=customer_id))
         .order_by()
     )
 
@@ -319,7 +321,7 @@ def discount_quote(
     if not basket:
         return {}
     promotions = promotions_in_effect(account=account, barcodes=basket, at=at).annotate(
-        live_uses=live_uses_count(customer_id)
+        live_uses=live_uses_count(account_id=account.pk, customer_id=customer_id)
     )
     best: dict[str, QuotedDiscount] = {}
     for promotion in promotions:

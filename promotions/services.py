@@ -181,7 +181,10 @@ def promotion_uses_record(*, sale, customer, promotions: Sequence[Promotion]) ->
     if not promotions:
         return []
     PromotionUse.objects.bulk_create(
-        [PromotionUse(promotion=promotion, customer=customer, sale=sale) for promotion in promotions]
+        [
+            PromotionUse(account_id=sale.account_id, promotion=promotion, customer=customer, sale=sale)
+            for promotion in promotions
+        ]
     )
     return [
         promotion for promotion in promotions if promotion.limit and promotion.live_uses >= promotion.limit
@@ -193,6 +196,6 @@ def promotion_uses_release(*, sale) -> int:
 
     One UPDATE statement: atomic by itself.
     """
-    return PromotionUse.objects.filter(sale=sale, released=False).update(
+    return PromotionUse.objects.filter(account_id=sale.account_id, sale=sale, released=False).update(
         released=True, released_at=timezone.now()
     )

@@ -99,7 +99,7 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return with_rewards(super().get_queryset(request))
+        return with_rewards(super().get_queryset(request), account_id=None)
 
     @admin.display(description="Cashback")
     def cashback(self, sale):

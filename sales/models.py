@@ -79,8 +79,7 @@ class Sale(models.Model):
 class SaleItem(models.Model):
     """An item as sent; `product` and `category` are what the account knows of it."""
 
-    ACCOUNT_LOOKUP = "sale__account"
-
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField()
     barcode = models.CharField(max_length=20, blank=True)
@@ -115,8 +114,7 @@ class SaleItem(models.Model):
 
 
 class SalePayment(models.Model):
-    ACCOUNT_LOOKUP = "sale__account"
-
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="payments")
     position = models.PositiveSmallIntegerField()
     method = models.PositiveSmallIntegerField(

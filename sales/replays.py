@@ -23,7 +23,7 @@ from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData, SaleInput, SaleOutcome, SaleRewards
-from sales.selectors import stored_rewards
+from sales.selectors import sale_items, sale_payments, stored_rewards
 
 #: What a difference is called, whatever the dialect calls the field.
 CUSTOMER, AMOUNT, ITEMS, PAYMENTS, STORE, TYPE = "customer", "amount", "items", "payments", "store", "type"
@@ -91,7 +91,7 @@ def sale_differences(
 def held_rewards(sale: Sale) -> SaleRewards:
     """What a sale's rewards hold now: its grants net of what was reversed since (the ledger's
     word), its vouchers as they stand, and its messages that were not withdrawn."""
-    moved = LedgerEntry.objects.filter(sale=sale, rule__isnull=False).aggregate(
+    moved = LedgerEntry.objects.filter(account_id=sale.account_id, sale=sale, rule__isnull=False).aggregate(
         balance=Coalesce(Sum("balance"), ZERO) + Coalesce(Sum("pending_balance"), ZERO),
         points=Coalesce(Sum("points"), ZERO) + Coalesce(Sum("pending_points"), ZERO),
     )
@@ -100,7 +100,9 @@ def held_rewards(sale: Sale) -> SaleRewards:
         cashback=round_money(moved["balance"]),
         points=round_points(moved["points"]),
         vouchers=stored.vouchers,
-        messages=sale.messages.exclude(status=Message.Status.WITHDRAWN).count(),
+        messages=sale.messages.filter(account_id=sale.account_id)
+        .exclude(status=Message.Status.WITHDRAWN)
+        .count(),
     )
 
 
@@ -111,14 +113,14 @@ def sale_replay(
 
     `wallet` is the sender's customer's wallet when the caller has it (locked) already.
     """
-    items, payments = list(sale.items.all()), list(sale.payments.all())
+    items, payments = sale_items(sale), sale_payments(sale)
     differences = sale_differences(sale, sent, compare_place=compare_place, items=items, payments=payments)
     if differences:
         raise SaleConflict(sale=sale, differences=differences)
     if sale.customer_id is None:
         wallet = None
     elif wallet is None or wallet.customer_id != sale.customer_id:
-        wallet = Wallet.objects.filter(customer_id=sale.customer_id).first()
+        wallet = Wallet.objects.filter(account_id=sale.account_id, customer_id=sale.customer_id).first()
     replay = partial(SaleOutcome, sale=sale, created=False, wallet=wallet, items=items, payments=payments)
     if sale.status != Sale.Status.CANCELLED:
         return replay(rewards=stored_rewards(sale), warnings=[])

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from customers.models import LedgerEntry
@@ -11,15 +11,20 @@ from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account, Store
-from sales.models import Sale
+from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import SaleRewards
 
 
-def _granted(kind: str, *buckets: str) -> Coalesce:
+def _same_account(account_id: int | None) -> int | OuterRef:
+    # A literal where the caller knows the account (one shard); else the sale's own.
+    return account_id if account_id is not None else OuterRef("account_id")
+
+
+def _granted(kind: str, account_id: int | None, *buckets: str) -> Coalesce:
     """What the sale's grants of `kind` put into `buckets` (pending included), as a subquery."""
     total = sum((F(bucket) for bucket in buckets[1:]), F(buckets[0]))
     grants = (
-        LedgerEntry.objects.filter(sale=OuterRef("pk"), kind=kind)
+        LedgerEntry.objects.filter(account_id=_same_account(account_id), sale=OuterRef("pk"), kind=kind)
         .order_by()
         .values("sale")
         .annotate(total=Sum(total))
@@ -28,9 +33,9 @@ def _granted(kind: str, *buckets: str) -> Coalesce:
     return Coalesce(Subquery(grants, output_field=DecimalField()), ZERO, output_field=DecimalField())
 
 
-def _queued_messages() -> Coalesce:
+def _queued_messages(account_id: int | None) -> Coalesce:
     counts = (
-        Message.objects.filter(sale=OuterRef("pk"))
+        Message.objects.filter(account_id=_same_account(account_id), sale=OuterRef("pk"))
         .order_by()
         .values("sale")
         .annotate(total=Count("id"))
@@ -39,14 +44,23 @@ def _queued_messages() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-def with_rewards(sales: QuerySet[Sale]) -> QuerySet[Sale]:
+def with_rewards(sales: QuerySet[Sale], *, account_id: int | None) -> QuerySet[Sale]:
     """Sales with what they earned when recorded: the rules' grants of cashback and points (the
-    ledger rows pointing to the sale) and the messages queued for it, in the sales' own query."""
+    ledger rows pointing to the sale) and the messages queued for it, in the sales' own query.
+
+    `account_id` names the sales' account, when they are all of one (a request's).
+    """
     return sales.annotate(
-        granted_cashback=_granted(LedgerEntry.Kind.CASHBACK, "balance", "pending_balance"),
-        granted_points=_granted(LedgerEntry.Kind.POINTS, "points", "pending_points"),
-        queued_messages=_queued_messages(),
+        granted_cashback=_granted(LedgerEntry.Kind.CASHBACK, account_id, "balance", "pending_balance"),
+        granted_points=_granted(LedgerEntry.Kind.POINTS, account_id, "points", "pending_points"),
+        queued_messages=_queued_messages(account_id),
     )
+
+
+def _of_the_account(relation: str, account_id: int) -> Prefetch:
+    """A sale's lines or vouchers, read within the account."""
+    related = Sale._meta.get_field(relation).related_model
+    return Prefetch(relation, queryset=related.objects.filter(account_id=account_id))
 
 
 def sale_queryset(*, account: Account) -> QuerySet[Sale]:
@@ -54,18 +68,38 @@ def sale_queryset(*, account: Account) -> QuerySet[Sale]:
     return with_rewards(
         Sale.objects.filter(account=account)
         .select_related("customer")
-        .prefetch_related("items", "payments", "vouchers_issued")
-        .order_by("-occurred_at", "-id")
+        .prefetch_related(
+            *(_of_the_account(name, account.pk) for name in ("items", "payments", "vouchers_issued"))
+        )
+        .order_by("-occurred_at", "-id"),
+        account_id=account.pk,
     )
+
+
+def _related_of(sale: Sale, relation: str) -> list:
+    """The sale's items, payments or vouchers: as prefetched, or read within its account."""
+    cache = getattr(sale, "_prefetched_objects_cache", {})
+    if relation in cache:
+        return list(cache[relation])
+    return list(getattr(sale, relation).filter(account_id=sale.account_id))
+
+
+def sale_items(sale: Sale) -> list[SaleItem]:
+    return _related_of(sale, "items")
+
+
+def sale_payments(sale: Sale) -> list[SalePayment]:
+    return _related_of(sale, "payments")
 
 
 def customer_sales_export(customer) -> list[dict]:
     """The customer's sales for an LGPD export: keys, amounts, rewards and items."""
     sales = with_rewards(
-        Sale.objects.filter(customer=customer)
+        Sale.objects.filter(account_id=customer.account_id, customer=customer)
         .select_related("store")
-        .prefetch_related("items")
-        .order_by("occurred_at", "id")
+        .prefetch_related(_of_the_account("items", customer.account_id))
+        .order_by("occurred_at", "id"),
+        account_id=customer.account_id,
     )
     return [
         {
@@ -96,7 +130,7 @@ def purchase_by_identity(
     sales = Sale.objects.filter(
         receipt.identity(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
     )
-    return with_rewards(sales).select_related("customer").first()
+    return with_rewards(sales, account_id=account.pk).select_related("customer").first()
 
 
 def purchases_named(
@@ -136,7 +170,10 @@ def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
     if not reference:
         return None
     return (
-        with_rewards(Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference))
+        with_rewards(
+            Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference),
+            account_id=account.pk,
+        )
         .select_related("customer")
         .first()
     )
@@ -147,6 +184,6 @@ def stored_rewards(sale: Sale) -> SaleRewards:
     return SaleRewards(
         cashback=round_money(sale.granted_cashback),
         points=round_points(sale.granted_points),
-        vouchers=tuple(sorted(sale.vouchers_issued.all(), key=lambda voucher: voucher.pk)),
+        vouchers=tuple(sorted(_related_of(sale, "vouchers_issued"), key=lambda voucher: voucher.pk)),
         messages=sale.queued_messages,
     )

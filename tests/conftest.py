@@ -1,17 +1,13 @@
 """Fixtures shared by the whole suite: merchants and API clients of both dialects."""
 
-from dataclasses import dataclass
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from loyalty.shell.merchants import MerchantCreated
+from tests.builders import PRODUCT_APPS, Tenant, make_tenant
 from tests.factories import MerchantFactory
-
-V2 = "/api/v2"
-POS = "/api/v1/accounts/integrations"
 
 
 @pytest.fixture(autouse=True)
@@ -26,41 +22,6 @@ def _fresh_cache():
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: real row locks and concurrent connections (set DATABASE_URL)")
-
-
-@dataclass
-class Tenant:
-    """A merchant with ready API clients of both dialects."""
-
-    merchant: MerchantCreated
-    access_token: str
-    v2: APIClient
-    pos: APIClient
-
-    @property
-    def account(self):
-        return self.merchant.account
-
-    @property
-    def store(self):
-        return self.merchant.store
-
-
-def obtain_token(api_key: str, api_secret: str) -> str:
-    response = APIClient().post(
-        f"{V2}/auth/token", {"api_key": api_key, "api_secret": api_secret}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    return response.json()["access_token"]
-
-
-def make_tenant(merchant: MerchantCreated) -> Tenant:
-    token = obtain_token(merchant.credential.api_key, merchant.api_secret)
-    v2 = APIClient()
-    v2.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    pos = APIClient()
-    pos.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_STORE_TOKEN=merchant.store_token)
-    return Tenant(merchant=merchant, access_token=token, v2=v2, pos=pos)
 
 
 @pytest.fixture
@@ -86,9 +47,6 @@ def other_tenant(other_merchant) -> Tenant:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
-
-
-PRODUCT_APPS = ["loyalty", "customers", "promotions", "sales", "vouchers"]
 
 
 @pytest.fixture

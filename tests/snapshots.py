@@ -3,7 +3,7 @@
 from django.apps import apps
 
 from loyalty.backoffice.scoping import account_lookup
-from tests.conftest import PRODUCT_APPS
+from tests.builders import PRODUCT_APPS
 
 
 def product_models() -> list:

@@ -60,8 +60,7 @@ class Reward(models.Model):
 class StockChange(models.Model):
     """Who changed a reward's stock, when, from what, to what, and why."""
 
-    ACCOUNT_LOOKUP = "reward__account"
-
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="stock_changes")
     from_stock = models.PositiveIntegerField()
     to_stock = models.PositiveIntegerField()

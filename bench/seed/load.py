@@ -194,19 +194,21 @@ ONE_DAY = timedelta(days=1)
 HISTORY_SPAN = timedelta(days=3_650)
 
 
-def _wallet_rows(size: BenchSize, customer_ids: list[int], now: datetime) -> Iterator[tuple]:
+def _wallet_rows(
+    account: Account, size: BenchSize, customer_ids: list[int], now: datetime
+) -> Iterator[tuple]:
     for index, customer_id in enumerate(customer_ids):
-        yield (customer_id, *amounts(history_totals(index, ledger_rows_of(index, size))), now)
+        yield (account.pk, customer_id, *amounts(history_totals(index, ledger_rows_of(index, size))), now)
 
 
-def _ledger_rows(size: BenchSize, wallet_ids: list[int], now: datetime) -> Iterator[tuple]:
+def _ledger_rows(account: Account, size: BenchSize, wallet_ids: list[int], now: datetime) -> Iterator[tuple]:
     for index, wallet_id in enumerate(wallet_ids):
         rows = ledger_rows_of(index, size)
         # A row a day, over ten years at most; customers differ by the time of day.
         step = min(ONE_DAY, HISTORY_SPAN / max(rows, 1))
         first = now - step * rows - timedelta(seconds=index % 86_400)
         for position, (kind, deltas) in enumerate(customer_history(index, rows)):
-            yield (wallet_id, kind, *amounts(deltas), HISTORY_REASON, first + step * position)
+            yield (account.pk, wallet_id, kind, *amounts(deltas), HISTORY_REASON, first + step * position)
 
 
 def _voucher_rows(account: Account, size: BenchSize, customer_ids, rewards, now: datetime):
@@ -274,7 +276,9 @@ def bench_account_load(
             Customer.objects.filter(account=account).order_by("id").values_list("id", flat=True)
         )
         with stopwatch.part("wallets") as counted:
-            counted["wallets"] = bulk_insert(Wallet, WALLET_COLUMNS, _wallet_rows(size, customer_ids, now))
+            counted["wallets"] = bulk_insert(
+                Wallet, WALLET_COLUMNS, _wallet_rows(account, size, customer_ids, now)
+            )
         wallet_ids = list(
             Wallet.objects.filter(customer__account=account)
             .order_by("customer_id")
@@ -282,7 +286,7 @@ def bench_account_load(
         )
         with stopwatch.part("ledger") as counted:
             counted["ledger_rows"] = bulk_insert(
-                LedgerEntry, LEDGER_COLUMNS, _ledger_rows(size, wallet_ids, now)
+                LedgerEntry, LEDGER_COLUMNS, _ledger_rows(account, size, wallet_ids, now)
             )
         with stopwatch.part("rewards and vouchers") as counted:
             rewards = [

@@ -86,7 +86,7 @@ def customer_create(
         **contacts,
     )
     _save_unique(customer, contacts)
-    Wallet.objects.create(customer=customer)
+    Wallet.objects.create(account_id=customer.account_id, customer=customer)
     return customer
 
 
@@ -156,7 +156,7 @@ def customer_get_or_create_by_document(*, account: Account, document: str) -> tu
     try:
         with transaction.atomic():
             customer = Customer.objects.create(account=account, document=bare)
-            Wallet.objects.create(customer=customer)
+            Wallet.objects.create(account_id=customer.account_id, customer=customer)
     except IntegrityError:
         return Customer.objects.get(account=account, document=bare), False
     return customer, True
@@ -176,7 +176,9 @@ def customer_wallet_lock(
 
     One query when the customer exists: the wallet row, locked, with its customer.
     """
-    wallets = Wallet.objects.select_for_update(of=("self",)).select_related("customer")
+    wallets = (
+        Wallet.objects.select_for_update(of=("self",)).select_related("customer").filter(account=account)
+    )
     if customer_id is not None:
         wallet = wallets.filter(customer__account=account, customer_id=customer_id).first()
         if wallet is None:

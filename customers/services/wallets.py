@@ -66,10 +66,9 @@ class Posting:
                 )
 
 
-def wallet_lock(*, customer: Customer | int) -> Wallet:
+def wallet_lock(*, account_id: int, customer_id: int) -> Wallet:
     """The customer's wallet, locked until the end of the transaction (wallet lock: first)."""
-    customer_id = customer.pk if isinstance(customer, Customer) else customer
-    return Wallet.objects.select_for_update().get(customer_id=customer_id)
+    return Wallet.objects.select_for_update().get(account_id=account_id, customer_id=customer_id)
 
 
 def postings_total(postings: Sequence[Posting]) -> dict[str, Decimal | int]:
@@ -129,7 +128,7 @@ def wallet_check_funds(*, wallet: Wallet, postings: Sequence[Posting]) -> None:
 
 def wallet_post(
     *,
-    customer: Customer | int,
+    customer: Customer | None = None,
     postings: Sequence[Posting],
     overdraw: bool = False,
     locked_wallet: Wallet | None = None,
@@ -144,8 +143,11 @@ def wallet_post(
     """
     if locked_wallet is not None:
         return _write_postings(locked_wallet, postings, overdraw)
+    if customer is None:
+        raise ValueError("Name the customer, or pass the wallet already locked.")
     with transaction.atomic(savepoint=False):
-        return _write_postings(wallet_lock(customer=customer), postings, overdraw)
+        wallet = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
+        return _write_postings(wallet, postings, overdraw)
 
 
 def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool) -> Wallet:
@@ -157,6 +159,7 @@ def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool)
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(
+                account_id=wallet.account_id,
                 wallet=wallet,
                 kind=posting.kind,
                 reason=posting.reason,
@@ -170,7 +173,7 @@ def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool)
         ]
     )
     if totals:
-        Wallet.objects.filter(pk=wallet.pk).update(
+        Wallet.objects.filter(account_id=wallet.account_id, pk=wallet.pk).update(
             **{name: F(name) + value for name, value in totals.items()}, updated_at=timezone.now()
         )
         for name, value in totals.items():
@@ -180,7 +183,7 @@ def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool)
 
 def wallet_credit(
     *,
-    customer: Customer | int,
+    customer: Customer,
     kind: str,
     amounts: Mapping[str, Decimal | int],
     reason: str = "",
@@ -196,7 +199,7 @@ def wallet_credit(
 
 def wallet_debit(
     *,
-    customer: Customer | int,
+    customer: Customer,
     kind: str,
     amounts: Mapping[str, Decimal | int],
     reason: str = "",

@@ -2,14 +2,18 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.utils.html import format_html
 
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
-from loyalty.backoffice.scoping import AccountScopedAdminMixin
+from loyalty.backoffice.scoping import AccountScopedAdminMixin, scope_queryset
 from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
 from loyalty.engine.models import RewardRule
+from loyalty.engine.services import rule_scope_set
 from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import message_retry, render, sample_context
+from loyalty.tenancy.models import Store
+from promotions.models import Category
 
 
 class RewardRuleForm(forms.ModelForm):
@@ -33,6 +37,28 @@ class RewardRuleForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="The share of a sale paid with these methods earns nothing (digital change by default).",
     )
+    # The rule's stores and categories are links that carry the account, set by the engine's
+    # service when the rule is saved (`rule_scope_set`); the admin scopes their choices.
+    rule_stores = forms.ModelMultipleChoiceField(
+        queryset=Store.objects.none(),
+        required=False,
+        label="Stores",
+        widget=FilteredSelectMultiple("stores", is_stacked=False),
+        help_text="Empty: every store.",
+    )
+    rule_categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        label="Categories",
+        widget=FilteredSelectMultiple("categories", is_stacked=False),
+        help_text="Only items of these categories (children included) are eligible; empty: the whole sale.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["rule_stores"].initial = list(self.instance.stores.all())
+            self.fields["rule_categories"].initial = list(self.instance.categories.all())
 
     class Meta:
         model = RewardRule
@@ -48,8 +74,6 @@ class RewardRuleForm(forms.ModelForm):
             "starts_at",
             "ends_at",
             "weekdays",
-            "stores",
-            "categories",
             "excluded_payment_methods",
             "minimum_amount",
             "sale_types",
@@ -64,7 +88,6 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "value", "threshold", "window", "conditions", "active", "account")
     list_filter = ("kind", "active", "account")
     search_fields = ("name",)
-    filter_horizontal = ("stores", "categories")
     fieldsets = (
         (None, {"fields": ("account", "name", "kind", "active")}),
         (
@@ -85,8 +108,8 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                     "starts_at",
                     "ends_at",
                     "weekdays",
-                    "stores",
-                    "categories",
+                    "rule_stores",
+                    "rule_categories",
                     "excluded_payment_methods",
                     "minimum_amount",
                     "sale_types",
@@ -101,6 +124,27 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         ),
         ("Timing", {"fields": ("pending_days", "valid_days")}),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        stores = scope_queryset(Store.objects.all(), request)
+        categories = scope_queryset(Category.objects.select_related("parent"), request)
+
+        class ScopedRewardRuleForm(form):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                self.fields["rule_stores"].queryset = stores
+                self.fields["rule_categories"].queryset = categories
+
+        return ScopedRewardRuleForm
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        rule_scope_set(
+            rule=form.instance,
+            stores=form.cleaned_data["rule_stores"],
+            categories=form.cleaned_data["rule_categories"],
+        )
 
     @admin.display(description="Window")
     def window(self, rule):

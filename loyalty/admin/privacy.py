@@ -23,7 +23,7 @@ class CustomerWithPrivacyAdmin(CustomerAdmin):
     def export_selected(self, request, queryset):
         data = {
             str(customer.pk): customer_data_export(customer=customer)
-            for customer in queryset.select_related("wallet")
+            for customer in queryset.prefetch_related("wallet")
         }
         if len(data) == 1:
             data = next(iter(data.values()))

@@ -83,8 +83,12 @@ class _BearerAuthentication(BaseAuthentication):
                 ),
                 code="token_expired" if expired else "token_invalid",
             ) from None
-        credential_id = token.get("credential_id")
-        credential = queryset.filter(pk=credential_id).first() if isinstance(credential_id, int) else None
+        credential_id, account_id = token.get("credential_id"), token.get("account_id")
+        credential = (
+            queryset.filter(account_id=account_id, pk=credential_id).first()
+            if isinstance(credential_id, int) and isinstance(account_id, int)
+            else None
+        )
         if (
             credential is None
             or credential.account_id != token.get("account_id")

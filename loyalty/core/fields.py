@@ -31,3 +31,17 @@ class QuantityField(models.DecimalField):
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", QUANTITY_PLACES)
         super().__init__(*args, **kwargs)
+
+
+class TenantOneToOneField(models.OneToOneField):
+    """A one-to-one relation whose uniqueness the model enforces together with the account.
+
+    Django's `OneToOneField` always adds a unique index on its column alone; a table that can
+    be sharded by account needs every unique constraint to include the account. The model
+    declares `UniqueConstraint(fields=["account", <this field>])` instead, which is the same
+    rule since both rows belong to one account.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._unique = False

@@ -65,9 +65,12 @@ class RewardRule(models.Model):
         blank=True,
         help_text="Local weekdays on which it applies (0 = Monday); empty: every day.",
     )
-    stores = models.ManyToManyField(Store, blank=True, related_name="+", help_text="Empty: every store.")
+    stores = models.ManyToManyField(
+        Store, through="RuleStore", blank=True, related_name="+", help_text="Empty: every store."
+    )
     categories = models.ManyToManyField(
         "promotions.Category",
+        through="RuleCategory",
         blank=True,
         related_name="+",
         help_text="Only items of these categories (children included) are eligible; empty: the whole sale.",
@@ -131,3 +134,37 @@ class RewardRule(models.Model):
             errors["ends_at"] = "Must be after the start."
         if errors:
             raise ValidationError(errors)
+
+
+class RuleStore(models.Model):
+    """A store a rule is limited to."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    rewardrule = models.ForeignKey(RewardRule, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "loyalty_rewardrule_stores"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "rewardrule", "store"], name="rule_store_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rewardrule} at {self.store}"
+
+
+class RuleCategory(models.Model):
+    """A category a rule is limited to (its children included)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    rewardrule = models.ForeignKey(RewardRule, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("promotions.Category", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "loyalty_rewardrule_categories"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "rewardrule", "category"], name="rule_category_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rewardrule} in {self.category}"

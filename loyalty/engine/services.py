@@ -19,7 +19,7 @@ from django.utils import timezone
 from customers.models import LedgerEntry
 from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
 from loyalty.core.money import ZERO, round_money
-from loyalty.engine.models import RewardRule
+from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
 from loyalty.engine.rules import (
     CASHBACK,
     MESSAGE,
@@ -58,12 +58,13 @@ def _descendants(roots: Iterable[int], parents: dict[int, int | None]) -> frozen
     return frozenset(found)
 
 
-def _ids_by_rule(through, target: str, rule_ids: list[int]) -> dict[int, set[int]]:
+def _ids_by_rule(
+    links: type[RuleStore] | type[RuleCategory], target: str, account_id: int, rule_ids: list[int]
+) -> dict[int, set[int]]:
     found: dict[int, set[int]] = {}
     if rule_ids:
-        for rule_id, target_id in through.objects.filter(rewardrule_id__in=rule_ids).values_list(
-            "rewardrule_id", target
-        ):
+        rows = links.objects.filter(account_id=account_id, rewardrule_id__in=rule_ids)
+        for rule_id, target_id in rows.values_list("rewardrule_id", target):
             found.setdefault(rule_id, set()).add(target_id)
     return found
 
@@ -103,20 +104,22 @@ def program_in_force(*, account_id: int) -> Program:
     Every sale reads them. Few rules name stores or categories, so two EXISTS flags in the
     rules' own query spare looking those up unless some rule does.
     """
-    stores = RewardRule.stores.through
-    categories = RewardRule.categories.through
     rules = list(
         RewardRule.objects.filter(account_id=account_id, active=True)
         .select_related("template", "reward")
         .annotate(
-            names_stores=Exists(stores.objects.filter(rewardrule=OuterRef("pk"))),
-            names_categories=Exists(categories.objects.filter(rewardrule=OuterRef("pk"))),
+            names_stores=Exists(RuleStore.objects.filter(account_id=account_id, rewardrule=OuterRef("pk"))),
+            names_categories=Exists(
+                RuleCategory.objects.filter(account_id=account_id, rewardrule=OuterRef("pk"))
+            ),
         )
         .order_by("id")
     )
-    store_ids = _ids_by_rule(stores, "store_id", [rule.pk for rule in rules if rule.names_stores])
+    store_ids = _ids_by_rule(
+        RuleStore, "store_id", account_id, [rule.pk for rule in rules if rule.names_stores]
+    )
     category_ids = _ids_by_rule(
-        categories, "category_id", [rule.pk for rule in rules if rule.names_categories]
+        RuleCategory, "category_id", account_id, [rule.pk for rule in rules if rule.names_categories]
     )
     parents = (
         dict(Category.objects.filter(account_id=account_id).values_list("id", "parent_id"))
@@ -240,7 +243,9 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
     wallet = cancelled.wallet
     if customer is not None:
         granted = list(
-            LedgerEntry.objects.filter(sale=sale, kind__in=REWARD_KINDS, reversed_by__isnull=True)
+            LedgerEntry.objects.filter(
+                account_id=sale.account_id, sale=sale, kind__in=REWARD_KINDS, reversed_by__isnull=True
+            )
             .select_related("store")
             .order_by("id")
         )
@@ -302,8 +307,17 @@ def rule_create(
         rule.excluded_payment_methods = excluded_payment_methods
     rule.full_clean()
     rule.save()
-    rule.stores.set(stores)
-    rule.categories.set(categories)
+    rule_scope_set(rule=rule, stores=stores, categories=categories)
+    return rule
+
+
+@transaction.atomic(savepoint=False)
+def rule_scope_set(*, rule: RewardRule, stores: Iterable, categories: Iterable) -> RewardRule:
+    """Limit the rule to these stores and categories (none: all), each link carrying the
+    rule's account."""
+    links = {"account_id": rule.account_id}
+    rule.stores.set(stores, through_defaults=links)
+    rule.categories.set(categories, through_defaults=links)
     return rule
 
 
@@ -341,17 +355,21 @@ def rewards_release_due(*, now=None) -> int:
     """
     now = now or timezone.now()
     released = 0
-    for wallet_id, customer_id in (
-        _due_pending(now).values_list("wallet_id", "wallet__customer_id").distinct().order_by("wallet_id")
+    for account_id, wallet_id, customer_id in (
+        _due_pending(now)
+        .values_list("account_id", "wallet_id", "wallet__customer_id")
+        .distinct()
+        .order_by("wallet_id")
     ):
         with transaction.atomic():
-            wallet = wallet_lock(customer=customer_id)
+            wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
             # Re-read under the lock: a cancellation may have reversed a grant meanwhile.
-            entries = list(_due_pending(now, wallet_id).select_related("store").order_by("id"))
-            wallet_post(
-                customer=customer_id,
-                postings=[_release_posting(entry) for entry in entries],
-                locked_wallet=wallet,
+            entries = list(
+                _due_pending(now, wallet_id)
+                .filter(account_id=account_id)
+                .select_related("store")
+                .order_by("id")
             )
+            wallet_post(postings=[_release_posting(entry) for entry in entries], locked_wallet=wallet)
             released += len(entries)
     return released

@@ -89,8 +89,7 @@ class Message(models.Model):
 
 
 class MessageAttempt(models.Model):
-    ACCOUNT_LOOKUP = "message__account"
-
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempt_log")
     attempted_at = models.DateTimeField(auto_now_add=True)
     succeeded = models.BooleanField()

@@ -174,7 +174,7 @@ def message_template_create(
 
 def messages_withdraw_for_sale(*, sale) -> int:
     """Withdraw the still-queued messages of a cancelled sale (one UPDATE, atomic by itself)."""
-    return Message.objects.filter(sale=sale, status=Message.Status.QUEUED).update(
+    return Message.objects.filter(account_id=sale.account_id, sale=sale, status=Message.Status.QUEUED).update(
         status=Message.Status.WITHDRAWN
     )
 
@@ -224,7 +224,9 @@ def _deliver(message: Message, report: SendReport) -> None:
         backend_for(message.channel).send(message)
     except Exception as error:  # noqa: BLE001 - any provider failure is recorded and retried
         detail = f"{error.__class__.__name__}: {error}"[:2000]
-        MessageAttempt.objects.create(message=message, succeeded=False, error=detail)
+        MessageAttempt.objects.create(
+            account_id=message.account_id, message=message, succeeded=False, error=detail
+        )
         message.last_error = detail
         if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
             message.status = Message.Status.FAILED
@@ -233,7 +235,7 @@ def _deliver(message: Message, report: SendReport) -> None:
             message.next_attempt_at = now + _retry_delay(message.attempts)
             report.retried += 1
     else:
-        MessageAttempt.objects.create(message=message, succeeded=True)
+        MessageAttempt.objects.create(account_id=message.account_id, message=message, succeeded=True)
         message.status = Message.Status.SENT
         message.sent_at = now
         report.sent += 1

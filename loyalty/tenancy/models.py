@@ -55,7 +55,7 @@ class Store(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="stores")
     name = models.CharField(max_length=120)
-    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_digest = models.CharField(max_length=64, editable=False)
     token_prefix = models.CharField(max_length=16, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,6 +65,10 @@ class Store(models.Model):
         ordering = ["account", "name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="store_name_unique_per_account"),
+            # A till's bearer token names the account; its store token is looked up within it.
+            models.UniqueConstraint(
+                fields=["account", "token_digest"], name="store_token_unique_per_account"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from loyalty.core.vocabulary import MAX_ITEMS, MAX_PAYMENTS, PaymentMethod
 from promotions.api.fields import UnitField
 from sales.models import SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData
+from sales.selectors import sale_items, sale_payments
 
 TOTAL_TOLERANCE = Decimal("0.01")
 BARCODE = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
@@ -144,12 +145,12 @@ class SaleContentsMixin(serializers.Serializer):
     @extend_schema_field(ItemSerializer(many=True))
     def get_items(self, sale):
         items = self.context.get("items")
-        return ItemSerializer(items if items is not None else sale.items.all(), many=True).data
+        return ItemSerializer(items if items is not None else sale_items(sale), many=True).data
 
     @extend_schema_field(PaymentSerializer(many=True))
     def get_payments(self, sale):
         payments = self.context.get("payments")
-        return PaymentSerializer(payments if payments is not None else sale.payments.all(), many=True).data
+        return PaymentSerializer(payments if payments is not None else sale_payments(sale), many=True).data
 
 
 class VoucherSummarySerializer(serializers.Serializer):

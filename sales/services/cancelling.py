@@ -27,10 +27,16 @@ OWN_KINDS = (
 @transaction.atomic(savepoint=False)
 def sale_cancel(*, sale: Sale) -> CancelOutcome:
     """Cancel a sale and reverse everything it did; cancelling twice changes nothing."""
-    sale = Sale.objects.select_for_update(of=("self",)).select_related("account", "customer").get(pk=sale.pk)
+    sale = (
+        Sale.objects.select_for_update(of=("self",))
+        .select_related("account", "customer")
+        .get(account_id=sale.account_id, pk=sale.pk)
+    )
     customer = sale.customer
     if sale.status == Sale.Status.CANCELLED:
-        wallet = Wallet.objects.filter(customer=customer).first() if customer else None
+        wallet = (
+            Wallet.objects.filter(account_id=sale.account_id, customer=customer).first() if customer else None
+        )
         return CancelOutcome(
             sale=sale,
             already_cancelled=True,
@@ -40,14 +46,18 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
             wallet=wallet,
         )
     now = timezone.now()
-    Sale.objects.filter(pk=sale.pk).update(status=Sale.Status.CANCELLED, cancelled_at=now)
+    Sale.objects.filter(account_id=sale.account_id, pk=sale.pk).update(
+        status=Sale.Status.CANCELLED, cancelled_at=now
+    )
     sale.status, sale.cancelled_at = Sale.Status.CANCELLED, now
 
     wallet = None
     own = Reversal()
     if customer is not None:
-        wallet = wallet_lock(customer=customer)
-        entries = LedgerEntry.objects.filter(sale=sale, kind__in=OWN_KINDS, reversed_by__isnull=True)
+        wallet = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
+        entries = LedgerEntry.objects.filter(
+            account_id=sale.account_id, sale=sale, kind__in=OWN_KINDS, reversed_by__isnull=True
+        )
         postings = entries_reversal(
             list(entries.select_related("store").order_by("id")), reason=f"Sale {sale.pk} cancelled"
         )

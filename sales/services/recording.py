@@ -118,10 +118,13 @@ def _own_postings(sale: Sale, items: Sequence[SaleItem], payments: Sequence[Sale
     return postings
 
 
-def _lines(sale: Sale, sent: SaleInput, catalogue: LineCatalogue) -> tuple[list[SaleItem], list[SalePayment]]:
+def _lines(
+    account: Account, sale: Sale, sent: SaleInput, catalogue: LineCatalogue
+) -> tuple[list[SaleItem], list[SalePayment]]:
     items = SaleItem.objects.bulk_create(
         [
             SaleItem(
+                account=account,
                 sale=sale,
                 position=position,
                 barcode=item.barcode,
@@ -145,6 +148,7 @@ def _lines(sale: Sale, sent: SaleInput, catalogue: LineCatalogue) -> tuple[list[
     payments = SalePayment.objects.bulk_create(
         [
             SalePayment(
+                account=account,
                 sale=sale,
                 position=position,
                 method=payment.method,
@@ -206,7 +210,7 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
         )
 
     catalogue = _catalogue(account, sent.items, customer)
-    items, payments = _lines(sale, sent, catalogue)
+    items, payments = _lines(account, sale, sent, catalogue)
     warnings = _unknown_promotion_warnings(sent.items, catalogue)
     if customer is not None:
         wallet = wallet_post(

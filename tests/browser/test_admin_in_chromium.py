@@ -10,7 +10,7 @@ import pytest
 
 from loyalty.shell.demo import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
 from promotions.models import Promotion
-from tests.browser.conftest import needs_chromium, start_chromium
+from tests.browser.chromium import needs_chromium, start_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 

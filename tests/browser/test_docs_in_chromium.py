@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from django.test import modify_settings
 
-from tests.browser.conftest import needs_chromium, start_chromium
+from tests.browser.chromium import needs_chromium, start_chromium
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # A name like a deployment's, which Chromium resolves to the test server: Swagger UI, for

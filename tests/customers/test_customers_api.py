@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import check_password
 
 from customers.models import Customer, LedgerEntry
 from customers.services import wallet_credit
-from tests.conftest import V2
+from tests.builders import V2
 
 pytestmark = pytest.mark.django_db
 
@@ -285,7 +285,11 @@ def test_lookup_errors(tenant, three_customers, other_tenant):
 def test_wallet_and_transactions_newest_first_with_a_cursor(tenant):
     customer = create(tenant).json()
     for amount in ("1.00", "2.00", "3.00"):
-        wallet_credit(customer=customer["id"], kind="cashback", amounts={"balance": Decimal(amount)})
+        wallet_credit(
+            customer=Customer.objects.get(pk=customer["id"]),
+            kind="cashback",
+            amounts={"balance": Decimal(amount)},
+        )
 
     wallet = tenant.v2.get(f"{V2}/customers/{customer['id']}/wallet").json()
     first = tenant.v2.get(f"{V2}/customers/{customer['id']}/transactions", {"page_size": 2}).json()
@@ -300,7 +304,9 @@ def test_wallet_and_transactions_newest_first_with_a_cursor(tenant):
 
 def test_export_holds_the_person_and_the_ledger_but_not_the_password(tenant):
     customer = create(tenant).json()
-    wallet_credit(customer=customer["id"], kind="points", amounts={"points": Decimal("10.00")})
+    wallet_credit(
+        customer=Customer.objects.get(pk=customer["id"]), kind="points", amounts={"points": Decimal("10.00")}
+    )
 
     export = tenant.v2.get(f"{V2}/customers/{customer['id']}/export").json()
 
@@ -313,7 +319,11 @@ def test_export_holds_the_person_and_the_ledger_but_not_the_password(tenant):
 
 def test_anonymise_erases_the_person_and_keeps_the_ledger(tenant):
     customer = create(tenant).json()
-    wallet_credit(customer=customer["id"], kind="cashback", amounts={"balance": Decimal("5.00")})
+    wallet_credit(
+        customer=Customer.objects.get(pk=customer["id"]),
+        kind="cashback",
+        amounts={"balance": Decimal("5.00")},
+    )
 
     response = tenant.v2.post(f"{V2}/customers/{customer['id']}/anonymize")
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from customers.services import wallet_credit
-from tests.conftest import POS
+from tests.builders import POS
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

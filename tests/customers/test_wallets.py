@@ -140,9 +140,7 @@ def test_twenty_concurrent_debits_never_overdraw(postgres_only, merchant):
     wallet_credit(customer=customer, kind="cashback", amounts={"balance": Decimal("100.00")})
 
     def debit(_):
-        return wallet_debit(
-            customer=customer.pk, kind="balance_redeem", amounts={"balance": Decimal("10.00")}
-        )
+        return wallet_debit(customer=customer, kind="balance_redeem", amounts={"balance": Decimal("10.00")})
 
     results = run_concurrently(20, debit)
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from loyalty.tenancy.models import ApiCredential, Store
-from tests.conftest import POS, obtain_token
+from tests.builders import POS, obtain_token
 
 pytestmark = pytest.mark.django_db
 

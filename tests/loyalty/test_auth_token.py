@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty.tenancy.models import Account, ApiCredential
 from loyalty.tenancy.services import credential_regenerate_secret, credential_set_active
-from tests.conftest import POS, V2, make_tenant
+from tests.builders import POS, V2, make_tenant
 
 pytestmark = pytest.mark.django_db
 

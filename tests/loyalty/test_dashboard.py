@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from customers.services import customer_create, wallet_credit
 from loyalty.engine.services import rule_create
-from tests.conftest import POS, V2
+from tests.builders import POS, V2
 from tests.factories import RewardFactory
-from tests.sales.conftest import purchase
+from tests.sales.builders import purchase
 from vouchers.services import balance_redeem, reward_redeem, voucher_use
 
 pytestmark = pytest.mark.django_db

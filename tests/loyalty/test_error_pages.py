@@ -12,7 +12,7 @@ from django.http import Http404
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.conftest import V2
+from tests.builders import V2
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from loyalty.api.health import HealthView
-from tests.conftest import POS, V2
+from tests.builders import POS, V2
 
 pytestmark = pytest.mark.django_db
 

@@ -27,12 +27,12 @@ from loyalty.tenancy.services import store_create
 from promotions.api.pos.promotions import PROMOTION_REQUEST_EXAMPLE
 from promotions.models import Promotion
 from sales.models import Sale
+from tests.builders import POS, V2
 from tests.concurrency import run_concurrently
-from tests.conftest import POS, V2
 from tests.factories import ProductFactory
 from tests.openapi import api_schema
 from tests.routes import api_routes
-from tests.sales.conftest import SEED_PURCHASE
+from tests.sales.builders import SEED_PURCHASE
 from vouchers.models import BalanceRedemption
 
 pytestmark = pytest.mark.django_db

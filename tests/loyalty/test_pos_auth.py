@@ -3,7 +3,7 @@
 import pytest
 
 from loyalty.tenancy.services import store_create, store_regenerate_token, store_set_active
-from tests.conftest import POS
+from tests.builders import POS
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.services import store_create
 from promotions.models import Category
-from tests.conftest import POS, V2
-from tests.sales.conftest import item, purchase
+from tests.builders import POS, V2
+from tests.sales.builders import item, purchase
 from vouchers.models import Voucher
 
 pytestmark = pytest.mark.django_db

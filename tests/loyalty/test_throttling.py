@@ -7,7 +7,7 @@ from django.test import RequestFactory, override_settings
 
 from loyalty.api.throttling import TokenEndpointThrottle
 from loyalty.tenancy.services import credential_set_active
-from tests.conftest import V2
+from tests.builders import V2
 from tests.routes import api_routes
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from promotions.models import Category
 from promotions.services import category_create, category_get_or_create
-from tests.conftest import V2
+from tests.builders import V2
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

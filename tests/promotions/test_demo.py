@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from customers.models import Wallet
 from loyalty.shell.demo import DEMO_API_KEY, DEMO_API_SECRET, DEMO_STORE_TOKEN, seed_demo
 from promotions.models import Category, Product, Promotion
-from tests.conftest import POS, obtain_token
+from tests.builders import POS, obtain_token
 from tests.promotions.test_discount_quote import SEED_QUOTE
 from tests.promotions.test_products_api import SEED_PRODUCT
 from tests.promotions.test_promotions_api import SEED_PROMOTION

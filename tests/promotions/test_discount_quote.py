@@ -11,7 +11,7 @@ from customers.services import wallet_credit
 from promotions.models import Category, Product, Promotion, PromotionUse
 from promotions.services import promotion_disable
 from sales.models import Sale
-from tests.conftest import POS
+from tests.builders import POS
 from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, record_promotion_use
 
 pytestmark = pytest.mark.django_db

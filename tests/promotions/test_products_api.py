@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from promotions.models import Category, Product
-from tests.conftest import POS
+from tests.builders import POS
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

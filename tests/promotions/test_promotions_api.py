@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from promotions.models import Promotion
-from tests.conftest import POS
+from tests.builders import POS
 from tests.factories import ProductFactory, PromotionFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 
 from promotions.models import Product
 from sales.models import SaleItem
-from tests.conftest import POS, V2
+from tests.builders import POS, V2
 from tests.promotions.test_products_api import SEED_PRODUCT
-from tests.sales.conftest import item, purchase
+from tests.sales.builders import item, purchase
 
 pytestmark = pytest.mark.django_db
 

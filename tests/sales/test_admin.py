@@ -8,8 +8,8 @@ from loyalty.engine.models import RewardRule
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from sales.models import Sale
-from tests.conftest import POS
-from tests.sales.conftest import SEED_PURCHASE
+from tests.builders import POS
+from tests.sales.builders import SEED_PURCHASE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from customers.models import Customer, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from customers.services import customer_create, wallet_credit
 from sales.models import Sale, SaleItem
-from tests.conftest import POS
-from tests.sales.conftest import SEED_PURCHASE, cancel, item, purchase, put
+from tests.builders import POS
+from tests.sales.builders import SEED_PURCHASE, cancel, item, purchase, put
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from customers.selectors import wallet_mismatches
 from customers.services import customer_create
 from loyalty.tenancy.services import store_create
 from sales.models import Sale
-from tests.conftest import POS, V2
-from tests.sales.conftest import SEED_PURCHASE, cancel, item, purchase, put
+from tests.builders import POS, V2
+from tests.sales.builders import SEED_PURCHASE, cancel, item, purchase, put
 from tests.snapshots import database_rows
 
 pytestmark = pytest.mark.django_db

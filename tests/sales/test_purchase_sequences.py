@@ -31,7 +31,7 @@ from customers.models import Wallet
 from loyalty.engine.services import rule_create
 from loyalty.tenancy.services import access_token_issue, store_create
 from sales.models import Sale
-from tests.conftest import POS
+from tests.builders import POS
 from tests.factories import MerchantFactory
 
 pytestmark = pytest.mark.django_db

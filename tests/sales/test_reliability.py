@@ -19,11 +19,11 @@ from customers.services import customer_create, wallet_credit
 from loyalty.engine.services import rule_create
 from loyalty.outbox.services import message_template_create
 from sales.models import Sale
+from tests.builders import POS
 from tests.concurrency import run_concurrently
-from tests.conftest import POS
 from tests.factories import ProductFactory, PromotionFactory
 from tests.faults import statements_of, with_fault_at
-from tests.sales.conftest import SEED_PURCHASE, purchase
+from tests.sales.builders import SEED_PURCHASE, purchase
 from tests.snapshots import database_rows
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from customers.models import Customer, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from customers.services import customer_create
 from sales.models import Sale
-from tests.conftest import V2
+from tests.builders import V2
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tests.openapi import api_schema
 from tests.routes import WRITE_METHODS, api_routes
-from tests.security.conftest import Holdings
+from tests.security.holdings import Holdings
 
 V2 = "/api/v2"
 POS = "/api/v1/accounts/integrations"

@@ -10,7 +10,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.conftest import PRODUCT_APPS
+from tests.builders import PRODUCT_APPS
 from tests.snapshots import account_rows, changed_models
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_every_product_model_admin_is_probed(world):
 
     assert len(admins) >= 15
     unheld = [ma.model._meta.label for ma in admins if alfa.first_object_of(ma.model) is None]
-    assert unheld == [], f"Give account A an object of these models (tests/security/conftest.py): {unheld}"
+    assert unheld == [], f"Give account A an object of these models (tests/security/holdings.py): {unheld}"
 
 
 @pytest.mark.parametrize("model_admin", product_admins(), ids=lambda ma: ma.model._meta.label)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.routes import WRITE_METHODS
-from tests.security.conftest import Holdings
+from tests.security.holdings import Holdings
 from tests.security.recipes import POS, RECIPES, V2, documented_fields, write_routes
 from tests.snapshots import database_rows, product_models
 

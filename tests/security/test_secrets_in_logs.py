@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from loyalty.api import auth as auth_views
 from loyalty.api import pos as pos_views
-from tests.conftest import POS, V2
+from tests.builders import POS, V2
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from tests.routes import Route, api_routes
-from tests.security.conftest import Holdings
+from tests.security.holdings import Holdings
 from tests.snapshots import account_rows, changed_models
 
 pytestmark = pytest.mark.django_db

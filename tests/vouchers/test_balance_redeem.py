@@ -9,8 +9,8 @@ from customers.selectors import wallet_mismatches
 from customers.services import customer_create, wallet_credit
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
-from tests.conftest import POS
-from tests.sales.conftest import cancel, purchase, put
+from tests.builders import POS
+from tests.sales.builders import cancel, purchase, put
 from vouchers.models import BalanceRedemption
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from promotions.models import Category
-from tests.conftest import V2
+from tests.builders import V2
 from tests.factories import RewardFactory
 from vouchers.models import Reward, StockChange, Voucher
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from loyalty.outbox.services import message_template_create
-from tests.conftest import POS, V2
+from tests.builders import POS, V2
 from tests.faults import statements_of, with_fault_at
 from tests.snapshots import database_rows
 from tests.vouchers.test_balance_redeem import SEED_REDEEM

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from loyalty.engine.services import rule_create
-from tests.conftest import V2
+from tests.builders import V2
 from tests.factories import RewardFactory
 from vouchers.models import Reward, StockChange, Voucher
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.conftest import V2
+from tests.builders import V2
 from vouchers.models import Voucher
 from vouchers.services import reward_redeem, voucher_cancel, voucher_issue
 

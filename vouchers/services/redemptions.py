@@ -86,9 +86,8 @@ def _redemption_replay(
             f"This redemption was given back{when} when its purchase was cancelled; "
             "nothing was debited again."
         )
-    return RedemptionOutcome(
-        redemption=redemption, created=False, wallet=Wallet.objects.get(customer=customer), warnings=warnings
-    )
+    wallet = Wallet.objects.get(account_id=customer.account_id, customer=customer)
+    return RedemptionOutcome(redemption=redemption, created=False, wallet=wallet, warnings=warnings)
 
 
 @transaction.atomic(savepoint=False)
@@ -150,7 +149,11 @@ def balance_redeem(
         )
         if amount
     ]
-    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=wallet_lock(customer=customer))
+    wallet = wallet_post(
+        customer=customer,
+        postings=postings,
+        locked_wallet=wallet_lock(account_id=customer.account_id, customer_id=customer.pk),
+    )
     messages_queue_event(
         account=account,
         customer=customer,
@@ -202,7 +205,9 @@ def redemptions_give_back(*, cancelled: CancelledSale) -> Reversal:
     if not redemptions:
         return Reversal()
     entries = list(
-        LedgerEntry.objects.filter(redemption__in=redemptions, reversed_by__isnull=True)
+        LedgerEntry.objects.filter(
+            account_id=sale.account_id, redemption__in=redemptions, reversed_by__isnull=True
+        )
         .select_related("store")
         .order_by("id")
     )
@@ -212,7 +217,7 @@ def redemptions_give_back(*, cancelled: CancelledSale) -> Reversal:
     wallet = wallet_post(
         customer=cancelled.customer, postings=postings, overdraw=True, locked_wallet=cancelled.wallet
     )
-    BalanceRedemption.objects.filter(pk__in=[redemption.pk for redemption in redemptions]).update(
-        status=BalanceRedemption.Status.RETURNED, returned_at=timezone.now()
-    )
+    BalanceRedemption.objects.filter(
+        account_id=sale.account_id, pk__in=[redemption.pk for redemption in redemptions]
+    ).update(status=BalanceRedemption.Status.RETURNED, returned_at=timezone.now())
     return Reversal(moved=postings_total(postings), redemptions_returned=tuple(redemptions), wallet=wallet)

@@ -56,6 +56,7 @@ def reward_create(
     reward.full_clean()
     reward.save()
     StockChange.objects.create(
+        account_id=reward.account_id,
         reward=reward,
         from_stock=0,
         to_stock=stock,
@@ -73,7 +74,12 @@ def reward_lock(*, reward: Reward | int) -> Reward:
 
 def _move_stock(reward: Reward, to_stock: int, reason: str, **who) -> Reward:
     StockChange.objects.create(
-        reward=reward, from_stock=reward.stock, to_stock=to_stock, reason=reason, **who
+        account_id=reward.account_id,
+        reward=reward,
+        from_stock=reward.stock,
+        to_stock=to_stock,
+        reason=reason,
+        **who,
     )
     Reward.objects.filter(pk=reward.pk).update(stock=to_stock, updated_at=timezone.now())
     reward.stock = to_stock
@@ -122,7 +128,7 @@ def reward_take_one(*, reward: Reward | int, reason: str) -> Reward | None:
 def reward_redeem(*, reward: Reward, customer: Customer) -> Voucher:
     """Exchange the reward's points for a voucher: debit the points, take one unit of
     stock and issue the voucher — all or nothing."""
-    wallet = wallet_lock(customer=customer)
+    wallet = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
     locked = reward_lock(reward=reward)
     unavailable = reward_unavailable_reason(locked, timezone.now())
     if unavailable is not None:

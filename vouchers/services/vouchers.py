@@ -96,9 +96,15 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
 @transaction.atomic(savepoint=False)
 def vouchers_cancel_for_sale(*, sale) -> list[Voucher]:
     """Cancel the still-unused vouchers a sale issued; used ones stay used."""
-    vouchers = list(Voucher.objects.select_for_update().filter(sale=sale, status=Voucher.Status.ACTIVE))
+    vouchers = list(
+        Voucher.objects.select_for_update().filter(
+            account_id=sale.account_id, sale=sale, status=Voucher.Status.ACTIVE
+        )
+    )
+    if not vouchers:
+        return []
     now = timezone.now()
-    Voucher.objects.filter(pk__in=[voucher.pk for voucher in vouchers]).update(
+    Voucher.objects.filter(account_id=sale.account_id, pk__in=[voucher.pk for voucher in vouchers]).update(
         status=Voucher.Status.CANCELLED, cancelled_at=now
     )
     for voucher in vouchers:

@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL = -m pip install --quiet --require-hashes
 
 .PHONY: install install-test install-bench install-tools run test bench profile lint format \
-	check-migrations check-schema check-layers check fuzz browser-deps lock audit-feed audit clean
+	check-migrations check-schema check-layers check-types check fuzz browser-deps lock audit-feed audit clean
 
 # --- environments --------------------------------------------------------------------------
 
@@ -93,7 +93,11 @@ check-schema: install-test
 check-layers: install-test
 	$(BIN)/lint-imports
 
-check: lint check-migrations check-schema check-layers
+# Types (pyproject.toml, [tool.mypy]): services, selectors, the engine and the seams between apps.
+check-types: install-test
+	$(BIN)/mypy
+
+check: lint check-migrations check-schema check-layers check-types
 
 # Schemathesis over the live API, both dialects; FUZZ_DATABASE_URL and FUZZ_PORT choose where.
 fuzz: install-test

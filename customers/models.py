@@ -5,6 +5,8 @@ A wallet's buckets are a materialised sum of its ledger: they change only in
 so that every bucket equals the sum of its rows (`check_wallets` proves it).
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -182,6 +184,6 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
-    def moved(self) -> dict[str, object]:
+    def moved(self) -> dict[str, Decimal | int]:
         """The non-zero deltas of this row."""
         return {name: getattr(self, name) for name in WALLET_FIELDS if getattr(self, name)}

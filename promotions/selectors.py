@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -13,7 +14,24 @@ from loyalty.core.money import round_money
 from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 HUNDRED = Decimal(100)
+
+
+class LiveUses(TypedDict):
+    live_uses: int
+
+
+class InEffect(TypedDict):
+    barcode: str
+
+
+#: A promotion read with the customer's unreleased uses of it (`live_uses_count`).
+PromotionWithUses: TypeAlias = "WithAnnotations[Promotion, LiveUses]"
+#: A promotion in effect, with its product's barcode.
+PromotionInEffect: TypeAlias = "WithAnnotations[Promotion, InEffect]"
 
 
 def live_uses_count(*, account_id: int, customer_id: int | None) -> Coalesce:
@@ -22,19 +40,20 @@ def live_uses_count(*, account_id: int, customer_id: int | None) -> Coalesce:
     It reads the (promotion, customer) index: a join would read every use of a popular
     promotion by every consumer.
     """
+    uses = PromotionUse.objects.filter(account_id=account_id, promotion=OuterRef("pk"), released=False)
+    # No customer, no uses: the column is never null.
     uses = (
-        PromotionUse.objects.filter(
-            account_id=account_id, promotion=OuterRef("pk"), customer_id=customer_id, released=False
-        )
-        .order_by()
-        .values("promotion")
-        .annotate(total=Count("id"))
-        .values("total")
+        uses.filter(customer_id=customer_id)
+        if customer_id is not None
+        else uses.filter(customer__isnull=True)
     )
-    return Coalesce(Subquery(uses, output_field=IntegerField()), 0)
+    counts = uses.order_by().values("promotion").annotate(total=Count("id")).values("total")
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-def promotions_with_uses(*, account_id: int, ids: Iterable[int], customer_id: int | None) -> list[Promotion]:
+def promotions_with_uses(
+    *, account_id: int, ids: Iterable[int], customer_id: int | None
+) -> list[PromotionWithUses]:
     """The account's promotions among `ids`, each with its product and the customer's live uses.
 
     A sale's items name their promotions: this one query checks that they are the
@@ -62,7 +81,7 @@ class LineCatalogue:
 
     products: dict[str, Product]
     categories: dict[tuple[int | None, str], Category]
-    promotions: dict[int, Promotion]
+    promotions: dict[int, PromotionWithUses]
 
     def category_of(self, *, barcode: str, category: str, subcategory: str) -> int | None:
         """The most specific category known for a line: its product's, else the one it names."""
@@ -101,7 +120,7 @@ def line_catalogue(
         else {}
     )
     names = {name.strip().lower() for name in category_names(products) if name.strip()}
-    categories = (
+    categories: dict[tuple[int | None, str], Category] = (
         {
             (category.parent_id, category.lower_name): category
             for category in Category.objects.annotate(lower_name=Lower("name")).filter(
@@ -152,7 +171,7 @@ def coupon_count_subquery() -> Coalesce:
     """
     rewards = Category._meta.get_field("rewards").related_model
     counts = (
-        rewards.objects.filter(category=OuterRef("pk"))
+        rewards._default_manager.filter(category=OuterRef("pk"))
         .order_by()
         .values("category")
         .annotate(total=Count("id"))
@@ -285,7 +304,9 @@ def promotion_discount(promotion: Promotion, line: QuoteLine) -> QuotedDiscount 
     )
 
 
-def promotions_in_effect(*, account: Account, barcodes: Iterable[str], at: datetime) -> QuerySet[Promotion]:
+def promotions_in_effect(
+    *, account: Account, barcodes: Iterable[str], at: datetime
+) -> QuerySet[PromotionInEffect]:
     """The promotions of these products in effect at `at`, oldest first.
 
     In effect: switched on, not withdrawn, `starts_at` ≤ `at` < `expires_at`, of an active product.

@@ -4,16 +4,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from loyalty.core.errors import NotFoundError
 from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion, PromotionUse
-from promotions.selectors import category_find
+from promotions.selectors import PromotionWithUses, category_find
+
+
+class PromotedSale(Protocol):
+    """A sale, as its promotion uses record it (the sales app, a floor above, owns the model)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def account_id(self) -> int: ...
 
 
 class DuplicateCategory(Exception):
@@ -168,7 +178,9 @@ def promotion_set_active(*, promotion: Promotion, active: bool) -> Promotion:
     return promotion
 
 
-def promotion_uses_record(*, sale, customer, promotions: Sequence[Promotion]) -> list[Promotion]:
+def promotion_uses_record(
+    *, sale: PromotedSale, customer: Customer, promotions: Sequence[PromotionWithUses]
+) -> list[PromotionWithUses]:
     """Record one use of each promotion by the sale's consumer.
 
     `promotions` come from `promotions_with_uses` for this customer, read under the lock
@@ -182,7 +194,7 @@ def promotion_uses_record(*, sale, customer, promotions: Sequence[Promotion]) ->
         return []
     PromotionUse.objects.bulk_create(
         [
-            PromotionUse(account_id=sale.account_id, promotion=promotion, customer=customer, sale=sale)
+            PromotionUse(account_id=sale.account_id, promotion=promotion, customer=customer, sale_id=sale.pk)
             for promotion in promotions
         ]
     )
@@ -191,11 +203,11 @@ def promotion_uses_record(*, sale, customer, promotions: Sequence[Promotion]) ->
     ]
 
 
-def promotion_uses_release(*, sale) -> int:
+def promotion_uses_release(*, sale: PromotedSale) -> int:
     """Release the promotion uses of a cancelled sale; they no longer count toward limits.
 
     One UPDATE statement: atomic by itself.
     """
-    return PromotionUse.objects.filter(account_id=sale.account_id, sale=sale, released=False).update(
+    return PromotionUse.objects.filter(account_id=sale.account_id, sale_id=sale.pk, released=False).update(
         released=True, released_at=timezone.now()
     )

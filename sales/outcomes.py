@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import Protocol
 
 from customers.models import Customer, Wallet
 from loyalty.core.money import ZERO, round_money
@@ -18,6 +19,31 @@ from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
 from loyalty.tenancy.models import Store
 from sales.models import Sale, SaleItem, SalePayment
+
+# The vouchers app, a floor above, issues and cancels vouchers and gives redemptions back on the
+# sales' signals; the answers carry them as these descriptions, without importing its models.
+
+
+class IssuedVoucher(Protocol):
+    """A voucher a sale's receiver issued or cancelled, as an answer shows it."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def valid_until(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+
+
+class ReturnedRedemption(Protocol):
+    """A balance redemption given back on a cancel, as the answer names it."""
+
+    @property
+    def pk(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +125,7 @@ class SaleRewards:
 
     cashback: Decimal = ZERO
     points: Decimal = ZERO
-    vouchers: tuple = ()
+    vouchers: tuple[IssuedVoucher, ...] = ()
     messages: int = 0
     warnings: tuple[str, ...] = ()
     #: The wallet as the receiver left it (None: it did not touch it).
@@ -146,15 +172,15 @@ class Reversal:
     """What one receiver of `sale_cancelled` undid, or all of them added up."""
 
     moved: Mapping[str, Decimal | int] = field(default_factory=dict)
-    vouchers_cancelled: tuple = ()
-    redemptions_returned: tuple = ()
+    vouchers_cancelled: tuple[IssuedVoucher, ...] = ()
+    redemptions_returned: tuple[ReturnedRedemption, ...] = ()
     wallet: Wallet | None = None
 
     @classmethod
     def combine(cls, parts: Iterable["Reversal"]) -> "Reversal":
         moved: dict[str, Decimal | int] = {}
-        vouchers: tuple = ()
-        redemptions: tuple = ()
+        vouchers: tuple[IssuedVoucher, ...] = ()
+        redemptions: tuple[ReturnedRedemption, ...] = ()
         wallet = None
         for part in parts:
             for name, value in part.moved.items():
@@ -171,7 +197,7 @@ class CancelOutcome:
     sale: Sale
     already_cancelled: bool
     reversed: Mapping[str, Decimal | int]
-    vouchers_cancelled: tuple
+    vouchers_cancelled: tuple[IssuedVoucher, ...]
     promotion_uses_released: int
     wallet: Wallet | None
-    redemptions_returned: tuple = ()
+    redemptions_returned: tuple[ReturnedRedemption, ...] = ()

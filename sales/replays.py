@@ -10,6 +10,7 @@ that records nothing and names the recorded sale.
 """
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from functools import partial
 
 from django.db.models import Sum
@@ -23,7 +24,7 @@ from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, PaymentData, SaleInput, SaleOutcome, SaleRewards
-from sales.selectors import sale_items, sale_payments, stored_rewards
+from sales.selectors import SaleWithRewards, sale_items, sale_payments, stored_rewards
 
 #: What a difference is called, whatever the dialect calls the field.
 CUSTOMER, AMOUNT, ITEMS, PAYMENTS, STORE, TYPE = "customer", "amount", "items", "payments", "store", "type"
@@ -40,7 +41,7 @@ class SaleConflict(ConflictError):
         self.differences = differences
 
 
-def _item_lines(lines: Iterable[tuple]) -> list[tuple]:
+def _item_lines(lines: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
     # Order-insensitive, and by value: 2 and 2.000 are the same quantity.
     return sorted(lines, key=lambda line: tuple(str(value) for value in line))
 
@@ -53,11 +54,11 @@ def _same_customer(sale: Sale, sent: SaleInput) -> bool:
     return sale.customer_id is None
 
 
-def _item_line(item: SaleItem | ItemData) -> tuple:
+def _item_line(item: SaleItem | ItemData) -> tuple[str, Decimal, Decimal, Decimal, Decimal]:
     return (item.barcode, item.quantity, item.unit_value, item.discount, item.total)
 
 
-def _payment_line(payment: SalePayment | PaymentData) -> tuple:
+def _payment_line(payment: SalePayment | PaymentData) -> tuple[int, Decimal, Decimal]:
     return (payment.method, payment.total, payment.digital_change)
 
 
@@ -88,7 +89,7 @@ def sale_differences(
     return found
 
 
-def held_rewards(sale: Sale) -> SaleRewards:
+def held_rewards(sale: SaleWithRewards) -> SaleRewards:
     """What a sale's rewards hold now: its grants net of what was reversed since (the ledger's
     word), its vouchers as they stand, and its messages that were not withdrawn."""
     moved = LedgerEntry.objects.filter(account_id=sale.account_id, sale=sale, rule__isnull=False).aggregate(
@@ -107,7 +108,12 @@ def held_rewards(sale: Sale) -> SaleRewards:
 
 
 def sale_replay(
-    *, account: Account, sale: Sale, sent: SaleInput, compare_place: bool, wallet: Wallet | None = None
+    *,
+    account: Account,
+    sale: SaleWithRewards,
+    sent: SaleInput,
+    compare_place: bool,
+    wallet: Wallet | None = None,
 ) -> SaleOutcome:
     """The answer to `sent` arriving with the keys of the recorded `sale`, or `SaleConflict`.
 

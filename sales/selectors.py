@@ -1,11 +1,24 @@
 """Reads of the sales app."""
 
 from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
-from customers.models import LedgerEntry
+from customers.models import Customer, LedgerEntry
 from loyalty.core.dates import format_api_datetime
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.core.receipts import Receipt
@@ -13,6 +26,19 @@ from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account, Store
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import SaleRewards
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Rewards(TypedDict):
+    granted_cashback: Decimal
+    granted_points: Decimal
+    queued_messages: int
+
+
+#: A sale read `with_rewards`: what it earned when recorded, in its own row.
+SaleWithRewards: TypeAlias = "WithAnnotations[Sale, Rewards]"
 
 
 def _same_account(account_id: int | None) -> int | OuterRef:
@@ -44,7 +70,7 @@ def _queued_messages(account_id: int | None) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-def with_rewards(sales: QuerySet[Sale], *, account_id: int | None) -> QuerySet[Sale]:
+def with_rewards(sales: QuerySet[Sale], *, account_id: int | None) -> QuerySet[SaleWithRewards]:
     """Sales with what they earned when recorded: the rules' grants of cashback and points (the
     ledger rows pointing to the sale) and the messages queued for it, in the sales' own query.
 
@@ -57,13 +83,14 @@ def with_rewards(sales: QuerySet[Sale], *, account_id: int | None) -> QuerySet[S
     )
 
 
-def _of_the_account(relation: str, account_id: int) -> Prefetch:
+def _of_the_account(relation: str, account_id: int) -> "Prefetch[str, QuerySet[Model], str]":
     """A sale's lines or vouchers, read within the account."""
     related = Sale._meta.get_field(relation).related_model
-    return Prefetch(relation, queryset=related.objects.filter(account_id=account_id))
+    assert related is not None, f"{relation} is a relation"
+    return Prefetch(relation, queryset=related._default_manager.filter(account_id=account_id))
 
 
-def sale_queryset(*, account: Account) -> QuerySet[Sale]:
+def sale_queryset(*, account: Account) -> QuerySet[SaleWithRewards]:
     """The account's sales with what their representation needs, newest first."""
     return with_rewards(
         Sale.objects.filter(account=account)
@@ -76,7 +103,7 @@ def sale_queryset(*, account: Account) -> QuerySet[Sale]:
     )
 
 
-def _related_of(sale: Sale, relation: str) -> list:
+def _related_of(sale: Sale, relation: str) -> list[Any]:
     """The sale's items, payments or vouchers: as prefetched, or read within its account."""
     cache = getattr(sale, "_prefetched_objects_cache", {})
     if relation in cache:
@@ -92,7 +119,7 @@ def sale_payments(sale: Sale) -> list[SalePayment]:
     return _related_of(sale, "payments")
 
 
-def customer_sales_export(customer) -> list[dict]:
+def customer_sales_export(customer: Customer) -> list[dict[str, Any]]:
     """The customer's sales for an LGPD export: keys, amounts, rewards and items."""
     sales = with_rewards(
         Sale.objects.filter(account_id=customer.account_id, customer=customer)
@@ -125,7 +152,7 @@ def customer_sales_export(customer) -> list[dict]:
 
 def purchase_by_identity(
     *, account: Account, store: Store, type: str, day: date, receipt: Receipt
-) -> Sale | None:
+) -> "SaleWithRewards | None":
     """The POS purchase these keys identify (store, type, local day and receipt), if recorded."""
     sales = Sale.objects.filter(
         receipt.identity(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
@@ -148,7 +175,7 @@ def purchases_named(
 def reference_names_another_standing_purchase(sale: Sale) -> bool:
     """Whether another purchase of the sale's store, type and day, not cancelled, carries its
     reference."""
-    if not sale.reference:
+    if not sale.reference or sale.store_id is None:
         return False
     return (
         Sale.objects.filter(
@@ -165,7 +192,7 @@ def reference_names_another_standing_purchase(sale: Sale) -> bool:
     )
 
 
-def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
+def sale_by_reference(*, account: Account, reference: str) -> "SaleWithRewards | None":
     """The server-to-server sale of this ERP reference, if recorded."""
     if not reference:
         return None
@@ -179,7 +206,7 @@ def sale_by_reference(*, account: Account, reference: str) -> Sale | None:
     )
 
 
-def stored_rewards(sale: Sale) -> SaleRewards:
+def stored_rewards(sale: SaleWithRewards) -> SaleRewards:
     """What a recorded sale earned, from a sale read `with_rewards` (vouchers may be prefetched)."""
     return SaleRewards(
         cashback=round_money(sale.granted_cashback),

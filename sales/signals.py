@@ -12,7 +12,28 @@ The engine receives both (it grants and reverses the rules' rewards); vouchers r
 `sale_cancelled` to give back the balance redeemed for the purchase.
 """
 
+from typing import cast
+
 from django.dispatch import Signal
+
+from sales.models import Sale
+from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
 
 sale_recorded = Signal()
 sale_cancelled = Signal()
+
+# django-stubs types a receiver's answer as `str | None`; these signals' receivers answer as above.
+_RewardsAnswers = list[tuple[object, SaleRewards | None]]
+_ReversalAnswers = list[tuple[object, Reversal | None]]
+
+
+def sale_recorded_send(*, recorded: RecordedSale) -> list[SaleRewards]:
+    """Send `sale_recorded`; what each receiver that answered granted."""
+    answers = cast(_RewardsAnswers, sale_recorded.send(sender=Sale, recorded=recorded))
+    return [answer for _, answer in answers if answer is not None]
+
+
+def sale_cancelled_send(*, cancelled: CancelledSale) -> list[Reversal]:
+    """Send `sale_cancelled`; what each receiver that answered undid."""
+    answers = cast(_ReversalAnswers, sale_cancelled.send(sender=Sale, cancelled=cancelled))
+    return [answer for _, answer in answers if answer is not None]

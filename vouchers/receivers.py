@@ -8,5 +8,5 @@ from vouchers.services import redemptions_give_back
 
 
 @receiver(sale_cancelled, dispatch_uid="vouchers.redemptions_give_back")
-def give_back_redemptions(sender, cancelled: CancelledSale, **kwargs) -> Reversal:
+def give_back_redemptions(sender: object, cancelled: CancelledSale, **kwargs: object) -> Reversal:
     return redemptions_give_back(cancelled=cancelled)

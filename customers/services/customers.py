@@ -71,7 +71,7 @@ def customer_create(
     password: str | None = None,
     birth_date: date | None = None,
     gender: str = "",
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Customer:
     """A new customer of the account with an empty wallet."""
     contacts = _normalized_contacts(document, phone, email)
@@ -101,12 +101,13 @@ def customer_update(
     password: str | None = _UNSET,
     birth_date: date | None = _UNSET,
     gender: str = _UNSET,
-    extra: dict | None = _UNSET,
+    extra: dict[str, Any] | None = _UNSET,
 ) -> Customer:
     """Change the given fields; contacts stay unique within the account."""
     if customer.anonymized_at:
         raise ConflictError("This customer was anonymised and can no longer be changed.", code="anonymized")
-    changes = {
+    # Field values of several types, set by name.
+    changes: dict[str, Any] = {
         key: value
         for key, value in {
             "name": name,

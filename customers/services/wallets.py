@@ -9,6 +9,7 @@ sees the first one's result. Locks are always taken wallet first, then stock, th
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
@@ -18,6 +19,9 @@ from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, Le
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.tenancy.models import Store
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # the project's AUTH_USER_MODEL
 
 ADJUSTABLE_BUCKETS = ("points", "balance", "digital_change")
 BUCKET_LABELS = {
@@ -46,7 +50,7 @@ class Posting:
     deltas: Mapping[str, Decimal | int]
     reason: str = ""
     store: Store | None = None
-    staff_user: object | None = None
+    staff_user: "User | None" = None
     reverses: LedgerEntry | None = None
     links: Mapping[str, object] = field(default_factory=dict)
 
@@ -188,7 +192,7 @@ def wallet_credit(
     amounts: Mapping[str, Decimal | int],
     reason: str = "",
     store: Store | None = None,
-    **links,
+    **links: object,
 ) -> Wallet:
     """Add positive amounts to buckets, as one ledger row."""
     if any(value < 0 for value in amounts.values()):
@@ -204,7 +208,7 @@ def wallet_debit(
     amounts: Mapping[str, Decimal | int],
     reason: str = "",
     store: Store | None = None,
-    **links,
+    **links: object,
 ) -> Wallet:
     """Take positive amounts from buckets, as one ledger row; all or nothing."""
     if any(value < 0 for value in amounts.values()):
@@ -220,7 +224,7 @@ def wallet_debit(
 
 
 def wallet_adjust(
-    *, customer: Customer | int, bucket: str, amount: Decimal, reason: str, staff_user
+    *, customer: Customer, bucket: str, amount: Decimal, reason: str, staff_user: "User"
 ) -> Wallet:
     """A staff correction of one bucket, signed by the staff user, with a required reason.
 

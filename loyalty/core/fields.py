@@ -1,6 +1,8 @@
 """Database columns of amounts: money, points and quantities, with the places of
 `loyalty.core.money`."""
 
+from typing import Any
+
 from django.db import models
 
 from loyalty.core.money import AMOUNT_MAX_DIGITS, MONEY_PLACES, POINTS_PLACES, QUANTITY_PLACES
@@ -9,7 +11,7 @@ from loyalty.core.money import AMOUNT_MAX_DIGITS, MONEY_PLACES, POINTS_PLACES, Q
 class MoneyField(models.DecimalField):
     """A money column: the project's digits and cents."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", MONEY_PLACES)
         super().__init__(*args, **kwargs)
@@ -18,7 +20,7 @@ class MoneyField(models.DecimalField):
 class PointsField(models.DecimalField):
     """A points column (points may be fractional)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", POINTS_PLACES)
         super().__init__(*args, **kwargs)
@@ -27,7 +29,7 @@ class PointsField(models.DecimalField):
 class QuantityField(models.DecimalField):
     """A quantity column (fractional for weighed or measured units)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", QUANTITY_PLACES)
         super().__init__(*args, **kwargs)
@@ -42,6 +44,6 @@ class TenantOneToOneField(models.OneToOneField):
     rule since both rows belong to one account.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._unique = False

@@ -9,10 +9,10 @@ from sales.signals import sale_cancelled, sale_recorded
 
 
 @receiver(sale_recorded, dispatch_uid="loyalty.rewards_grant")
-def grant_rewards(sender, recorded: RecordedSale, **kwargs) -> SaleRewards:
+def grant_rewards(sender: object, recorded: RecordedSale, **kwargs: object) -> SaleRewards:
     return rewards_grant(recorded=recorded)
 
 
 @receiver(sale_cancelled, dispatch_uid="loyalty.rewards_reverse")
-def reverse_rewards(sender, cancelled: CancelledSale, **kwargs) -> Reversal:
+def reverse_rewards(sender: object, cancelled: CancelledSale, **kwargs: object) -> Reversal:
     return rewards_reverse(cancelled=cancelled)

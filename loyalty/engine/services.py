@@ -7,13 +7,13 @@ rows on the wallet the recording has locked, vouchers, messages rendered from th
 it really is after the grants — and returns a `SaleRewards` to the sales app.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from customers.models import LedgerEntry
@@ -32,17 +32,19 @@ from loyalty.engine.rules import (
     SaleFacts,
     evaluate,
 )
+from loyalty.outbox.models import MessageTemplate
 from loyalty.outbox.services import messages_queue_for_sale, messages_withdraw_for_sale
+from loyalty.tenancy.models import Account, Store
 from promotions.models import Category
 from sales.models import Sale
 from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
-from vouchers.models import Voucher
+from vouchers.models import Reward, Voucher
 from vouchers.services import reward_take_one, voucher_issue, vouchers_cancel_for_sale
 
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
 
 
-def _descendants(roots: Iterable[int], parents: dict[int, int | None]) -> frozenset[int]:
+def _descendants(roots: Iterable[int], parents: Mapping[int, int | None]) -> frozenset[int]:
     """The categories in `roots` and every category below them."""
     children: dict[int | None, list[int]] = {}
     for category_id, parent_id in parents.items():
@@ -154,7 +156,8 @@ def sale_facts(recorded: RecordedSale) -> SaleFacts:
 
 def _grant_posting(rule: RewardRule, grant: Grant, sale: Sale) -> Posting:
     bucket = "balance" if grant.kind == CASHBACK else "points"
-    pending = bool(rule.pending_days)
+    pending_days = rule.pending_days or 0
+    pending = bool(pending_days)
     return Posting(
         kind=LedgerEntry.Kind.CASHBACK if grant.kind == CASHBACK else LedgerEntry.Kind.POINTS,
         deltas={f"pending_{bucket}" if pending else bucket: grant.amount},
@@ -163,7 +166,7 @@ def _grant_posting(rule: RewardRule, grant: Grant, sale: Sale) -> Posting:
         links={
             "sale": sale,
             "rule": rule,
-            **({"releases_at": sale.occurred_at + timedelta(days=rule.pending_days)} if pending else {}),
+            **({"releases_at": sale.occurred_at + timedelta(days=pending_days)} if pending else {}),
         },
     )
 
@@ -213,7 +216,10 @@ def rewards_grant(*, recorded: RecordedSale) -> SaleRewards:
     for grant in grants:
         if grant.kind == VOUCHER:
             issued = _voucher_of(program.rules[grant.rule_id], recorded)
-            (warnings if isinstance(issued, str) else vouchers).append(issued)
+            if isinstance(issued, str):
+                warnings.append(issued)
+            else:
+                vouchers.append(issued)
     cashback = sum((grant.amount for grant in grants if grant.kind == CASHBACK), ZERO)
     points = sum((grant.amount for grant in grants if grant.kind == POINTS), ZERO)
     messages = messages_queue_for_sale(
@@ -239,7 +245,7 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
     """Compensate every reward a sale granted, cancel its unused vouchers and withdraw its
     queued messages (the engine's `sale_cancelled` receiver)."""
     sale, customer = cancelled.sale, cancelled.customer
-    moved: dict = {}
+    moved: Mapping[str, Decimal | int] = {}
     wallet = cancelled.wallet
     if customer is not None:
         granted = list(
@@ -264,18 +270,18 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
 @transaction.atomic(savepoint=False)
 def rule_create(
     *,
-    account,
+    account: Account,
     name: str,
     kind: str,
     value: Decimal = ZERO,
     threshold: Decimal | None = None,
-    reward=None,
-    template=None,
-    starts_at=None,
-    ends_at=None,
+    reward: Reward | None = None,
+    template: MessageTemplate | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
     weekdays: list[int] | None = None,
-    stores: Iterable = (),
-    categories: Iterable = (),
+    stores: Iterable[Store] = (),
+    categories: Iterable[Category] = (),
     excluded_payment_methods: list[int] | None = None,
     minimum_amount: Decimal = ZERO,
     maximum_reward: Decimal | None = None,
@@ -312,7 +318,9 @@ def rule_create(
 
 
 @transaction.atomic(savepoint=False)
-def rule_scope_set(*, rule: RewardRule, stores: Iterable, categories: Iterable) -> RewardRule:
+def rule_scope_set(
+    *, rule: RewardRule, stores: Iterable[Store], categories: Iterable[Category]
+) -> RewardRule:
     """Limit the rule to these stores and categories (none: all), each link carrying the
     rule's account."""
     links = {"account_id": rule.account_id}
@@ -340,14 +348,14 @@ def _release_posting(entry: LedgerEntry) -> Posting:
     )
 
 
-def _due_pending(now, wallet_id: int | None = None):
+def _due_pending(now: datetime, wallet_id: int | None = None) -> QuerySet[LedgerEntry]:
     entries = LedgerEntry.objects.filter(
         releases_at__lte=now, released_by__isnull=True, reversed_by__isnull=True
     ).exclude(kind=LedgerEntry.Kind.REVERSAL)
     return entries.filter(wallet_id=wallet_id) if wallet_id is not None else entries
 
 
-def rewards_release_due(*, now=None) -> int:
+def rewards_release_due(*, now: datetime | None = None) -> int:
     """Move pending grants whose time has come to the available buckets; returns how many.
 
     Idempotent: each pending grant is released once (a one-to-one link), and a grant

@@ -7,10 +7,11 @@ Failures are retried with exponential backoff and end as `failed` after the maxi
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -19,8 +20,63 @@ from django.utils import timezone
 from loyalty.core.dates import format_api_datetime
 from loyalty.outbox.backends import backend_for
 from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate
+from loyalty.tenancy.models import Account, Store
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+# What the outbox reads of the apps' records. Customers, sales, wallets and vouchers live a floor
+# above; their models answer these descriptions without the outbox importing them.
+
+
+class Recipient(Protocol):
+    """A customer, as a message addresses them."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+class RewardedSale(Protocol):
+    """A sale whose rewards a message announces."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def account(self) -> Account: ...
+    @property
+    def store(self) -> Store | None: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+class WalletFigures(Protocol):
+    """A wallet, as a message quotes its buckets."""
+
+    @property
+    def balance(self) -> Decimal: ...
+    @property
+    def points(self) -> Decimal: ...
+    @property
+    def digital_change(self) -> Decimal: ...
+
+
+class AnnouncedVoucher(Protocol):
+    """A voucher, as a message announces it."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def valid_until(self) -> datetime: ...
 
 
 def format_brl(value: Decimal | int) -> str:
@@ -51,19 +107,24 @@ def sample_context() -> dict[str, str]:
     }
 
 
-def recipient_for(customer, channel: str) -> str | None:
+def recipient_for(customer: Recipient, channel: str) -> str | None:
     return customer.email if channel == Channel.EMAIL else customer.phone
 
 
-def _message(template: MessageTemplate, customer, context: dict, sale=None) -> Message | None:
+def _message(
+    template: MessageTemplate,
+    customer: Recipient,
+    context: dict[str, object],
+    sale: RewardedSale | None = None,
+) -> Message | None:
     recipient = recipient_for(customer, template.channel)
     if not recipient:
         return None
     return Message(
         account_id=template.account_id,
-        customer=customer,
+        customer_id=customer.pk,
         template=template,
-        sale=sale,
+        sale_id=sale.pk if sale is not None else None,
         event=template.event,
         channel=template.channel,
         recipient=recipient,
@@ -73,11 +134,13 @@ def _message(template: MessageTemplate, customer, context: dict, sale=None) -> M
     )
 
 
-def _wallet_figures(wallet) -> dict[str, Decimal]:
-    return {name: getattr(wallet, name) for name in ("balance", "points", "digital_change")}
+def _wallet_figures(wallet: WalletFigures) -> dict[str, Decimal]:
+    return {"balance": wallet.balance, "points": wallet.points, "digital_change": wallet.digital_change}
 
 
-def _base_context(customer, account, wallet_after: dict, store=None) -> dict[str, object]:
+def _base_context(
+    customer: Recipient, account: Account, wallet_after: Mapping[str, Decimal], store: Store | None = None
+) -> dict[str, object]:
     return {
         "name": customer.name or "",
         "balance": format_brl(wallet_after.get("balance", 0)),
@@ -90,12 +153,12 @@ def _base_context(customer, account, wallet_after: dict, store=None) -> dict[str
 
 def messages_queue_for_sale(
     *,
-    sale,
-    customer,
-    wallet,
+    sale: RewardedSale,
+    customer: Recipient,
+    wallet: WalletFigures,
     cashback: Decimal,
     points: Decimal,
-    vouchers: Sequence,
+    vouchers: Sequence[AnnouncedVoucher],
     rule_templates: Sequence[MessageTemplate | None] = (),
 ) -> int:
     """Queue the messages a rewarded sale causes; returns how many were queued.
@@ -147,7 +210,13 @@ def messages_queue_for_sale(
 
 
 def messages_queue_event(
-    *, account, customer, event: str, context: dict, wallet_after: dict, store=None
+    *,
+    account: Account,
+    customer: Recipient,
+    event: str,
+    context: Mapping[str, object],
+    wallet_after: Mapping[str, Decimal],
+    store: Store | None = None,
 ) -> int:
     """Queue the account's active templates of `event` for a customer; returns how many.
 
@@ -162,7 +231,14 @@ def messages_queue_event(
 
 @transaction.atomic(savepoint=False)
 def message_template_create(
-    *, account, name: str, event: str, channel: str, body: str, subject: str = "", active: bool = True
+    *,
+    account: Account,
+    name: str,
+    event: str,
+    channel: str,
+    body: str,
+    subject: str = "",
+    active: bool = True,
 ) -> MessageTemplate:
     template = MessageTemplate(
         account=account, name=name, event=event, channel=channel, body=body, subject=subject, active=active
@@ -172,24 +248,24 @@ def message_template_create(
     return template
 
 
-def messages_withdraw_for_sale(*, sale) -> int:
+def messages_withdraw_for_sale(*, sale: RewardedSale) -> int:
     """Withdraw the still-queued messages of a cancelled sale (one UPDATE, atomic by itself)."""
-    return Message.objects.filter(account_id=sale.account_id, sale=sale, status=Message.Status.QUEUED).update(
-        status=Message.Status.WITHDRAWN
-    )
+    return Message.objects.filter(
+        account_id=sale.account_id, sale_id=sale.pk, status=Message.Status.QUEUED
+    ).update(status=Message.Status.WITHDRAWN)
 
 
-def messages_erase_for_customer(customer) -> None:
+def messages_erase_for_customer(customer: Recipient) -> None:
     """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
-    Message.objects.filter(customer=customer, status=Message.Status.QUEUED).update(
+    Message.objects.filter(customer_id=customer.pk, status=Message.Status.QUEUED).update(
         status=Message.Status.WITHDRAWN
     )
-    Message.objects.filter(customer=customer).update(
+    Message.objects.filter(customer_id=customer.pk).update(
         recipient="", subject="", body="(erased: customer anonymised)"
     )
 
 
-def messages_export_for_customer(customer) -> list[dict]:
+def messages_export_for_customer(customer: Recipient) -> list[dict[str, Any]]:
     """The messages sent (or queued) to a customer, for an LGPD export."""
     return [
         {
@@ -202,7 +278,7 @@ def messages_export_for_customer(customer) -> list[dict]:
             "created_at": format_api_datetime(message.created_at),
             "sent_at": format_api_datetime(message.sent_at) if message.sent_at else None,
         }
-        for message in Message.objects.filter(customer=customer).order_by("id")
+        for message in Message.objects.filter(customer_id=customer.pk).order_by("id")
     ]
 
 

@@ -165,5 +165,5 @@ def access_token_issue(*, credential: ApiCredential) -> IssuedAccessToken:
     token["account_id"] = credential.account_id
     token["credential_id"] = credential.pk
     token["generation"] = credential.secret_generation
-    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    lifetime = settings.API_TOKEN_LIFETIME  # SIMPLE_JWT's ACCESS_TOKEN_LIFETIME
     return IssuedAccessToken(access_token=str(token), expires_in=int(lifetime.total_seconds()))

@@ -14,7 +14,7 @@ from customers.services import entries_reversal, postings_total, wallet_lock, wa
 from promotions.services import promotion_uses_release
 from sales.models import Sale
 from sales.outcomes import CancelledSale, CancelOutcome, Reversal
-from sales.signals import sale_cancelled
+from sales.signals import sale_cancelled_send
 
 #: The ledger rows a sale writes itself (the rules' grants are the engine's).
 OWN_KINDS = (
@@ -67,12 +67,7 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
     released = promotion_uses_release(sale=sale)
 
     cancelled = CancelledSale(sale=sale, customer=customer, wallet=wallet)
-    reversal = Reversal.combine(
-        [
-            own,
-            *(response for _, response in sale_cancelled.send(sender=Sale, cancelled=cancelled) if response),
-        ]
-    )
+    reversal = Reversal.combine([own, *sale_cancelled_send(cancelled=cancelled)])
     return CancelOutcome(
         sale=sale,
         already_cancelled=False,

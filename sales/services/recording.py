@@ -10,7 +10,8 @@ from ten tills at once) answers the sale as first recorded and earns nothing mor
 other content under the same keys is a conflict that records nothing (`sales.replays`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import partial
 
 from django.db import IntegrityError, transaction
@@ -24,14 +25,14 @@ from loyalty.core.money import ZERO, round_money
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
 from loyalty.tenancy.models import Account, Store
-from promotions.models import Promotion
+from promotions.models import Product, Promotion
 from promotions.selectors import LineCatalogue, line_catalogue
 from promotions.services import promotion_uses_record
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, RecordedSale, SaleInput, SaleOutcome, SaleRewards
 from sales.replays import sale_replay
-from sales.selectors import purchase_by_identity, sale_by_reference
-from sales.signals import sale_recorded
+from sales.selectors import SaleWithRewards, purchase_by_identity, sale_by_reference
+from sales.signals import sale_recorded_send
 
 
 class CustomerRequired(BusinessRuleError):
@@ -41,8 +42,8 @@ class CustomerRequired(BusinessRuleError):
 
 
 def _recorded_with_these_keys(
-    account: Account, source: str, store: Store | None, type: str, day, receipt: Receipt
-) -> Sale | None:
+    account: Account, source: str, store: Store | None, type: str, day: date, receipt: Receipt
+) -> "SaleWithRewards | None":
     if source == Sale.Source.API:
         return sale_by_reference(account=account, reference=receipt.reference)
     assert store is not None, "a POS purchase comes from a store"
@@ -50,7 +51,7 @@ def _recorded_with_these_keys(
 
 
 def _catalogue(account: Account, items: Sequence[ItemData], customer: Customer | None) -> LineCatalogue:
-    def category_names(products) -> list[str]:
+    def category_names(products: Mapping[str, Product]) -> list[str]:
         # A line whose product has a category needs no lookup by name.
         return [
             name
@@ -217,7 +218,11 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
             customer=customer, postings=_own_postings(sale, items, payments), locked_wallet=wallet
         )
         # Two spellings of one id ("7", "07") are one use.
-        used = {item.promotion.pk: item.promotion for item in items if item.promotion is not None}
+        used = {
+            item.promotion_id: catalogue.promotions[item.promotion_id]
+            for item in items
+            if item.promotion_id is not None
+        }
         limited = promotion_uses_record(sale=sale, customer=customer, promotions=list(used.values()))
         warnings.extend(
             f"Promotion {promotion.pk} ({promotion}) had already reached its limit of {promotion.limit} "
@@ -228,9 +233,7 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
     recorded = RecordedSale(
         sale=sale, items=tuple(items), payments=tuple(payments), customer=customer, wallet=wallet
     )
-    rewards = SaleRewards.combine(
-        response for _, response in sale_recorded.send(sender=Sale, recorded=recorded) if response is not None
-    )
+    rewards = SaleRewards.combine(sale_recorded_send(recorded=recorded))
     return SaleOutcome(
         sale=sale,
         created=True,

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Wallet
-from loyalty.engine.models import RewardRule
+from loyalty.engine.models import RewardRule, RuleStore
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
+from promotions.services import category_create
 from sales.models import Sale
 from tests.builders import POS
 from tests.sales.builders import SEED_PURCHASE
@@ -106,6 +107,34 @@ def test_rule_form_explains_and_saves_conditions(client, staff_a, merchant):
         ["CF"],
         [9],
     )
+
+
+def test_rule_form_limits_a_rule_to_the_accounts_own_stores_and_categories(
+    client, staff_a, merchant, other_merchant
+):
+    mine = category_create(account=merchant.account, name="Hortifruti")
+    theirs = category_create(account=other_merchant.account, name="Bebidas")
+    client.force_login(staff_a)
+    form = client.get(reverse("admin:loyalty_rewardrule_add")).context["adminform"].form
+    assert list(form.fields["rule_stores"].queryset) == [merchant.store]
+    assert list(form.fields["rule_categories"].queryset) == [mine]
+    body = {"name": "Fruit", "kind": "cashback", "value": "3", "minimum_amount": "0", "active": "on"}
+
+    refused = client.post(reverse("admin:loyalty_rewardrule_add"), {**body, "rule_categories": [theirs.pk]})
+    saved = client.post(
+        reverse("admin:loyalty_rewardrule_add"),
+        {**body, "rule_stores": [merchant.store.pk], "rule_categories": [mine.pk]},
+    )
+
+    assert "rule_categories" in refused.context["adminform"].form.errors
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    rule = RewardRule.objects.get(name="Fruit")
+    assert list(rule.stores.all()) == [merchant.store]
+    assert list(rule.categories.all()) == [mine]
+    links = RuleStore.objects.filter(rewardrule=rule).values_list("account_id", flat=True)
+    assert list(links) == [merchant.account.pk]
+    edit = client.get(reverse("admin:loyalty_rewardrule_change", args=[rule.pk])).content.decode()
+    assert f'value="{mine.pk}" selected' in edit
 
 
 def test_a_voucher_rule_without_threshold_is_refused(client, staff_a):

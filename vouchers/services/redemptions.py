@@ -6,7 +6,7 @@ customer or other amounts are a conflict. Cancelling the purchase gives it back.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 
@@ -48,7 +48,7 @@ class RedemptionConflict(ConflictError):
 
 
 def _redemption_recorded(
-    account: Account, store: Store, type: str, day, receipt: Receipt
+    account: Account, store: Store, type: str, day: date, receipt: Receipt
 ) -> BalanceRedemption | None:
     return BalanceRedemption.objects.filter(
         receipt.identity(), account=account, store=store, type=type, local_date=day, legacy_duplicate=False

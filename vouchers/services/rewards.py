@@ -8,6 +8,7 @@ concurrent request could invalidate is made again on the locked row.
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,9 +19,13 @@ from loyalty.core.errors import ConflictError
 from loyalty.outbox.models import Event
 from loyalty.outbox.services import format_brl, messages_queue_event
 from loyalty.tenancy.models import Account, ApiCredential
+from promotions.models import Category
 from vouchers.models import Reward, StockChange, Voucher
 from vouchers.selectors import reward_unavailable_reason
 from vouchers.services.vouchers import DEFAULT_VALID_DAYS, voucher_issue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # the project's AUTH_USER_MODEL
 
 
 @transaction.atomic(savepoint=False)
@@ -32,12 +37,12 @@ def reward_create(
     value: Decimal,
     stock: int = 0,
     description: str = "",
-    category=None,
+    category: Category | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     voucher_valid_days: int = DEFAULT_VALID_DAYS,
     active: bool = True,
-    staff_user=None,
+    staff_user: "User | None" = None,
     credential: ApiCredential | None = None,
 ) -> Reward:
     reward = Reward(
@@ -72,7 +77,7 @@ def reward_lock(*, reward: Reward | int) -> Reward:
     return Reward.objects.select_for_update().get(pk=reward.pk if isinstance(reward, Reward) else reward)
 
 
-def _move_stock(reward: Reward, to_stock: int, reason: str, **who) -> Reward:
+def _move_stock(reward: Reward, to_stock: int, reason: str, **who: object) -> Reward:
     StockChange.objects.create(
         account_id=reward.account_id,
         reward=reward,
@@ -93,14 +98,14 @@ def reward_stock_set(
     stock: int | None = None,
     delta: int | None = None,
     reason: str = "",
-    staff_user=None,
+    staff_user: "User | None" = None,
     credential: ApiCredential | None = None,
 ) -> Reward:
     """Set the stock (`stock`) or move it (`delta`); it never goes below zero (409)."""
     if (stock is None) == (delta is None):
         raise ValueError("Give exactly one of stock and delta.")
     locked = reward_lock(reward=reward)
-    target = stock if stock is not None else locked.stock + delta
+    target = stock if stock is not None else locked.stock + (delta or 0)
     if target < 0:
         raise ConflictError(
             f"Stock cannot go below zero: it is {locked.stock}, the change asks for {target}.",

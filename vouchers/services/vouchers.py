@@ -6,6 +6,7 @@ A voucher is locked last (after the wallet and the stock), as everywhere in this
 import secrets
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,10 +14,19 @@ from django.utils import timezone
 from customers.models import Customer
 from loyalty.core.errors import ConflictError, NotFoundError
 from loyalty.tenancy.models import Account, Store
+from sales.models import Sale
 from vouchers.models import CODE_ALPHABET, CODE_LENGTH, Reward, Voucher
 from vouchers.selectors import voucher_refusal
 
 DEFAULT_VALID_DAYS = 30
+
+
+class IssuingRule(Protocol):
+    """A rule that earned a voucher, as the voucher records it (the engine, a floor above, owns
+    the model)."""
+
+    @property
+    def pk(self) -> int: ...
 
 
 def new_voucher_code() -> str:
@@ -30,8 +40,8 @@ def voucher_issue(
     customer: Customer,
     value: Decimal,
     valid_days: int | None = None,
-    sale=None,
-    rule=None,
+    sale: Sale | None = None,
+    rule: IssuingRule | None = None,
     reward: Reward | None = None,
 ) -> Voucher:
     """A new active voucher with an unguessable code, valid from now for `valid_days`."""
@@ -46,7 +56,7 @@ def voucher_issue(
             valid_from=now,
             valid_until=now + timedelta(days=valid_days or DEFAULT_VALID_DAYS),
             sale=sale,
-            rule=rule,
+            rule_id=rule.pk if rule is not None else None,
         )
         try:
             with transaction.atomic():
@@ -94,7 +104,7 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
 
 
 @transaction.atomic(savepoint=False)
-def vouchers_cancel_for_sale(*, sale) -> list[Voucher]:
+def vouchers_cancel_for_sale(*, sale: Sale) -> list[Voucher]:
     """Cancel the still-unused vouchers a sale issued; used ones stay used."""
     vouchers = list(
         Voucher.objects.select_for_update().filter(

@@ -17,6 +17,7 @@ from customers.models import Customer, Wallet
 from loyalty.core.money import ZERO, round_money
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
+from loyalty.outbox.services import AnnouncedVoucher
 from loyalty.tenancy.models import Store
 from sales.models import Sale, SaleItem, SalePayment
 
@@ -24,17 +25,11 @@ from sales.models import Sale, SaleItem, SalePayment
 # sales' signals; the answers carry them as these descriptions, without importing its models.
 
 
-class IssuedVoucher(Protocol):
+class IssuedVoucher(AnnouncedVoucher, Protocol):
     """A voucher a sale's receiver issued or cancelled, as an answer shows it."""
 
     @property
     def pk(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def value(self) -> Decimal: ...
-    @property
-    def valid_until(self) -> datetime: ...
     @property
     def status(self) -> str: ...
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
@@ -15,7 +15,8 @@ from loyalty.tenancy.models import Account
 
 
 def customer_queryset(*, account: Account) -> QuerySet[Customer]:
-    return Customer.objects.filter(account=account).prefetch_related("wallet")
+    wallets = Prefetch("wallet", queryset=Wallet.objects.filter(account=account))
+    return Customer.objects.filter(account=account).prefetch_related(wallets)
 
 
 def customer_find(
@@ -40,7 +41,9 @@ def wallet_by_document(*, account: Account, document: str) -> Wallet | None:
 
 
 def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(wallet__customer=customer).order_by("-id")
+    return LedgerEntry.objects.filter(account_id=customer.account_id, wallet__customer=customer).order_by(
+        "-id"
+    )
 
 
 def customer_export(*, customer: Customer) -> dict[str, Any]:

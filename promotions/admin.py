@@ -137,7 +137,7 @@ class CategoryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("product_count", "created_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(product_count=product_count_subquery())
+        return super().get_queryset(request).annotate(product_count=product_count_subquery(account_id=None))
 
     @admin.display(description="Category", ordering="name")
     def path(self, category):

@@ -151,10 +151,15 @@ def category_find(*, account: Account, name: str, parent: Category | None = None
     )
 
 
-def product_count_subquery() -> Coalesce:
-    """How many products have the category as their category or subcategory (one subquery)."""
+def product_count_subquery(*, account_id: int | None) -> Coalesce:
+    """How many products have the category as their category or subcategory (one subquery).
+
+    `account_id` names the categories' account when they are all of one (a request's); else
+    each category's own account is used.
+    """
+    account: int | OuterRef = account_id if account_id is not None else OuterRef("account_id")
     counts = (
-        Product.objects.filter(Q(category=OuterRef("pk")) | Q(subcategory=OuterRef("pk")))
+        Product.objects.filter(Q(category=OuterRef("pk")) | Q(subcategory=OuterRef("pk")), account_id=account)
         .order_by()
         .values("account")  # one group: a category's products are all of its account
         .annotate(total=Count("id"))
@@ -163,28 +168,11 @@ def product_count_subquery() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-def coupon_count_subquery() -> Coalesce:
-    """How many rewards of the catalogue ("coupons") are in the category (one subquery).
-
-    The catalogue belongs to `vouchers`, a floor above: its rewards are reached through their
-    relation to the category, which they declare.
-    """
-    rewards = Category._meta.get_field("rewards").related_model
-    counts = (
-        rewards._default_manager.filter(category=OuterRef("pk"))
-        .order_by()
-        .values("category")
-        .annotate(total=Count("id"))
-        .values("total")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
-
-
 def category_queryset(*, account: Account) -> QuerySet[Category]:
-    """The account's categories with their `product_count` and `coupon_count`, alphabetically."""
+    """The account's categories with their `product_count`, alphabetically."""
     return (
         Category.objects.filter(account=account)
-        .annotate(product_count=product_count_subquery(), coupon_count=coupon_count_subquery())
+        .annotate(product_count=product_count_subquery(account_id=account.pk))
         .order_by("name", "id")
     )
 

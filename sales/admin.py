@@ -101,11 +101,11 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return with_rewards(super().get_queryset(request), account_id=None)
 
-    @admin.display(description="Cashback")
+    @admin.display(description="Cashback", ordering="granted_cashback")
     def cashback(self, sale):
         return round_money(sale.granted_cashback)
 
-    @admin.display(description="Points")
+    @admin.display(description="Points", ordering="granted_points")
     def points(self, sale):
         return round_points(sale.granted_points)
 

@@ -34,20 +34,19 @@ QUOTE_BUDGET = 8
 V2_SALE_BUDGET = 25
 WALLET_BUDGET = 4
 
-# Credential with its store; the consumer's wallet locked with the consumer; the sale (in a
-# savepoint: 3); the products; items; payments; the sale's own ledger row and wallet move; the
-# rules; the grants' ledger rows and wallet move; the message templates; the messages; and
-# the request's savepoint (2).
-PURCHASE_QUERIES = 17
+# Credential with its store; the purchase's keys looked up (not taken); the consumer's wallet
+# locked with the consumer; the sale (in a savepoint: 3); the products; items; payments; the
+# sale's own ledger row and wallet move; the rules; the grants' ledger rows and wallet move;
+# the message templates; the messages; and the request's savepoint (2).
+PURCHASE_QUERIES = 18
 # Credential with its store, wallet, the promotions of every barcode with the consumer's uses of each.
 QUOTE_QUERIES = 3
 V2_SALE_QUERIES = 16
-# Credential with its store, the consumer's wallet locked with the consumer, the sale's insert
-# refused by its unique key (in a savepoint: 3 statements), the purchase by its identity with
-# what it earned, its items, its payments, then the vouchers it issued (a replay) or the
-# rollback of what the refused request did (a conflict), within the request's savepoint.
-REPLAY_QUERIES = 12
-CONFLICT_QUERIES = 12
+# Credential with its store, the purchase by its identity with what it earned, its items, its
+# payments, then the wallet and the vouchers it issued (a replay) or the rollback of the
+# refused request (a conflict), within the request's savepoint: nothing is locked.
+REPLAY_QUERIES = 8
+CONFLICT_QUERIES = 7
 # Credential with its store, wallet.
 WALLET_QUERIES = 2
 LIST_QUERIES = {"customers": 4, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}

@@ -1,11 +1,15 @@
-"""Reads of the vouchers app: availability of rewards and validity of vouchers."""
+"""Reads of the vouchers app: availability of rewards, validity of vouchers, and the category
+tree with the catalogue's rewards counted."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from loyalty.tenancy.models import Account
+from promotions.models import Category
+from promotions.selectors import category_queryset
 from vouchers.models import Reward, Voucher
 
 
@@ -72,4 +76,19 @@ def rewards_available(queryset: QuerySet[Reward], now: datetime) -> QuerySet[Rew
         Q(ends_at__isnull=True) | Q(ends_at__gt=now),
         active=True,
         stock__gt=0,
+    )
+
+
+def categories_with_counts(*, account: Account) -> QuerySet[Category]:
+    """The account's categories, alphabetically, with how many products and how many rewards of
+    the catalogue ("coupons") each holds (one subquery each)."""
+    coupons = (
+        Reward.objects.filter(account=account, category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return category_queryset(account=account).annotate(
+        coupon_count=Coalesce(Subquery(coupons, output_field=IntegerField()), 0)
     )

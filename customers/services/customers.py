@@ -207,14 +207,19 @@ def customer_anonymize(*, customer: Customer) -> Customer:
     """
     if customer.anonymized_at:
         return customer
-    customer.name = ANONYMIZED_NAME
-    customer.document = None
-    customer.phone = None
-    customer.email = None
-    customer.password = ""
-    customer.birth_date = None
-    customer.gender = ""
-    customer.extra = {}
-    customer.anonymized_at = timezone.now()
-    customer.save()
+    erased: dict[str, Any] = {
+        "name": ANONYMIZED_NAME,
+        "document": None,
+        "phone": None,
+        "email": None,
+        "password": "",
+        "birth_date": None,
+        "gender": "",
+        "extra": {},
+        "anonymized_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
+    Customer.objects.filter(account_id=customer.account_id, pk=customer.pk).update(**erased)
+    for name, value in erased.items():
+        setattr(customer, name, value)
     return customer

@@ -60,6 +60,17 @@ class RewardRuleForm(forms.ModelForm):
             self.fields["rule_stores"].initial = list(self.instance.stores.all())
             self.fields["rule_categories"].initial = list(self.instance.categories.all())
 
+    def clean(self):
+        cleaned = super().clean()
+        account = cleaned.get("account") or getattr(self.instance, "account", None)
+        for name in ("rule_stores", "rule_categories"):
+            foreign = [item for item in cleaned.get(name) or () if account and item.account_id != account.pk]
+            if foreign:
+                self.add_error(
+                    name, f"Not of the rule's account ({account}): {', '.join(map(str, foreign))}."
+                )
+        return cleaned
+
     class Meta:
         model = RewardRule
         fields = [

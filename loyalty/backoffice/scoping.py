@@ -28,12 +28,10 @@ def user_account_ids(request: HttpRequest) -> list[int] | None:
 
 
 def account_lookup(model: type[models.Model]) -> str | None:
-    """The ORM path from a model to its account (`ACCOUNT_LOOKUP` on the model, else `account`)."""
+    """The ORM path from a model to its account: its own `account` (every tenant-owned model has
+    one), or None for a model outside the tenancy."""
     if model is Account:
         return "pk"
-    explicit = getattr(model, "ACCOUNT_LOOKUP", None)
-    if explicit:
-        return explicit
     try:
         field = model._meta.get_field("account")
     except Exception:  # noqa: BLE001 - a model without an account field is simply unscoped

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -177,7 +178,9 @@ def _voucher_of(rule: RewardRule, recorded: RecordedSale) -> Voucher | str:
     reward = None
     if rule.reward_id is not None:
         # The recording holds the wallet lock: the stock lock comes second, as everywhere.
-        reward = reward_take_one(reward=rule.reward_id, reason=f"Handed out by rule '{rule.name}'")
+        reward = reward_take_one(
+            account_id=rule.account_id, reward_id=rule.reward_id, reason=f"Handed out by rule '{rule.name}'"
+        )
         if reward is None:
             return (
                 f"Rule '{rule.name}' earned a voucher of '{rule.reward}', which is not available "
@@ -322,7 +325,16 @@ def rule_scope_set(
     *, rule: RewardRule, stores: Iterable[Store], categories: Iterable[Category]
 ) -> RewardRule:
     """Limit the rule to these stores and categories (none: all), each link carrying the
-    rule's account."""
+    rule's account. A store or category of another account is refused (`ValidationError`)."""
+    stores, categories = list(stores), list(categories)
+    foreign = {
+        name: [
+            f"{item} is not of the rule's account." for item in items if item.account_id != rule.account_id
+        ]
+        for name, items in (("stores", stores), ("categories", categories))
+    }
+    if any(foreign.values()):
+        raise ValidationError({name: errors for name, errors in foreign.items() if errors})
     links = {"account_id": rule.account_id}
     rule.stores.set(stores, through_defaults=links)
     rule.categories.set(categories, through_defaults=links)

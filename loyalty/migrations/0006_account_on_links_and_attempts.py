@@ -34,6 +34,15 @@ def drop_old_link_uniques(apps, schema_editor):
                 schema_editor.execute(schema_editor._delete_unique_sql(model, constraint))
 
 
+def restore_old_link_uniques(apps, schema_editor):
+    """Going back: Django's many-to-many tables again carry their unique (rule, target)."""
+    RewardRule = apps.get_model("loyalty", "RewardRule")
+    for name, target in (("stores", "store"), ("categories", "category")):
+        through = RewardRule._meta.get_field(name).remote_field.through
+        fields = [through._meta.get_field("rewardrule"), through._meta.get_field(target)]
+        schema_editor.execute(schema_editor._create_unique_sql(through, fields))
+
+
 def account(null: bool, on_delete=django.db.models.deletion.CASCADE):
     return models.ForeignKey(null=null, on_delete=on_delete, related_name="+", to="loyalty.account")
 
@@ -66,6 +75,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Nothing forwards; backwards, last of all, once the tables are Django's own again.
+        migrations.RunPython(migrations.RunPython.noop, restore_old_link_uniques),
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 link_state("RuleStore", "loyalty_rewardrule_stores", "store", "loyalty.store"),

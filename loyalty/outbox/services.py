@@ -35,6 +35,8 @@ class Recipient(Protocol):
     @property
     def pk(self) -> int: ...
     @property
+    def account_id(self) -> int: ...
+    @property
     def name(self) -> str: ...
     @property
     def email(self) -> str | None: ...
@@ -257,12 +259,9 @@ def messages_withdraw_for_sale(*, sale: RewardedSale) -> int:
 
 def messages_erase_for_customer(customer: Recipient) -> None:
     """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
-    Message.objects.filter(customer_id=customer.pk, status=Message.Status.QUEUED).update(
-        status=Message.Status.WITHDRAWN
-    )
-    Message.objects.filter(customer_id=customer.pk).update(
-        recipient="", subject="", body="(erased: customer anonymised)"
-    )
+    mine = Message.objects.filter(account_id=customer.account_id, customer_id=customer.pk)
+    mine.filter(status=Message.Status.QUEUED).update(status=Message.Status.WITHDRAWN)
+    mine.update(recipient="", subject="", body="(erased: customer anonymised)")
 
 
 def messages_export_for_customer(customer: Recipient) -> list[dict[str, Any]]:
@@ -278,7 +277,9 @@ def messages_export_for_customer(customer: Recipient) -> list[dict[str, Any]]:
             "created_at": format_api_datetime(message.created_at),
             "sent_at": format_api_datetime(message.sent_at) if message.sent_at else None,
         }
-        for message in Message.objects.filter(customer_id=customer.pk).order_by("id")
+        for message in Message.objects.filter(
+            account_id=customer.account_id, customer_id=customer.pk
+        ).order_by("id")
     ]
 
 

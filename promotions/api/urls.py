@@ -4,16 +4,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from promotions.api.pos import DiscountQuoteView, ProductViewSet, PromotionViewSet
-from promotions.api.v2 import CategoryViewSet
-
-v2_router = SimpleRouter(trailing_slash=False)
-v2_router.register("categories", CategoryViewSet, basename="category")
 
 pos_router = SimpleRouter(trailing_slash=False)
 pos_router.register("products", ProductViewSet, basename="product")
 pos_router.register("promotions", PromotionViewSet, basename="promotion")
 
-v2_urlpatterns = v2_router.urls
+v2_urlpatterns: list = []
 
 pos_urlpatterns = [
     path("shops/discounts", DiscountQuoteView.as_view(), name="discount-quote"),

@@ -59,7 +59,9 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
             account_id=sale.account_id, sale=sale, kind__in=OWN_KINDS, reversed_by__isnull=True
         )
         postings = entries_reversal(
-            list(entries.select_related("store").order_by("id")), reason=f"Sale {sale.pk} cancelled"
+            # Newest first, as a cancel has always written its reversals.
+            list(entries.select_related("store").order_by("-id")),
+            reason=f"Sale {sale.pk} cancelled",
         )
         # A reversal may leave a debt: the customer may have spent the change already.
         wallet = wallet_post(customer=customer, postings=postings, overdraw=True, locked_wallet=wallet)

@@ -172,6 +172,13 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
     same (see `sales.replays`), and is a `SaleConflict` otherwise.
     """
     day = local_date(sent.occurred_at, account.tzinfo)
+    replay = partial(sale_replay, account=account, sent=sent, compare_place=sent.source == Sale.Source.API)
+    # Keys already taken are answered before anything is locked: a resend never waits on the
+    # customer's wallet, so it cannot deadlock with a cancel of the same purchase (which locks
+    # the sale, then the wallet), and a taken key is a conflict whatever else is wrong.
+    existing = _recorded_with_these_keys(account, sent.source, sent.store, sent.type, day, sent.receipt)
+    if existing is not None:
+        return replay(sale=existing)
     customer: Customer | None = None
     wallet: Wallet | None = None
     if sent.document or sent.customer_id is not None:
@@ -195,20 +202,14 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
         discount_total=round_money(sum((item.discount for item in sent.items), ZERO)),
     )
     try:
-        # A savepoint: a till may have recorded a sale with these keys a moment ago.
+        # A savepoint: another till may have recorded these keys since they were looked up.
         with transaction.atomic():
             sale.save()
     except IntegrityError:
         existing = _recorded_with_these_keys(account, sent.source, sent.store, sent.type, day, sent.receipt)
         if existing is None:
             raise
-        return sale_replay(
-            account=account,
-            sale=existing,
-            sent=sent,
-            compare_place=sent.source == Sale.Source.API,
-            wallet=wallet,
-        )
+        return replay(sale=existing, wallet=wallet)
 
     catalogue = _catalogue(account, sent.items, customer)
     items, payments = _lines(account, sale, sent, catalogue)

@@ -5,12 +5,14 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
-from loyalty.engine.services import rewards_release_due, rule_create
+from loyalty.engine.services import rewards_release_due, rule_create, rule_scope_set
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.services import store_create
@@ -314,3 +316,13 @@ def test_cancelling_a_sale_withdraws_its_undelivered_messages(tenant):
 
     statuses = dict(Message.objects.values_list("sale__reference", "status"))
     assert statuses == {"R1": "withdrawn", "R2": "queued"}
+
+
+def test_a_rule_is_never_linked_to_another_accounts_store(tenant, other_tenant):
+    rule = rule_create(account=tenant.account, name="Here", kind="cashback", value=Decimal("1"))
+
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        rule_scope_set(rule=rule, stores=[other_tenant.store], categories=[])
+
+    assert list(refused.value.message_dict) == ["stores"]
+    assert not rule.stores.exists()

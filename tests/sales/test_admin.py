@@ -137,6 +137,29 @@ def test_rule_form_limits_a_rule_to_the_accounts_own_stores_and_categories(
     assert f'value="{mine.pk}" selected' in edit
 
 
+def test_a_rule_cannot_name_another_accounts_store_or_category(client, make_staff, merchant, other_merchant):
+    staff = make_staff(merchant.account, other_merchant.account, username="both")
+    theirs = category_create(account=other_merchant.account, name="Bebidas")
+    client.force_login(staff)
+    body = {
+        "account": merchant.account.pk,
+        "name": "Fruit",
+        "kind": "cashback",
+        "value": "3",
+        "minimum_amount": "0",
+        "active": "on",
+        "rule_stores": [other_merchant.store.pk],
+        "rule_categories": [theirs.pk],
+    }
+
+    response = client.post(reverse("admin:loyalty_rewardrule_add"), body)
+
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"rule_stores", "rule_categories"}
+    assert "Not of the rule's account" in errors["rule_stores"][0]
+    assert not RewardRule.objects.filter(name="Fruit").exists()
+
+
 def test_a_voucher_rule_without_threshold_is_refused(client, staff_a):
     client.force_login(staff_a)
 

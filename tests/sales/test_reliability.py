@@ -6,12 +6,13 @@ the wallet), then the database fails at every statement of the request in turn: 
 leaves the database exactly as it was, and `check_wallets` clean.
 """
 
+import threading
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connections
 from rest_framework.test import APIClient
 
 from customers.models import Customer, LedgerEntry, Wallet
@@ -148,4 +149,55 @@ def test_ten_tills_sending_other_purchases_under_one_receipt_record_one_and_refu
     assert all(body["purchase"]["id"] == sale.pk for status, body in results if status == 409)
     assert LedgerEntry.objects.filter(kind="points").count() == 1
     assert Customer.objects.count() == 1  # the nine refused consumers were not even created
+    assert check_wallets_is_clean()
+
+
+def till(tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}", HTTP_X_STORE_TOKEN=tenant.merchant.store_token
+    )
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_while_the_purchase_is_being_cancelled_waits_for_nothing(
+    postgres_only, tenant, program, monkeypatch
+):
+    """The cancel holds the sale and is about to lock the wallet; a till resends the purchase.
+    The resend must not take the wallet and then wait on the sale: both would wait forever."""
+    import sales.services.cancelling as cancelling
+
+    assert till(tenant).put(f"{POS}/shops", purchase(), format="json").status_code == 201
+    holding_the_sale, go_on = threading.Event(), threading.Event()
+    lock_the_wallet = cancelling.wallet_lock
+
+    def paused(**kwargs):
+        holding_the_sale.set()
+        go_on.wait(10)
+        return lock_the_wallet(**kwargs)
+
+    monkeypatch.setattr(cancelling, "wallet_lock", paused)
+    answers = {}
+
+    def cancel():
+        body = {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"}
+        answers["cancel"] = till(tenant).post(f"{POS}/shops/cancel", body, format="json").status_code
+        connections.close_all()
+
+    def resend():
+        answers["resend"] = till(tenant).put(f"{POS}/shops", purchase(), format="json").status_code
+        connections.close_all()
+
+    cancelling_thread = threading.Thread(target=cancel)
+    cancelling_thread.start()
+    assert holding_the_sale.wait(10)
+    resending_thread = threading.Thread(target=resend)
+    resending_thread.start()
+    resending_thread.join(10)
+    go_on.set()
+    cancelling_thread.join(10)
+
+    assert answers == {"resend": 200, "cancel": 200}
+    assert Sale.objects.get().status == "cancelled"
     assert check_wallets_is_clean()

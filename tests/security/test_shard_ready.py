@@ -20,7 +20,7 @@ from customers.services import customer_create, wallet_credit
 from loyalty.engine.services import rule_create
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.models import Account
-from tests.builders import POS, PRODUCT_APPS
+from tests.builders import POS, PRODUCT_APPS, V2
 from tests.factories import ProductFactory, PromotionFactory, RewardFactory
 from tests.sales.builders import item, purchase
 
@@ -152,7 +152,9 @@ def busy_account(tenant):
     account = tenant.account
     rule_create(account=account, name="5% cashback", kind="cashback", value=Decimal("5"))
     rule_create(account=account, name="Points", kind="points", value=Decimal("1"), stores=[tenant.store])
+    reward = RewardFactory(account=account, points_cost=Decimal("10"))
     rule_create(account=account, name="Voucher", kind="voucher", value=Decimal("5"), threshold=Decimal("1"))
+    rule_create(account=account, name="Gift", kind="voucher", threshold=Decimal("1"), reward=reward)
     message_template_create(
         account=account, name="R", event="sale_rewarded", channel="sms", body="{cashback}"
     )
@@ -160,11 +162,12 @@ def busy_account(tenant):
     wallet_credit(customer=customer, kind="adjustment", amounts={"balance": Decimal("50")}, reason="Opening")
     product = ProductFactory(account=account, barcode="13456789", subcategory="Salgadinho")
     promotion = PromotionFactory(product=product, limit=1)
-    RewardFactory(account=account)
     return purchase(items=[item(promotion_id=str(promotion.pk))])
 
 
-HOT_REQUESTS = {
+# The hot requests (purchase, replay, quote, redemption, wallet, cancel) and the rest of the
+# request paths a till or an ERP runs every day, in an order in which each has work to do.
+REQUESTS = {
     "purchase": lambda tenant, body: tenant.pos.put(f"{POS}/shops", body, format="json"),
     "replay": lambda tenant, body: tenant.pos.put(f"{POS}/shops", body, format="json"),
     "quote": lambda tenant, body: tenant.pos.post(
@@ -181,16 +184,34 @@ HOT_REQUESTS = {
         format="json",
     ),
     "wallet": lambda tenant, body: tenant.pos.get(f"{POS}/consumers/document/53933515009/wallet"),
+    "coupon stock": lambda tenant, body: tenant.v2.patch(
+        f"{V2}/coupons/{tenant.account.rewards.get().pk}/stock", {"delta": 5}, format="json"
+    ),
+    "coupon redeem": lambda tenant, body: tenant.v2.post(
+        f"{V2}/coupons/{tenant.account.rewards.get().pk}/redeem", {"cpf": "53933515009"}, format="json"
+    ),
+    "customers": lambda tenant, body: tenant.v2.get(f"{V2}/customers"),
+    "customer": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}"),
+    "customer wallet": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/wallet"),
+    "transactions": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/transactions"),
+    "export": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/export"),
+    "categories": lambda tenant, body: tenant.v2.get(f"{V2}/categories"),
+    "sales": lambda tenant, body: tenant.v2.get(f"{V2}/sales"),
     "cancel": lambda tenant, body: tenant.pos.post(
         f"{POS}/shops/cancel", {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"}, format="json"
     ),
+    "anonymize": lambda tenant, body: tenant.v2.post(f"{V2}/customers/{maria(tenant)}/anonymize"),
 }
 
 
+def maria(tenant) -> int:
+    return tenant.account.customers.get(document__in=["53933515009", None]).pk
+
+
 @pytest.mark.django_db
-def test_every_statement_of_the_hot_requests_filters_by_the_account(tenant, busy_account):
+def test_every_statement_of_the_requests_filters_by_the_account(tenant, busy_account):
     found = {}
-    for name, send in HOT_REQUESTS.items():  # in this order: the cancel undoes the purchase
+    for name, send in REQUESTS.items():
         for sql in statements_of(lambda send=send: send(tenant, busy_account)):
             for table in unfiltered(sql):
                 found.setdefault(name, []).append(f"{table}: {sql[:300]}")

@@ -3,10 +3,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from vouchers.api.categories import CategoryViewSet
 from vouchers.api.pos import BalanceRedeemView
 from vouchers.api.v2 import CouponViewSet, VoucherViewSet
 
 router = SimpleRouter(trailing_slash=False)
+router.register("categories", CategoryViewSet, basename="category")
 router.register("coupons", CouponViewSet, basename="coupon")
 router.register("vouchers", VoucherViewSet, basename="voucher")
 

@@ -72,9 +72,9 @@ def reward_create(
     return reward
 
 
-def reward_lock(*, reward: Reward | int) -> Reward:
+def reward_lock(*, account_id: int, reward_id: int) -> Reward:
     """The reward row, locked (stock lock: after the wallet, before any voucher)."""
-    return Reward.objects.select_for_update().get(pk=reward.pk if isinstance(reward, Reward) else reward)
+    return Reward.objects.select_for_update().get(account_id=account_id, pk=reward_id)
 
 
 def _move_stock(reward: Reward, to_stock: int, reason: str, **who: object) -> Reward:
@@ -86,7 +86,9 @@ def _move_stock(reward: Reward, to_stock: int, reason: str, **who: object) -> Re
         reason=reason,
         **who,
     )
-    Reward.objects.filter(pk=reward.pk).update(stock=to_stock, updated_at=timezone.now())
+    Reward.objects.filter(account_id=reward.account_id, pk=reward.pk).update(
+        stock=to_stock, updated_at=timezone.now()
+    )
     reward.stock = to_stock
     return reward
 
@@ -104,7 +106,7 @@ def reward_stock_set(
     """Set the stock (`stock`) or move it (`delta`); it never goes below zero (409)."""
     if (stock is None) == (delta is None):
         raise ValueError("Give exactly one of stock and delta.")
-    locked = reward_lock(reward=reward)
+    locked = reward_lock(account_id=reward.account_id, reward_id=reward.pk)
     target = stock if stock is not None else locked.stock + (delta or 0)
     if target < 0:
         raise ConflictError(
@@ -118,12 +120,12 @@ def reward_stock_set(
     return _move_stock(locked, target, reason or default_reason, staff_user=staff_user, credential=credential)
 
 
-def reward_take_one(*, reward: Reward | int, reason: str) -> Reward | None:
+def reward_take_one(*, account_id: int, reward_id: int, reason: str) -> Reward | None:
     """Take one unit of a reward on its locked row; None when it is not available now.
 
     The caller holds the wallet lock already (lock order: wallet, then stock).
     """
-    locked = reward_lock(reward=reward)
+    locked = reward_lock(account_id=account_id, reward_id=reward_id)
     if reward_unavailable_reason(locked, timezone.now()) is not None:
         return None
     return _move_stock(locked, locked.stock - 1, reason)
@@ -134,7 +136,7 @@ def reward_redeem(*, reward: Reward, customer: Customer) -> Voucher:
     """Exchange the reward's points for a voucher: debit the points, take one unit of
     stock and issue the voucher — all or nothing."""
     wallet = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
-    locked = reward_lock(reward=reward)
+    locked = reward_lock(account_id=reward.account_id, reward_id=reward.pk)
     unavailable = reward_unavailable_reason(locked, timezone.now())
     if unavailable is not None:
         raise ConflictError(unavailable.message, code=unavailable.code)

@@ -3,6 +3,9 @@
 "Creation and listing of categories used in operation organization." The tree has two
 levels, as products do: categories and their subcategories. The POS dialect's `category`
 and `subcategory` strings land in the same tree.
+
+The tree is the promotions app's; the list also counts the rewards of the catalogue in each
+category, which the vouchers app keeps, so the endpoint lives here, a floor above both.
 """
 
 import django_filters
@@ -16,8 +19,8 @@ from loyalty.api.dialects import V2Mixin
 from loyalty.core.ids import parse_id
 from promotions.api.fields import text_field
 from promotions.models import Category
-from promotions.selectors import category_queryset
 from promotions.services import DuplicateCategory, category_create
+from vouchers.selectors import categories_with_counts
 
 
 class ScopedParentField(serializers.PrimaryKeyRelatedField):
@@ -125,7 +128,7 @@ class CategoryViewSet(V2Mixin, mixins.ListModelMixin, mixins.CreateModelMixin, v
     filterset_class = CategoryFilter
 
     def scoped_queryset(self):
-        return category_queryset(account=self.account)
+        return categories_with_counts(account=self.account)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)

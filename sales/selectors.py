@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 
 from customers.models import Customer, LedgerEntry
 from loyalty.core.dates import format_api_datetime
+from loyalty.core.errors import ConflictError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Message
@@ -160,16 +161,30 @@ def purchase_by_identity(
     return with_rewards(sales, account_id=account.pk).select_related("customer").first()
 
 
-def purchases_named(
-    *, account: Account, store: Store, type: str, day: date, receipt: Receipt, limit: int = 2
-) -> list[Sale]:
-    """The POS purchases these keys name, up to `limit`: one for a fiscal receipt, possibly
-    several for a reference that two tills both used."""
-    return list(
+class AmbiguousReference(ConflictError):
+    """A bare reference that names several purchases of the day (two tills used it)."""
+
+    code = "ambiguous_reference"
+
+    def __init__(self, *, purchases: list[Sale], more: bool) -> None:
+        super().__init__(f"The reference names {len(purchases)}{' or more' if more else ''} purchases.")
+        self.purchases = purchases
+        self.more = more
+
+
+def purchase_named(
+    *, account: Account, store: Store, type: str, day: date, receipt: Receipt, listed: int = 10
+) -> Sale | None:
+    """The POS purchase these keys name, if any: a fiscal receipt names one; a reference alone
+    may name several, which is `AmbiguousReference` (listing at most `listed` of them)."""
+    named = list(
         Sale.objects.filter(
             receipt.naming(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
-        ).order_by("id")[:limit]
+        ).order_by("id")[: listed + 1]
     )
+    if len(named) > 1:
+        raise AmbiguousReference(purchases=named[:listed], more=len(named) > listed)
+    return named[0] if named else None
 
 
 def reference_names_another_standing_purchase(sale: Sale) -> bool:

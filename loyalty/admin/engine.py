@@ -9,7 +9,7 @@ from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, scope_queryset
 from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
 from loyalty.engine.models import RewardRule
-from loyalty.engine.services import rule_scope_set
+from loyalty.engine.services import rule_scope_refusals, rule_scope_set
 from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import message_retry, render, sample_context
 from loyalty.tenancy.models import Store
@@ -63,12 +63,14 @@ class RewardRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         account = cleaned.get("account") or getattr(self.instance, "account", None)
-        for name in ("rule_stores", "rule_categories"):
-            foreign = [item for item in cleaned.get(name) or () if account and item.account_id != account.pk]
-            if foreign:
-                self.add_error(
-                    name, f"Not of the rule's account ({account}): {', '.join(map(str, foreign))}."
-                )
+        if account is not None:
+            refused = rule_scope_refusals(
+                account_id=account.pk,
+                stores=cleaned.get("rule_stores") or (),
+                categories=cleaned.get("rule_categories") or (),
+            )
+            for name, reasons in refused.items():
+                self.add_error(f"rule_{name}", reasons)
         return cleaned
 
     class Meta:

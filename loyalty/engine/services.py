@@ -320,6 +320,18 @@ def rule_create(
     return rule
 
 
+def rule_scope_refusals(
+    *, account_id: int, stores: Iterable[Store], categories: Iterable[Category]
+) -> dict[str, list[str]]:
+    """Why these stores and categories cannot limit a rule of the account, by field; empty when
+    they can (each must be of the rule's own account)."""
+    refusals = {
+        name: [f"{item} is not of the rule's account." for item in items if item.account_id != account_id]
+        for name, items in (("stores", stores), ("categories", categories))
+    }
+    return {name: reasons for name, reasons in refusals.items() if reasons}
+
+
 @transaction.atomic(savepoint=False)
 def rule_scope_set(
     *, rule: RewardRule, stores: Iterable[Store], categories: Iterable[Category]
@@ -327,14 +339,9 @@ def rule_scope_set(
     """Limit the rule to these stores and categories (none: all), each link carrying the
     rule's account. A store or category of another account is refused (`ValidationError`)."""
     stores, categories = list(stores), list(categories)
-    foreign = {
-        name: [
-            f"{item} is not of the rule's account." for item in items if item.account_id != rule.account_id
-        ]
-        for name, items in (("stores", stores), ("categories", categories))
-    }
-    if any(foreign.values()):
-        raise ValidationError({name: errors for name, errors in foreign.items() if errors})
+    refused = rule_scope_refusals(account_id=rule.account_id, stores=stores, categories=categories)
+    if refused:
+        raise ValidationError(refused)
     links = {"account_id": rule.account_id}
     rule.stores.set(stores, through_defaults=links)
     rule.categories.set(categories, through_defaults=links)

@@ -33,7 +33,7 @@ from sales.api.serializers import (
 from sales.models import Sale
 from sales.outcomes import SaleInput
 from sales.replays import CUSTOMER, SaleConflict
-from sales.selectors import purchases_named
+from sales.selectors import AmbiguousReference, purchase_named
 from sales.services import CustomerRequired, sale_cancel, sale_record
 
 PURCHASE_EXAMPLE = {
@@ -313,25 +313,26 @@ class CancelPurchaseView(PosMixin, APIView):
         serializer = CancelPurchaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        named = purchases_named(
-            account=self.account,
-            store=self.store,
-            type=data["type"],
-            day=data["date"],
-            receipt=_receipt(data),
-            limit=AMBIGUOUS_LISTED + 1,
-        )
-        if not named:
-            raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
-        if len(named) > 1:
-            how_many = len(named) if len(named) <= AMBIGUOUS_LISTED else f"more than {AMBIGUOUS_LISTED}"
+        try:
+            sale = purchase_named(
+                account=self.account,
+                store=self.store,
+                type=data["type"],
+                day=data["date"],
+                receipt=_receipt(data),
+                listed=AMBIGUOUS_LISTED,
+            )
+        except AmbiguousReference as ambiguous:
+            how_many = f"more than {AMBIGUOUS_LISTED}" if ambiguous.more else len(ambiguous.purchases)
             raise ConflictError(
                 f"Reference {_text(data.get('reference'))!r} names {how_many} purchases of this store on "
                 f"{data['date'].isoformat()}; send pdv and coupon to say which one. Nothing was cancelled.",
                 code="ambiguous_reference",
-                purchases=[purchase_keys(sale) for sale in named[:AMBIGUOUS_LISTED]],
-            )
-        outcome = sale_cancel(sale=named[0])
+                purchases=[purchase_keys(purchase) for purchase in ambiguous.purchases],
+            ) from None
+        if sale is None:
+            raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
+        outcome = sale_cancel(sale=sale)
         return Response(
             {
                 "purchase": PurchaseOutSerializer(outcome.sale).data,

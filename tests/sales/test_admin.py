@@ -156,7 +156,7 @@ def test_a_rule_cannot_name_another_accounts_store_or_category(client, make_staf
 
     errors = response.context["adminform"].form.errors
     assert set(errors) == {"rule_stores", "rule_categories"}
-    assert "Not of the rule's account" in errors["rule_stores"][0]
+    assert "is not of the rule's account" in errors["rule_stores"][0]
     assert not RewardRule.objects.filter(name="Fruit").exists()
 
 

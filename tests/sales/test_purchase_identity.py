@@ -6,6 +6,7 @@ the same content is a replay (200, as first recorded); with other content, a con
 that records nothing and names the recorded sale, never its consumer.
 """
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,10 @@ from rest_framework.test import APIClient
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from customers.services import customer_create
+from loyalty.core.receipts import Receipt
 from loyalty.tenancy.services import store_create
 from sales.models import Sale
+from sales.selectors import AmbiguousReference, purchase_named
 from tests.builders import POS, V2
 from tests.sales.builders import SEED_PURCHASE, cancel, item, purchase, put
 from tests.snapshots import database_rows
@@ -202,6 +205,21 @@ def test_cancel_by_a_reference_that_names_two_purchases_is_409_and_cancels_nothi
     ]
     assert MARIA.encode() not in response.content
     assert set(Sale.objects.values_list("status", flat=True)) == {"recorded"}
+
+
+def test_a_reference_naming_more_purchases_than_listed_says_there_are_more(tenant, program):
+    for till in ("1", "2", "3"):
+        put(tenant, purchase(pdv=till, coupon=f"{till}5"))
+    store = Sale.objects.first().store
+    keys = {"type": "CF", "day": date(2024, 5, 24), "receipt": Receipt(reference="11")}
+
+    with pytest.raises(AmbiguousReference) as capped:
+        purchase_named(account=tenant.account, store=store, listed=2, **keys)
+    with pytest.raises(AmbiguousReference) as whole:
+        purchase_named(account=tenant.account, store=store, listed=3, **keys)
+
+    assert (len(capped.value.purchases), capped.value.more) == (2, True)
+    assert (len(whole.value.purchases), whole.value.more) == (3, False)
 
 
 def test_cancel_by_receipt_cancels_only_that_purchase(tenant, program):

@@ -84,12 +84,29 @@ class Wallet(models.Model):
     total_shoppings = MoneyField(default=0)
     count_shoppings = models.IntegerField(default=0)
     total_discounts = MoneyField(default=0)
+    # What of `points` and `balance` sits in expiry lots (the rest never expires by date).
+    # A database default too, so that rows written by code that predates them stay valid.
+    lot_points = PointsField(default=0, db_default=0, editable=False)
+    lot_balance = MoneyField(default=0, db_default=0, editable=False)
+    inactivity_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Accounts with expiry by inactivity: the first instant at which points and cashback expire.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         permissions = [("adjust_wallet", "Can adjust wallet balances with a signed ledger row")]
         constraints = [
             models.UniqueConstraint(fields=["account", "customer"], name="wallet_one_per_customer")
+        ]
+        indexes = [
+            models.Index(
+                fields=["inactivity_expires_at"],
+                condition=Q(inactivity_expires_at__isnull=False),
+                name="wallet_inactivity_due",
+            )
         ]
 
     def __str__(self) -> str:
@@ -114,6 +131,7 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", "Adjustment"
         EXPIRY = "expiry", "Expiry"
         RELEASE = "release", "Release"
+        RETURN = "return", "Return"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
@@ -149,6 +167,11 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     reverses = TenantOneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    lots_spent = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Debits of points or balance: how much of each expiry lot (by id) the row spent.",
     )
     releases_at = models.DateTimeField(
         null=True, blank=True, help_text="Pending grants: when they become available."
@@ -187,3 +210,74 @@ class LedgerEntry(models.Model):
     def moved(self) -> dict[str, Decimal | int]:
         """The non-zero deltas of this row."""
         return {name: getattr(self, name) for name in WALLET_FIELDS if getattr(self, name)}
+
+
+class ExpiryLot(models.Model):
+    """An amount of points or cashback that expires: what was granted, what is left, and when.
+
+    The ledger stays the single truth: a lot only says which part of a bucket expires when.
+    Lots move only in `customers.services.wallets`, with the ledger row that moves their
+    bucket; a wallet's `lot_points` / `lot_balance` are the sum of its lots' `remaining`.
+    """
+
+    class Bucket(models.TextChoices):
+        POINTS = "points", "Points"
+        BALANCE = "balance", "Cashback balance"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="lots")
+    bucket = models.CharField(max_length=16, choices=Bucket.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    remaining = models.DecimalField(max_digits=14, decimal_places=2)
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first instant it can no longer be spent (local midnight after its last day); "
+        "empty: only inactivity expires it.",
+    )
+    entry = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="lots",
+        help_text="The ledger row that credited it.",
+    )
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where it was earned.",
+    )
+    given_back_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A give-back: the lot the cancelled debit had spent.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["wallet", "bucket", "expires_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["wallet", "bucket", "expires_at", "id"],
+                condition=Q(remaining__gt=0),
+                name="lot_wallet_spendable",
+            ),
+            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_due"),
+            models.Index(
+                fields=["account", "expires_at"], condition=Q(remaining__gt=0), name="lot_account_due"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("amount")),
+                name="lot_remaining_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_bucket_display()} lot #{self.pk}"

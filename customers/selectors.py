@@ -1,16 +1,28 @@
 """Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import (
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
-from customers.models import POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from loyalty.core.dates import format_api_datetime
-from loyalty.core.money import round_money, round_points
+from customers.models import POINTS_FIELDS, WALLET_FIELDS, Customer, ExpiryLot, LedgerEntry, Wallet
+from loyalty.core.dates import format_api_datetime, last_local_day, local_date, local_day_end
+from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.tenancy.models import Account
 
 
@@ -137,3 +149,106 @@ def wallet_mismatches(*, account: Account | None = None) -> list[WalletMismatch]
                     )
                 )
     return mismatches
+
+
+@dataclass(frozen=True)
+class LotMismatch:
+    wallet_id: int
+    customer_id: int
+    bucket: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"wallet {self.wallet_id} (customer {self.customer_id}): {self.bucket} {self.problem}"
+
+
+def lot_mismatches(*, account: Account | None = None) -> list[LotMismatch]:
+    """Every wallet whose expiry lots do not add up to its buckets (one query per bucket).
+
+    A wallet's `lot_<bucket>` must be the sum of its lots' `remaining`, and lie between zero
+    and the bucket (a negative bucket holds no lot: a debt is paid before anything expires).
+    """
+    mismatches = []
+    for bucket in ("points", "balance"):
+        in_lots = Subquery(
+            ExpiryLot.objects.filter(account_id=OuterRef("account_id"), wallet=OuterRef("pk"), bucket=bucket)
+            .values("wallet")
+            .annotate(left=Sum("remaining"))
+            .values("left"),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        )
+        wallets = Wallet.objects.annotate(lots_left=Coalesce(in_lots, Value(ZERO)))
+        if account is not None:
+            wallets = wallets.filter(account=account)
+        field = f"lot_{bucket}"
+        # Within half a cent: SQLite adds decimals as floating point.
+        half_cent = Decimal("0.005")
+        wrong = (
+            Q(**{f"{field}__gt": F("lots_left") + half_cent})
+            | Q(**{f"{field}__lt": F("lots_left") - half_cent})
+            | Q(**{f"{field}__lt": -half_cent})
+            | (Q(**{f"{field}__gt": half_cent}) & Q(**{f"{field}__gt": F(bucket) + half_cent}))
+        )
+        for wallet in wallets.filter(wrong).order_by("id"):
+            held = getattr(wallet, field)
+            problem = (
+                f"lots hold {round_amount(bucket, wallet.lots_left)} but the wallet says {held}"
+                if round_amount(bucket, wallet.lots_left) != held
+                else f"lots hold {held}, outside 0..{max(getattr(wallet, bucket), ZERO)}"
+            )
+            mismatches.append(LotMismatch(wallet.pk, wallet.customer_id, bucket, problem))
+    return mismatches
+
+
+@dataclass(frozen=True)
+class NextExpiry:
+    """The soonest local day within `NEXT_EXPIRY_DAYS` on which something expires, and what."""
+
+    date: date
+    points: Decimal
+    balance: Decimal
+
+
+NEXT_EXPIRY_DAYS = 30
+
+
+def wallet_next_expiry(*, wallet: Wallet, account: Account, now: datetime) -> NextExpiry | None:
+    """What of the wallet expires first within the next 30 days, or None (no query at all for
+    a wallet without lots or an inactivity deadline)."""
+    zone = account.tzinfo
+    horizon = local_day_end(local_date(now, zone) + timedelta(days=NEXT_EXPIRY_DAYS), zone)
+    deadline = wallet.inactivity_expires_at
+    if deadline is not None and not (now < deadline <= horizon):
+        deadline = None
+    soonest: tuple[datetime, dict[str, Decimal]] | None = None
+    if wallet.lot_points > 0 or wallet.lot_balance > 0:
+        rows = (
+            ExpiryLot.objects.filter(
+                account_id=wallet.account_id,
+                wallet=wallet,
+                remaining__gt=0,
+                expires_at__gt=now,
+                expires_at__lte=deadline or horizon,
+            )
+            .values("expires_at", "bucket")
+            .annotate(left=Sum("remaining"))
+            .order_by("expires_at")
+        )
+        for row in rows:
+            if soonest is None:
+                soonest = (row["expires_at"], {})
+            if last_local_day(row["expires_at"], zone) != last_local_day(soonest[0], zone):
+                break
+            soonest[1][row["bucket"]] = soonest[1].get(row["bucket"], ZERO) + row["left"]
+    if deadline is not None and (
+        soonest is None or last_local_day(deadline, zone) <= last_local_day(soonest[0], zone)
+    ):
+        # Inactivity takes everything the customer holds.
+        soonest = (deadline, {"points": max(wallet.points, ZERO), "balance": max(wallet.balance, ZERO)})
+    if soonest is None:
+        return None
+    return NextExpiry(
+        date=last_local_day(soonest[0], zone),
+        points=round_points(soonest[1].get("points", ZERO)),
+        balance=round_money(soonest[1].get("balance", ZERO)),
+    )

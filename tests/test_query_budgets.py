@@ -17,8 +17,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from customers.models import ExpiryLot
 from customers.services import customer_create
+from loyalty.engine.models import RewardRule
 from loyalty.engine.services import rule_create
 from loyalty.outbox.services import message_template_create
 from tests.builders import POS, V2
@@ -49,6 +52,13 @@ REPLAY_QUERIES = 8
 CONFLICT_QUERIES = 7
 # Credential with its store, wallet.
 WALLET_QUERIES = 2
+# Grants that expire add one statement: the lots, in one insert (the wallet's move carries
+# their sum). A purchase of an account with expiry by inactivity moves its deadline in the
+# same wallet update.
+PURCHASE_WITH_LOTS_QUERIES = PURCHASE_QUERIES + 1
+# Spending lots adds their read and one update; a wallet with lots reads what expires next.
+LOTS_SPENT_EXTRA = 2
+WALLET_WITH_LOTS_QUERIES = WALLET_QUERIES + 1
 LIST_QUERIES = {"customers": 4, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}
 
 
@@ -81,6 +91,50 @@ def test_identified_purchase_costs_the_same_for_1_and_50_items(tenant, busy_prog
     fifty, _ = queries_of(send(50, "50"))
 
     assert one == fifty == PURCHASE_QUERIES <= PURCHASE_BUDGET
+
+
+@pytest.mark.parametrize("setting", ["valid_days", "inactivity"])
+def test_a_purchase_whose_grants_expire_costs_one_statement_more(tenant, busy_program, setting):
+    if setting == "valid_days":
+        RewardRule.objects.filter(account=tenant.account).update(valid_days=30)
+    else:
+        tenant.account.expiry_inactivity_days = 60
+        tenant.account.save(update_fields=["expiry_inactivity_days"])
+
+    def send(count, reference):
+        items = [item(barcode=str(index + 1)) for index in range(count)]
+        return lambda: tenant.pos.put(
+            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+        )
+
+    one, _ = queries_of(send(1, "1"))
+    fifty, _ = queries_of(send(50, "50"))
+
+    assert one == fifty == PURCHASE_WITH_LOTS_QUERIES <= PURCHASE_QUERIES + 2
+    assert ExpiryLot.objects.filter(account=tenant.account).count() == 4  # cashback and points, twice
+
+
+def test_a_redemption_spending_lots_costs_two_statements_more(tenant, busy_program):
+    redeem = {"date": "2024-06-19 17:13", "value": 1, "digital_change": 0, "pdv": "2", "type": "NF"}
+    tenant.pos.put(f"{POS}/shops", purchase(), format="json")
+    plain, _ = queries_of(
+        lambda: tenant.pos.post(
+            f"{POS}/consumers/{CPF}/balance/redeem", {**redeem, "coupon": "1"}, format="json"
+        )
+    )
+    RewardRule.objects.filter(account=tenant.account).update(valid_days=30)
+    tenant.pos.put(f"{POS}/shops", purchase(coupon="16", reference="12"), format="json")
+
+    spending, _ = queries_of(
+        lambda: tenant.pos.post(
+            f"{POS}/consumers/{CPF}/balance/redeem", {**redeem, "coupon": "2"}, format="json"
+        )
+    )
+
+    assert spending == plain + LOTS_SPENT_EXTRA
+    assert ExpiryLot.objects.filter(account=tenant.account, bucket="balance").get().remaining == Decimal(
+        "0.20"
+    )
 
 
 def test_a_replay_and_a_conflict_cost_the_same_for_1_and_50_items(tenant, busy_program):
@@ -164,6 +218,16 @@ def test_pos_wallet_stays_in_budget_with_authentication(tenant):
     queries, _ = queries_of(lambda: tenant.pos.get(f"{POS}/consumers/document/{CPF}/wallet"))
 
     assert queries == WALLET_QUERIES <= WALLET_BUDGET
+
+
+def test_pos_wallet_with_lots_reads_what_expires_next_in_one_more_statement(tenant):
+    rule_create(account=tenant.account, name="5%", kind="cashback", value=Decimal("5"), valid_days=30)
+    tenant.pos.put(f"{POS}/shops", purchase(date=timezone.localdate().isoformat()), format="json")
+
+    queries, response = queries_of(lambda: tenant.pos.get(f"{POS}/consumers/document/{CPF}/wallet"))
+
+    assert response.json()["next_expiry"]["balance"] == 1.2
+    assert queries == WALLET_WITH_LOTS_QUERIES <= WALLET_BUDGET
 
 
 def _customers(tenant, count):

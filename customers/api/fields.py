@@ -1,9 +1,11 @@
-"""Serializer and filter fields for documents and contacts, shared by both dialects."""
+"""Serializer and filter fields for documents, contacts and wallets, shared by both dialects."""
 
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.documents import InvalidContact, normalize_document, normalize_email, normalize_phone
+from loyalty.api.fields import MoneyField, PointsField
 
 
 class _NormalizedCharField(serializers.CharField):
@@ -79,3 +81,26 @@ class PhoneFormField(_NormalizedFormField):
 
 class EmailFormField(_NormalizedFormField):
     normalizer = staticmethod(normalize_email)
+
+
+class NextExpirySerializer(serializers.Serializer):
+    """The soonest day within 30 days on which some of the wallet expires, and how much."""
+
+    date = serializers.DateField(
+        read_only=True, help_text="The last local day (account's time zone) on which it can be spent."
+    )
+    points = PointsField(read_only=True, help_text="Points that expire at the end of that day.")
+    balance = MoneyField(read_only=True, help_text="Cashback balance (vale compras) that expires then.")
+
+
+class NextExpiryMixin(serializers.Serializer):
+    """Adds `next_expiry` to a wallet answer; the view puts it in the serializer's context."""
+
+    next_expiry = serializers.SerializerMethodField(
+        help_text="What expires first within the next 30 days (`null`: nothing does)."
+    )
+
+    @extend_schema_field(NextExpirySerializer(allow_null=True))
+    def get_next_expiry(self, wallet) -> dict | None:
+        found = self.context.get("next_expiry")
+        return NextExpirySerializer(found).data if found is not None else None

@@ -1,13 +1,15 @@
 """The consumer wallet in the POS dialect: "Consultar carteira"."""
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.fields import NextExpiryMixin
 from customers.documents import InvalidContact, normalize_document
-from customers.selectors import wallet_by_document
+from customers.selectors import wallet_by_document, wallet_next_expiry
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import MoneyField, PointsField
 
@@ -18,6 +20,10 @@ POS_WALLET_EXAMPLE = {
     "count_shoppings": 7,
     "digital_change": 0,
     "total_discounts": 15,
+}
+POS_WALLET_LOOKUP_EXAMPLE = {
+    **POS_WALLET_EXAMPLE,
+    "next_expiry": {"date": "2024-07-19", "points": 10.5, "balance": 4.2},
 }
 
 
@@ -32,6 +38,10 @@ class PosWalletSerializer(serializers.Serializer):
     count_shoppings = serializers.IntegerField(read_only=True, help_text="Number of purchases.")
     digital_change = MoneyField(read_only=True, help_text="Digital change (troco digital) available.")
     total_discounts = MoneyField(read_only=True, help_text="Sum of the promotion discounts received.")
+
+
+class PosWalletLookupSerializer(NextExpiryMixin, PosWalletSerializer):
+    """The seed's six totals, and what expires next."""
 
 
 def document_from_path(document: str) -> str:
@@ -49,13 +59,18 @@ class ConsumerWalletView(PosMixin, APIView):
         tags=["POS · Consumers"],
         operation_id="pos_consumer_wallet_retrieve",
         summary="Consultar carteira — the consumer's wallet",
-        description="Cancelled purchases count in none of the totals. Unknown consumer: 404.",
+        description=(
+            "Cancelled purchases count in none of the totals. `next_expiry` (beyond the seed) gives "
+            "the soonest day within 30 days on which points or cashback expire — spendable through "
+            "the end of that day in the account's time zone — or `null`. Unknown consumer: 404."
+        ),
         parameters=[OpenApiParameter("document", str, OpenApiParameter.PATH, description="CPF/CNPJ")],
-        responses={200: PosWalletSerializer},
-        examples=[OpenApiExample("Wallet", value=POS_WALLET_EXAMPLE, response_only=True)],
+        responses={200: PosWalletLookupSerializer},
+        examples=[OpenApiExample("Wallet", value=POS_WALLET_LOOKUP_EXAMPLE, response_only=True)],
     )
     def get(self, request, document: str):
         wallet = wallet_by_document(account=self.account, document=document_from_path(document))
         if wallet is None:
             raise NotFound("No consumer with this document in this account.")
-        return Response(PosWalletSerializer(wallet).data)
+        next_expiry = wallet_next_expiry(wallet=wallet, account=self.account, now=timezone.now())
+        return Response(PosWalletLookupSerializer(wallet, context={"next_expiry": next_expiry}).data)

@@ -6,6 +6,7 @@ here: only sales, redemptions and staff adjustments move them.
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,12 +18,13 @@ from customers.api.fields import (
     DocumentField,
     DocumentFormField,
     EmailFormField,
+    NextExpiryMixin,
     PhoneField,
     PhoneFormField,
 )
 from customers.documents import InvalidContact
 from customers.models import WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from customers.selectors import customer_find, customer_queryset, ledger_entries
+from customers.selectors import customer_find, customer_queryset, ledger_entries, wallet_next_expiry
 from customers.services import DuplicateContact, customer_create, customer_update
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
@@ -38,6 +40,12 @@ class WalletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Wallet
         fields = list(WALLET_FIELDS)
+        read_only_fields = fields
+
+
+class WalletSummarySerializer(NextExpiryMixin, WalletSerializer):
+    class Meta(WalletSerializer.Meta):
+        fields = [*WalletSerializer.Meta.fields, "next_expiry"]
         read_only_fields = fields
 
 
@@ -241,10 +249,20 @@ class CustomerViewSet(
             raise NotFound(f"No customer with this {key} in this account.")
         return Response(self.get_serializer(customer).data)
 
-    @extend_schema(summary="The customer's wallet", responses={200: WalletSerializer})
+    @extend_schema(
+        summary="The customer's wallet",
+        description=(
+            "The buckets and totals, and `next_expiry`: the soonest day within 30 days on which "
+            "points or cashback expire (spendable through the end of that day in the account's "
+            "time zone), with the amounts, or `null`."
+        ),
+        responses={200: WalletSummarySerializer},
+    )
     @action(detail=True, methods=["get"])
     def wallet(self, request, pk=None):
-        return Response(WalletSerializer(self.get_object().wallet).data)
+        wallet = self.get_object().wallet
+        next_expiry = wallet_next_expiry(wallet=wallet, account=self.account, now=timezone.now())
+        return Response(WalletSummarySerializer(wallet, context={"next_expiry": next_expiry}).data)
 
     @extend_schema(
         summary="The customer's wallet ledger, newest first",

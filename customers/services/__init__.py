@@ -9,6 +9,7 @@ from customers.services.customers import (
     customer_update,
     customer_wallet_lock,
 )
+from customers.services.lots import GIVE_BACK_MIN_DAYS, LotTerms, lot_end
 from customers.services.wallets import (
     InsufficientFunds,
     Posting,
@@ -20,11 +21,14 @@ from customers.services.wallets import (
     wallet_debit,
     wallet_lock,
     wallet_post,
+    wallet_post_entries,
 )
 
 __all__ = [
+    "GIVE_BACK_MIN_DAYS",
     "DuplicateContact",
     "InsufficientFunds",
+    "LotTerms",
     "Posting",
     "UnknownCustomer",
     "customer_anonymize",
@@ -33,6 +37,7 @@ __all__ = [
     "customer_update",
     "customer_wallet_lock",
     "entries_reversal",
+    "lot_end",
     "postings_total",
     "wallet_adjust",
     "wallet_check_funds",
@@ -40,4 +45,5 @@ __all__ = [
     "wallet_debit",
     "wallet_lock",
     "wallet_post",
+    "wallet_post_entries",
 ]

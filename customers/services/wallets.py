@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
+from customers.services.lots import LotTerms, lots_plan
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.tenancy.models import Store
@@ -53,6 +54,8 @@ class Posting:
     staff_user: "User | None" = None
     reverses: LedgerEntry | None = None
     links: Mapping[str, object] = field(default_factory=dict)
+    #: A credit of points or balance that expires opens an expiry lot (`customers.services.lots`).
+    lot: LotTerms | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.deltas) - set(WALLET_FIELDS)
@@ -136,31 +139,53 @@ def wallet_post(
     postings: Sequence[Posting],
     overdraw: bool = False,
     locked_wallet: Wallet | None = None,
+    also_set: Mapping[str, object] | None = None,
 ) -> Wallet:
     """Write `postings` to the customer's ledger and move the wallet by their sum.
 
     Unless `overdraw` (reversals may leave a debt that later earnings pay off), a bucket
     that the postings debit must hold enough; otherwise `InsufficientFunds` and nothing
     is written. `locked_wallet` is the wallet the caller already locked with
-    `wallet_lock`, and therefore already inside the caller's transaction. Returns the
-    wallet as it is after the postings.
+    `wallet_lock`, and therefore already inside the caller's transaction. `also_set` sets
+    other wallet columns in the same update. Returns the wallet as it is after the postings.
     """
+    return wallet_post_entries(
+        customer=customer,
+        postings=postings,
+        overdraw=overdraw,
+        locked_wallet=locked_wallet,
+        also_set=also_set,
+    )[0]
+
+
+def wallet_post_entries(
+    *,
+    customer: Customer | None = None,
+    postings: Sequence[Posting],
+    overdraw: bool = False,
+    locked_wallet: Wallet | None = None,
+    also_set: Mapping[str, object] | None = None,
+) -> tuple[Wallet, list[LedgerEntry]]:
+    """`wallet_post`, also answering the ledger rows written (in the order of `postings`)."""
     if locked_wallet is not None:
-        return _write_postings(locked_wallet, postings, overdraw)
+        return _write_postings(locked_wallet, postings, overdraw, also_set or {})
     if customer is None:
         raise ValueError("Name the customer, or pass the wallet already locked.")
     with transaction.atomic(savepoint=False):
         wallet = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
-        return _write_postings(wallet, postings, overdraw)
+        return _write_postings(wallet, postings, overdraw, also_set or {})
 
 
-def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool) -> Wallet:
+def _write_postings(
+    wallet: Wallet, postings: Sequence[Posting], overdraw: bool, also_set: Mapping[str, object]
+) -> tuple[Wallet, list[LedgerEntry]]:
     totals = postings_total(postings)
     if not overdraw:
         wallet_check_funds(wallet=wallet, postings=postings)
-    if not postings:
-        return wallet
-    LedgerEntry.objects.bulk_create(
+    if not postings and not also_set:
+        return wallet, []
+    lots = lots_plan(wallet=wallet, postings=postings)
+    entries = LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(
                 account_id=wallet.account_id,
@@ -170,19 +195,24 @@ def _write_postings(wallet: Wallet, postings: Sequence[Posting], overdraw: bool)
                 store=posting.store,
                 staff_user=posting.staff_user,
                 reverses=posting.reverses,
+                lots_spent=lots.spent.get(index),
                 **{name: value for name, value in posting.deltas.items()},
                 **posting.links,
             )
-            for posting in postings
+            for index, posting in enumerate(postings)
         ]
     )
-    if totals:
+    lots.write(wallet=wallet, entries=entries)
+    moved: dict[str, object] = {**totals, **lots.moved}
+    if moved or also_set:
         Wallet.objects.filter(account_id=wallet.account_id, pk=wallet.pk).update(
-            **{name: F(name) + value for name, value in totals.items()}, updated_at=timezone.now()
+            **{name: F(name) + value for name, value in moved.items()}, **also_set, updated_at=timezone.now()
         )
-        for name, value in totals.items():
+        for name, value in moved.items():
             setattr(wallet, name, getattr(wallet, name) + value)
-    return wallet
+        for name, value in also_set.items():
+            setattr(wallet, name, value)
+    return wallet, entries
 
 
 def wallet_credit(

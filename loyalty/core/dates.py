@@ -4,7 +4,7 @@ Inside, every datetime is aware and in UTC. A time sent without an offset is the
 merchant account's local time; calendar days (a sale's date, an expiry) are the account's.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ACCEPTED_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -41,3 +41,17 @@ def format_api_datetime(value: datetime) -> str:
 def local_date(value: datetime, zone: ZoneInfo) -> date:
     """The calendar day of an instant in the account's zone."""
     return value.astimezone(zone).date()
+
+
+def local_day_end(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant after the local day `day` (its local midnight's end), in UTC.
+
+    What can be spent "through 1 July" stops being spendable at this instant of 2 July, in
+    the account's zone — never at UTC midnight.
+    """
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+
+
+def last_local_day(end: datetime, zone: ZoneInfo) -> date:
+    """The last local day before the instant `end` (the inverse of `local_day_end`)."""
+    return (end - timedelta(microseconds=1)).astimezone(zone).date()

@@ -1,12 +1,13 @@
 """Reward rules: what an identified sale earns, and under which conditions."""
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
-from loyalty.core.fields import MoneyField
+from loyalty.core.fields import MoneyField, TenantOneToOneField
 from loyalty.core.vocabulary import PaymentMethod, SaleType
-from loyalty.tenancy.models import Account, Store
+from loyalty.tenancy.models import MAX_EXPIRY_DAYS, Account, Store
 
 
 def default_excluded_methods() -> list[int]:
@@ -95,10 +96,20 @@ class RewardRule(models.Model):
         default=list, blank=True, help_text="Sale types that earn (DAV, OS, FOOD, CF, NF); empty: all."
     )
     valid_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days what it grants stays valid (vouchers: their validity)."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_EXPIRY_DAYS)],
+        help_text=(
+            "Points and cashback it grants can be spent until the end of the local day this many "
+            "days after they became available; vouchers: their validity. Empty: no expiry. A "
+            "change applies to later grants."
+        ),
     )
     pending_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days before what it grants becomes available."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_EXPIRY_DAYS)],
+        help_text="Days before what it grants becomes available.",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -168,3 +179,60 @@ class RuleCategory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rewardrule} in {self.category}"
+
+
+class PendingGrant(models.Model):
+    """A grant waiting for its release: the release job's queue.
+
+    The ledger row stays as written; this row is what the job looks for, through an index on
+    the grants not yet settled (released, or reversed by a cancel), so that finding what is
+    due never scans the ledger.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    wallet = models.ForeignKey("customers.Wallet", on_delete=models.PROTECT, related_name="+")
+    entry = TenantOneToOneField(
+        "customers.LedgerEntry", on_delete=models.PROTECT, related_name="pending_grant"
+    )
+    releases_at = models.DateTimeField()
+    valid_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The rule's validity when it granted: counted from the release."
+    )
+    settled_at = models.DateTimeField(null=True, blank=True, help_text="When it was released or reversed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "entry"], name="pending_grant_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["releases_at"], condition=Q(settled_at__isnull=True), name="pending_grant_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pending grant of entry {self.entry_id}"
+
+
+class ExpiryReminder(models.Model):
+    """A `rewards_expiring` reminder sent to a customer for one expiry date: sent once."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    expires_on = models.DateField(help_text="The last local day on which the rewards can be spent.")
+    points = models.DecimalField(max_digits=14, decimal_places=2)
+    balance = models.DecimalField(max_digits=14, decimal_places=2)
+    messages = models.PositiveIntegerField(
+        default=0, help_text="Messages queued (one per matching template)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "customer", "expires_on"], name="expiry_reminder_once_per_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Expiry reminder for {self.expires_on}"

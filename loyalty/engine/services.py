@@ -14,13 +14,21 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from customers.models import LedgerEntry
-from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
+from customers.models import LedgerEntry, Wallet
+from customers.services import (
+    LotTerms,
+    Posting,
+    entries_reversal,
+    postings_total,
+    wallet_post,
+    wallet_post_entries,
+)
+from loyalty.core.dates import local_day_end
 from loyalty.core.money import ZERO, round_money
-from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
+from loyalty.engine.models import PendingGrant, RewardRule, RuleCategory, RuleStore
 from loyalty.engine.rules import (
     CASHBACK,
     MESSAGE,
@@ -156,9 +164,19 @@ def sale_facts(recorded: RecordedSale) -> SaleFacts:
 
 
 def _grant_posting(rule: RewardRule, grant: Grant, sale: Sale) -> Posting:
+    """The ledger row of a cashback or points grant. A pending grant waits for its release
+    (its validity then counts from the release); an available one with a validity, or of an
+    account that expires rewards by inactivity, opens an expiry lot."""
     bucket = "balance" if grant.kind == CASHBACK else "points"
     pending_days = rule.pending_days or 0
     pending = bool(pending_days)
+    lot = None
+    if not pending and rule.valid_days:
+        lot = LotTerms(
+            expires_at=local_day_end(sale.local_date + timedelta(days=rule.valid_days), sale.account.tzinfo)
+        )
+    elif not pending and sale.account.expiry_inactivity_days:
+        lot = LotTerms(expires_at=None)
     return Posting(
         kind=LedgerEntry.Kind.CASHBACK if grant.kind == CASHBACK else LedgerEntry.Kind.POINTS,
         deltas={f"pending_{bucket}" if pending else bucket: grant.amount},
@@ -169,6 +187,36 @@ def _grant_posting(rule: RewardRule, grant: Grant, sale: Sale) -> Posting:
             "rule": rule,
             **({"releases_at": sale.occurred_at + timedelta(days=pending_days)} if pending else {}),
         },
+        lot=lot,
+    )
+
+
+def _inactivity_deadline(sale: Sale, wallet: Wallet) -> dict[str, object]:
+    """The wallet's new inactivity deadline after this purchase, as columns to set (none when
+    it does not move). A purchase in an account without expiry by inactivity lifts it."""
+    days = sale.account.expiry_inactivity_days
+    if not days:
+        return {"inactivity_expires_at": None} if wallet.inactivity_expires_at is not None else {}
+    deadline = local_day_end(sale.local_date + timedelta(days=days), sale.account.tzinfo)
+    # A purchase sent late (dated in the past) never brings the deadline forward.
+    if wallet.inactivity_expires_at is not None and wallet.inactivity_expires_at >= deadline:
+        return {}
+    return {"inactivity_expires_at": deadline}
+
+
+def _queue_pending(entries: Iterable[LedgerEntry], rules: Mapping[int, RewardRule]) -> None:
+    PendingGrant.objects.bulk_create(
+        [
+            PendingGrant(
+                account_id=entry.account_id,
+                wallet_id=entry.wallet_id,
+                entry=entry,
+                releases_at=entry.releases_at,
+                valid_days=rules[entry.rule_id].valid_days if entry.rule_id else None,
+            )
+            for entry in entries
+            if entry.releases_at is not None
+        ]
     )
 
 
@@ -204,8 +252,12 @@ def rewards_grant(*, recorded: RecordedSale) -> SaleRewards:
     customer, sale = recorded.customer, recorded.sale
     if customer is None:
         return SaleRewards()
+    assert recorded.wallet is not None, "an identified sale's recording locks the wallet"
+    deadline = _inactivity_deadline(sale, recorded.wallet)
     program = program_in_force(account_id=sale.account_id)
     if not program.facts:
+        if deadline:
+            wallet_post(postings=[], locked_wallet=recorded.wallet, also_set=deadline)
         return SaleRewards()
     grants = evaluate(sale_facts(recorded), program.facts)
     postings = [
@@ -213,7 +265,9 @@ def rewards_grant(*, recorded: RecordedSale) -> SaleRewards:
         for grant in grants
         if grant.kind in (CASHBACK, POINTS)
     ]
-    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=recorded.wallet)
+    wallet, entries = wallet_post_entries(postings=postings, locked_wallet=recorded.wallet, also_set=deadline)
+    if any(posting.links.get("releases_at") for posting in postings):
+        _queue_pending(entries, program.rules)
     vouchers: list[Voucher] = []
     warnings: list[str] = []
     for grant in grants:
@@ -264,6 +318,11 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
             customer=customer, postings=postings, overdraw=True, locked_wallet=cancelled.wallet
         )
         moved = postings_total(postings)
+        if any(entry.releases_at is not None for entry in granted):
+            # A grant reversed while pending is never released.
+            PendingGrant.objects.filter(
+                account_id=sale.account_id, entry__in=granted, settled_at__isnull=True
+            ).update(settled_at=timezone.now())
     vouchers = vouchers_cancel_for_sale(sale=sale)
     # "You earned R$ 7,65" must not reach the customer once the purchase is undone.
     messages_withdraw_for_sale(sale=sale)
@@ -346,57 +405,3 @@ def rule_scope_set(
     rule.stores.set(stores, through_defaults=links)
     rule.categories.set(categories, through_defaults=links)
     return rule
-
-
-def _release_posting(entry: LedgerEntry) -> Posting:
-    return Posting(
-        kind=LedgerEntry.Kind.RELEASE,
-        deltas={
-            name: value
-            for name, value in {
-                "pending_points": -entry.pending_points,
-                "points": entry.pending_points,
-                "pending_balance": -entry.pending_balance,
-                "balance": entry.pending_balance,
-            }.items()
-            if value
-        },
-        reason=f"Released: {entry.reason}" if entry.reason else "Released",
-        store=entry.store,
-        links={"sale_id": entry.sale_id, "rule_id": entry.rule_id, "releases": entry},
-    )
-
-
-def _due_pending(now: datetime, wallet_id: int | None = None) -> QuerySet[LedgerEntry]:
-    entries = LedgerEntry.objects.filter(
-        releases_at__lte=now, released_by__isnull=True, reversed_by__isnull=True
-    ).exclude(kind=LedgerEntry.Kind.REVERSAL)
-    return entries.filter(wallet_id=wallet_id) if wallet_id is not None else entries
-
-
-def rewards_release_due(*, now: datetime | None = None) -> int:
-    """Move pending grants whose time has come to the available buckets; returns how many.
-
-    Idempotent: each pending grant is released once (a one-to-one link), and a grant
-    whose sale was cancelled meanwhile is not released. One transaction per wallet.
-    """
-    now = now or timezone.now()
-    released = 0
-    for account_id, wallet_id, customer_id in (
-        _due_pending(now)
-        .values_list("account_id", "wallet_id", "wallet__customer_id")
-        .distinct()
-        .order_by("wallet_id")
-    ):
-        with transaction.atomic():
-            wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
-            # Re-read under the lock: a cancellation may have reversed a grant meanwhile.
-            entries = list(
-                _due_pending(now, wallet_id)
-                .filter(account_id=account_id)
-                .select_related("store")
-                .order_by("id")
-            )
-            wallet_post(postings=[_release_posting(entry) for entry in entries], locked_wallet=wallet)
-            released += len(entries)
-    return released

@@ -46,6 +46,8 @@ DEMO_RULES = (
     {"name": "5% cashback", "kind": "cashback", "value": Decimal("5")},
     {"name": "1 point per R$ 1", "kind": "points", "value": Decimal("1")},
     {"name": "Double points on Saturdays", "kind": "points", "value": Decimal("1"), "weekdays": [5]},
+    # Spendable for 15 days: the demo purchases of the last days show `next_expiry`.
+    {"name": "2% bonus cashback, valid 15 days", "kind": "cashback", "value": Decimal("2"), "valid_days": 15},
     {
         "name": "R$ 20 voucher from R$ 200",
         "kind": "voucher",

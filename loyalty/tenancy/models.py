@@ -6,11 +6,19 @@ memberships give admin users access to an account's data.
 """
 
 import zoneinfo
+from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from loyalty.core.fields import MoneyField
+
+#: Inactivity shorter than a month would expire a customer's rewards between two ordinary visits.
+MIN_INACTIVITY_DAYS = 30
+MAX_EXPIRY_DAYS = 3650
 
 
 def validate_time_zone(value: str) -> None:
@@ -30,6 +38,44 @@ class Account(models.Model):
     )
     is_active = models.BooleanField(
         default=True, help_text="An inactive account's credentials and stores are refused."
+    )
+    # The program settings. Changing them never moves what was already granted: new values
+    # apply to grants made after the change.
+    expiry_inactivity_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_INACTIVITY_DAYS), MaxValueValidator(MAX_EXPIRY_DAYS)],
+        help_text=(
+            "Points and cashback expire this many days after the customer's last purchase "
+            "(each purchase pushes it back); empty: never by inactivity. Applies to purchases "
+            "made after the change."
+        ),
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        default=7,
+        db_default=7,
+        validators=[MaxValueValidator(365)],
+        help_text="Days before rewards expire that the 'rewards expiring' message is queued; 0: no reminder.",
+    )
+    redeem_max_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
+        help_text="The largest percent of a purchase that cashback balance may pay; empty: no limit.",
+    )
+    redeem_min_purchase = MoneyField(
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0)],
+        help_text="The smallest purchase on which cashback balance may be spent (R$).",
+    )
+    redeem_min_balance = MoneyField(
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0)],
+        help_text="The cashback balance a customer must hold before spending any of it (R$).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

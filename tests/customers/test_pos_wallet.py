@@ -33,9 +33,10 @@ def test_answers_the_six_fields_of_the_seed_as_numbers(tenant, consumer, documen
     response = tenant.pos.get(f"{POS}/consumers/document/{document}/wallet")
 
     assert response.status_code == 200
+    # The seed's six totals, then `next_expiry` (added beyond the seed; nothing expires here).
     assert response.content == (
         b'{"total_points":52.99,"total_balance":62.16,"total_shoppings":152.99,'
-        b'"count_shoppings":7,"digital_change":0,"total_discounts":15}'
+        b'"count_shoppings":7,"digital_change":0,"total_discounts":15,"next_expiry":null}'
     )
 
 

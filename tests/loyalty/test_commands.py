@@ -91,7 +91,9 @@ def test_create_merchant_adds_cashback_and_points_rules():
 
 def test_seed_demo_loads_a_working_program():
     from customers.models import Wallet
-    from customers.selectors import wallet_mismatches
+    from django.utils import timezone
+
+    from customers.selectors import lot_mismatches, wallet_mismatches, wallet_next_expiry
     from loyalty.engine.models import RewardRule
     from loyalty.outbox.models import MessageTemplate
     from sales.models import Sale
@@ -101,7 +103,7 @@ def test_seed_demo_loads_a_working_program():
     run("seed_demo")
     run("seed_demo")
 
-    assert RewardRule.objects.count() == 4
+    assert RewardRule.objects.count() == 5
     assert MessageTemplate.objects.count() == 3
     assert Sale.objects.count() == 3
     assert with_rewards(Sale.objects.all(), account_id=None).filter(granted_cashback__gt=0).count() == 3
@@ -112,3 +114,8 @@ def test_seed_demo_loads_a_working_program():
     maria = Wallet.objects.get(customer__document="53933515009")
     assert maria.balance >= 10
     assert maria.digital_change == Decimal("5.00")
+    # Some of her cashback expires within 15 days: the wallet answers show `next_expiry`.
+    next_expiry = wallet_next_expiry(wallet=maria, account=maria.account, now=timezone.now())
+    assert next_expiry is not None
+    assert next_expiry.balance > 0
+    assert lot_mismatches() == []

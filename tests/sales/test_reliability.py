@@ -38,7 +38,8 @@ def check_wallets_is_clean() -> bool:
 @pytest.fixture
 def busy_program(tenant, program):
     """Every step of a recording has work to do: a known consumer with a ledger, a voucher
-    rule, a message template and a promotion on the purchased product."""
+    rule, a cashback rule whose grants expire, a message template and a promotion on the
+    purchased product."""
     customer = customer_create(
         account=tenant.account, name="Ana", document="53933515009", email="ana@example.com"
     )
@@ -50,6 +51,7 @@ def busy_program(tenant, program):
         value=Decimal("5"),
         threshold=Decimal("1"),
     )
+    rule_create(account=tenant.account, name="5 %", kind="cashback", value=Decimal("5"), valid_days=30)
     message_template_create(
         account=tenant.account, name="R", event="sale_rewarded", channel="email", body="{name}"
     )
@@ -68,7 +70,8 @@ STEPS = {
     "recording promotion uses": ("sales.services.recording", "promotion_uses_record"),
     "posting the sale's own movements": ("sales.services.recording", "wallet_post"),
     "inside a rule": ("loyalty.engine.rules", "eligible_amount"),
-    "posting the rules' grants": ("loyalty.engine.services", "wallet_post"),
+    "posting the rules' grants": ("loyalty.engine.services", "wallet_post_entries"),
+    "opening expiry lots": ("customers.services.lots", "_NewLot"),
     "issuing a rule's voucher": ("loyalty.engine.services", "voucher_issue"),
     "while queueing a message": ("loyalty.outbox.services", "_message"),
 }

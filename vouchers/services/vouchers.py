@@ -11,7 +11,8 @@ from typing import Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, LedgerEntry
+from customers.services import entries_reversal, wallet_lock, wallet_post
 from loyalty.core.errors import ConflictError, NotFoundError
 from loyalty.tenancy.models import Account, Store
 from sales.models import Sale
@@ -92,14 +93,29 @@ def voucher_use(*, account: Account, code: str, reference: str = "", store: Stor
 
 @transaction.atomic(savepoint=False)
 def voucher_cancel(*, voucher: Voucher) -> Voucher:
-    """Cancel an unused voucher; a used one stays used."""
-    voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
+    """Cancel an unused voucher; a used one stays used. The points a customer paid for it
+    are given back (into the expiry lots they came from, see `customers.services.lots`)."""
+    wallet = wallet_lock(account_id=voucher.account_id, customer_id=voucher.customer_id)
+    voucher = Voucher.objects.select_for_update().get(account_id=voucher.account_id, pk=voucher.pk)
     if voucher.status == Voucher.Status.USED:
         raise ConflictError("A used voucher cannot be cancelled.", code="voucher_used", reason="used")
     if voucher.status != Voucher.Status.CANCELLED:
         voucher.status = Voucher.Status.CANCELLED
         voucher.cancelled_at = timezone.now()
         voucher.save(update_fields=["status", "cancelled_at"])
+        paid = list(
+            LedgerEntry.objects.filter(
+                account_id=voucher.account_id,
+                voucher=voucher,
+                kind=LedgerEntry.Kind.POINTS_REDEEM,
+                reversed_by__isnull=True,
+            ).order_by("id")
+        )
+        if paid:
+            wallet_post(
+                postings=entries_reversal(paid, reason=f"Voucher {voucher.code} cancelled: points given back"),
+                locked_wallet=wallet,
+            )
     return voucher
 
 

@@ -17,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from customers.documents import (
@@ -27,6 +28,7 @@ from customers.documents import (
     normalize_phone,
 )
 from customers.models import Customer, LedgerEntry
+from customers.selectors import wallet_next_expiry
 from customers.services import (
     InsufficientFunds,
     customer_create,
@@ -181,6 +183,15 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             ("Purchases", wallet.count_shoppings),
             ("Discounts received", wallet.total_discounts),
         ]
+        next_expiry = wallet_next_expiry(wallet=wallet, account=customer.account, now=timezone.now())
+        if next_expiry is not None:
+            rows.append(
+                (
+                    "Expires next",
+                    f"{next_expiry.points} points and {next_expiry.balance} cashback at the end of "
+                    f"{next_expiry.date:%d/%m/%Y}",
+                )
+            )
         return format_html(
             '<table class="wallet-summary">{}</table>',
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),

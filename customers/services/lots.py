@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 
 from customers.models import ExpiryLot, LedgerEntry, Wallet
@@ -74,7 +74,16 @@ class LotPlan:
 
     def write(self, *, wallet: Wallet, entries: Sequence[LedgerEntry]) -> None:
         if self.changed:
-            ExpiryLot.objects.bulk_update(self.changed, ["remaining"])
+            # One statement, scoped by the account like every query (`bulk_update` filters by
+            # primary key alone).
+            ExpiryLot.objects.filter(
+                account_id=wallet.account_id, pk__in=[lot.pk for lot in self.changed]
+            ).update(
+                remaining=Case(
+                    *(When(pk=lot.pk, then=Value(lot.remaining)) for lot in self.changed),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                )
+            )
         if self.new_lots:
             ExpiryLot.objects.bulk_create(
                 [

@@ -1,6 +1,7 @@
 """Customers and wallets in the admin: search, scoping, adjustments, LGPD actions."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, LedgerEntry
-from customers.services import wallet_credit
+from customers.services import LotTerms, Posting, wallet_credit, wallet_post
+from loyalty.core.dates import last_local_day
 from loyalty.core.receipts import Receipt
 from sales.models import Sale
 from sales.outcomes import SaleInput
@@ -82,6 +84,20 @@ def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff_a,
     assert "balance +20.00" in html
     assert 'name="balance"' not in html
     assert reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]) in html
+
+
+def test_change_form_says_what_expires_next(client, staff_a, maria):
+    soon = timezone.now() + timedelta(days=3)
+    wallet_post(
+        customer=maria,
+        postings=[Posting(kind="cashback", deltas={"balance": Decimal("4.50")}, lot=LotTerms(expires_at=soon))],
+    )
+    client.force_login(staff_a)
+
+    html = client.get(reverse("admin:customers_customer_change", args=[maria.pk])).content.decode()
+
+    last_day = last_local_day(soon, maria.account.tzinfo)
+    assert f"0.00 points and 4.50 cashback at the end of {last_day:%d/%m/%Y}" in html
 
 
 def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff_a, maria):

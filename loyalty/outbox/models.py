@@ -33,7 +33,8 @@ class MessageTemplate(models.Model):
     body = models.TextField(
         help_text=(
             "Placeholders: {name}, {cashback}, {points}, {balance}, {digital_change}, {voucher_code}, "
-            "{voucher_value}, {voucher_valid_until}, {amount}, {store}, {account}."
+            "{voucher_value}, {voucher_valid_until}, {amount}, {store}, {account}. Rewards expiring: "
+            "{points} and {balance} are what expires, on {expiry_date} (dd/mm/aaaa)."
         )
     )
     active = models.BooleanField(default=True)

@@ -104,6 +104,7 @@ def sample_context() -> dict[str, str]:
         "voucher_code": "7KQ4M9XRTW2P",
         "voucher_value": format_brl(Decimal("20")),
         "voucher_valid_until": "2024-07-19",
+        "expiry_date": "19/07/2024",
         "store": "Loja Centro",
         "account": "Mercado Demo",
     }

@@ -235,9 +235,11 @@ def wallet_next_expiry(*, wallet: Wallet, account: Account, now: datetime) -> Ne
             .order_by("expires_at")
         )
         for row in rows:
+            ends = row["expires_at"]
+            assert ends is not None, "bounded above, so never null"
             if soonest is None:
-                soonest = (row["expires_at"], {})
-            if last_local_day(row["expires_at"], zone) != last_local_day(soonest[0], zone):
+                soonest = (ends, {})
+            if last_local_day(ends, zone) != last_local_day(soonest[0], zone):
                 break
             soonest[1][row["bucket"]] = soonest[1].get(row["bucket"], ZERO) + row["left"]
     if deadline is not None and (

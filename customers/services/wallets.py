@@ -203,15 +203,15 @@ def _write_postings(
         ]
     )
     lots.write(wallet=wallet, entries=entries)
-    moved: dict[str, object] = {**totals, **lots.moved}
+    moved: dict[str, Decimal | int] = {**totals, **lots.moved}
     if moved or also_set:
         Wallet.objects.filter(account_id=wallet.account_id, pk=wallet.pk).update(
             **{name: F(name) + value for name, value in moved.items()}, **also_set, updated_at=timezone.now()
         )
         for name, value in moved.items():
             setattr(wallet, name, getattr(wallet, name) + value)
-        for name, value in also_set.items():
-            setattr(wallet, name, value)
+        for name, column_value in also_set.items():
+            setattr(wallet, name, column_value)
     return wallet, entries
 
 

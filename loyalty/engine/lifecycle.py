@@ -216,7 +216,9 @@ def _expiring_by_wallet_and_day(
         .annotate(left=Sum("remaining"))
     )
     for row in lots:
-        expiring[(row["wallet_id"], last_local_day(row["expires_at"], zone))][row["bucket"]] += row["left"]
+        ends = row["expires_at"]
+        assert ends is not None, "bounded above, so never null"
+        expiring[(row["wallet_id"], last_local_day(ends, zone))][row["bucket"]] += row["left"]
     for wallet in Wallet.objects.filter(
         account=account, inactivity_expires_at__gt=now, inactivity_expires_at__lte=horizon
     ).only("id", "points", "balance", "inactivity_expires_at"):

@@ -15,6 +15,15 @@ def default_excluded_methods() -> list[int]:
     return [PaymentMethod.DIGITAL_CHANGE.value]
 
 
+#: The fields only some kinds of rule use, and those kinds.
+KIND_ONLY_FIELDS = {"threshold": ("voucher",), "reward": ("voucher",), "template": ("message",)}
+KIND_FIELD_WORDS = {
+    "threshold": "a threshold",
+    "reward": "a catalogue reward",
+    "template": "a message template",
+}
+
+
 class RewardRule(models.Model):
     """A rule of the account's program. Rules add up: each one that matches grants its reward."""
 
@@ -141,6 +150,14 @@ class RewardRule(models.Model):
             errors["value"] = "A voucher rule needs a value, or a reward of the catalogue."
         if self.kind == self.Kind.MESSAGE and self.template_id is None:
             errors["template"] = "A message rule needs the template it queues."
+        # A field the rule's kind does not use would be silently ignored when it grants.
+        for name, kinds in KIND_ONLY_FIELDS.items():
+            given = self.threshold if name == "threshold" else getattr(self, f"{name}_id")
+            if given is not None and self.kind in self.Kind.values and self.kind not in kinds:
+                errors[name] = (
+                    f"A {self.kind} rule takes no {name}: only {' and '.join(kinds)} rules use "
+                    f"{KIND_FIELD_WORDS[name]}. Leave it empty."
+                )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "Must be after the start."
         if errors:

@@ -90,7 +90,9 @@ def test_change_form_says_what_expires_next(client, staff_a, maria):
     soon = timezone.now() + timedelta(days=3)
     wallet_post(
         customer=maria,
-        postings=[Posting(kind="cashback", deltas={"balance": Decimal("4.50")}, lot=LotTerms(expires_at=soon))],
+        postings=[
+            Posting(kind="cashback", deltas={"balance": Decimal("4.50")}, lot=LotTerms(expires_at=soon))
+        ],
     )
     client.force_login(staff_a)
 

@@ -90,9 +90,9 @@ def test_create_merchant_adds_cashback_and_points_rules():
 
 
 def test_seed_demo_loads_a_working_program():
-    from customers.models import Wallet
     from django.utils import timezone
 
+    from customers.models import Wallet
     from customers.selectors import lot_mismatches, wallet_mismatches, wallet_next_expiry
     from loyalty.engine.models import RewardRule
     from loyalty.outbox.models import MessageTemplate

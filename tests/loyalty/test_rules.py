@@ -327,3 +327,18 @@ def test_a_rule_is_never_linked_to_another_accounts_store(tenant, other_tenant):
 
     assert list(refused.value.message_dict) == ["stores"]
     assert not rule.stores.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "extra"),
+    [
+        ("cashback", "threshold", {"threshold": Decimal("50")}),
+        ("points", "threshold", {"threshold": Decimal("1")}),
+    ],
+)
+def test_a_field_the_kind_does_not_use_is_refused_wherever_the_rule_is_written(tenant, kind, field, extra):
+    """The admin form and the API both validate through the model: nothing is silently ignored."""
+    with pytest.raises(ValidationError) as refused:
+        rule(tenant, kind=kind, **extra)
+
+    assert f"A {kind} rule takes no {field}" in refused.value.message_dict[field][0]

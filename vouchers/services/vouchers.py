@@ -113,7 +113,9 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
         )
         if paid:
             wallet_post(
-                postings=entries_reversal(paid, reason=f"Voucher {voucher.code} cancelled: points given back"),
+                postings=entries_reversal(
+                    paid, reason=f"Voucher {voucher.code} cancelled: points given back"
+                ),
                 locked_wallet=wallet,
             )
     return voucher

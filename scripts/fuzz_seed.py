@@ -1,8 +1,8 @@
 """The data `make fuzz` registers through the live API before Schemathesis runs.
 
 Objects of every kind a path names (customers, products, promotions, a category,
-rewards, sales, vouchers, a balance redemption), so that path parameters can name real
-objects; a tiny JSON client over urllib does the calls.
+rewards, sales, vouchers, a balance redemption, reward rules), so that path parameters can
+name real objects; a tiny JSON client over urllib does the calls.
 """
 
 import json
@@ -142,9 +142,26 @@ def seed(api: Api, merchant: dict) -> dict[str, list]:
         f"{POS}/consumers/{DOCUMENTS[0]}/balance/redeem",
         {"date": "2024-06-19 17:13", "value": 1, "digital_change": 1, "reference": "2", "type": "NF"},
     )
+    # After the sales, so that they earn what they always did: the program's rules by API, one
+    # naming every kind of object (the merchant's own cashback and points rules are there too).
+    api.call(
+        "POST",
+        f"{V2}/rules",
+        {
+            "name": "Vale a partir de R$ 100",
+            "kind": "voucher",
+            "threshold": 100,
+            "reward_id": coupons[1],
+            "store_ids": [merchant["store_id"]],
+            "category_ids": [category],
+            "weekdays": [0, 1, 2, 3, 4],
+            "valid_days": 30,
+        },
+    )
+    rules = [rule["id"] for rule in api.call("GET", f"{V2}/rules")["results"]]
     return {
         # Path ids are documented as digit strings (the URL pattern), so the dictionary holds strings.
-        "ids": [str(pk) for pk in sorted({*customers, *sales, *coupons, *promotions, category})],
+        "ids": [str(pk) for pk in sorted({*customers, *sales, *coupons, *promotions, *rules, category})],
         "barcodes": barcodes,
         "documents": list(DOCUMENTS),
         "codes": vouchers,

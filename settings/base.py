@@ -239,10 +239,21 @@ SPECTACULAR_SETTINGS = {
             "description": "Register external purchases to generate cashback, points, or vouchers.",
         },
         {"name": "Coupons", "description": "Listing and control of available reward stock."},
+        {
+            "name": "Program",
+            "description": (
+                "The account's reward rules and program settings (expiry, redemption limits), as the "
+                "admin sets them. Changes apply to later grants; what was granted keeps its expiry."
+            ),
+        },
         {"name": "Vouchers", "description": "Query and validation of vouchers used by the customer."},
         {
             "name": "Categories",
             "description": "Creation and listing of categories used in operation organization.",
+        },
+        {
+            "name": "Reports",
+            "description": "What the account owes its customers (liability), as JSON or CSV.",
         },
         {
             "name": "POS · Products",

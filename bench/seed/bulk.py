@@ -25,7 +25,8 @@ def columns_of(model: type[models.Model], *, left_out: tuple[str, ...] = ()) -> 
 PRODUCT_COLUMNS = columns_of(Product)
 PROMOTION_COLUMNS = columns_of(Promotion)
 CUSTOMER_COLUMNS = columns_of(Customer, left_out=("birth_date", "anonymized_at"))
-WALLET_COLUMNS = columns_of(Wallet)
+# The seeded history has no expiry lots: their sums and the inactivity deadline keep their defaults.
+WALLET_COLUMNS = columns_of(Wallet, left_out=("lot_points", "lot_balance", "inactivity_expires_at"))
 LEDGER_COLUMNS = columns_of(
     LedgerEntry,
     left_out=(
@@ -38,6 +39,7 @@ LEDGER_COLUMNS = columns_of(
         "reverses_id",
         "releases_at",
         "releases_id",
+        "lots_spent",
     ),
 )
 VOUCHER_COLUMNS = columns_of(Voucher, left_out=("sale_id", "rule_id", "used_store_id", "cancelled_at"))

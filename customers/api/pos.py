@@ -40,7 +40,7 @@ class PosWalletSerializer(serializers.Serializer):
     total_discounts = MoneyField(read_only=True, help_text="Sum of the promotion discounts received.")
 
 
-class PosWalletLookupSerializer(NextExpiryMixin, PosWalletSerializer):
+class PosWalletLookupSerializer(PosWalletSerializer, NextExpiryMixin):
     """The seed's six totals, and what expires next."""
 
 

@@ -43,7 +43,7 @@ class WalletSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WalletSummarySerializer(NextExpiryMixin, WalletSerializer):
+class WalletSummarySerializer(WalletSerializer, NextExpiryMixin):
     class Meta(WalletSerializer.Meta):
         fields = [*WalletSerializer.Meta.fields, "next_expiry"]
         read_only_fields = fields

@@ -52,6 +52,26 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name",)
     inlines = [StoreInline]
+    fieldsets = (
+        (None, {"fields": ("name", "is_active")}),
+        (
+            "Program settings",
+            {
+                "fields": (
+                    "time_zone",
+                    "expiry_inactivity_days",
+                    "expiry_reminder_days",
+                    "redeem_max_share",
+                    "redeem_min_purchase",
+                    "redeem_min_balance",
+                ),
+                "description": (
+                    "How the program treats every customer of the account. New settings apply to new "
+                    "grants: what was already granted keeps its expiry."
+                ),
+            },
+        ),
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(store_count=Count("stores"))

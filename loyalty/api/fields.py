@@ -30,6 +30,7 @@ class ApiDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "invalid": f"Invalid date/time {{value!r}}. Use {DATETIME_HELP}.",
         "date": "Expected a date and time but got a date.",
+        "range": "Date/time {value!r} is out of range: in UTC it must fall between the years 1 and 9999.",
     }
 
     def to_internal_value(self, value):
@@ -43,7 +44,11 @@ class ApiDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", value=value)
         else:
             self.fail("invalid", value=value)
-        return in_zone(parsed, account_time_zone(self.context))
+        try:
+            return in_zone(parsed, account_time_zone(self.context))
+        except OverflowError:
+            # 9999-12-31 23:59 in São Paulo is past the last instant a datetime holds in UTC.
+            self.fail("range", value=value)
 
     def to_representation(self, value):
         if value in (None, ""):

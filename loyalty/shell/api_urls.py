@@ -1,8 +1,9 @@
 """Routes under `/api/`: both dialects, the OpenAPI page and health.
 
 Each app lists its own routes in `<app>/api/urls.py` (`v2_urlpatterns` for the
-server-to-server dialect, `pos_urlpatterns` for the POS dialect). Routes are written
-without a trailing slash; `ApiRequestMiddleware` makes the slash optional.
+server-to-server dialect, `pos_urlpatterns` for the POS dialect), and so does the engine
+(`loyalty/engine/api/urls.py`: the program's rules). Routes are written without a trailing
+slash; `ApiRequestMiddleware` makes the slash optional.
 """
 
 from django.urls import include, path, re_path
@@ -15,7 +16,9 @@ from loyalty.api.errors import api_not_found
 from loyalty.api.health import HealthView
 from loyalty.api.pos import StoreView
 from loyalty.api.v2 import AccountView
+from loyalty.engine.api import urls as engine_urls
 from loyalty.shell.api import CustomerPrivacyViewSet
+from loyalty.shell.liability_api import LiabilityReportView
 from promotions.api import urls as promotions_urls
 from sales.api import urls as sales_urls
 from vouchers.api import urls as vouchers_urls
@@ -31,6 +34,10 @@ v2_urlpatterns = [
     path("account", AccountView.as_view(), name="account"),
     *(route for app in APPS for route in app.v2_urlpatterns),
     *privacy.urls,
+    # The program (reward rules) names every app's objects: the engine's, a floor above them.
+    *engine_urls.v2_urlpatterns,
+    # The liability report reads every app (`loyalty.shell.liability`).
+    path("reports/liability", LiabilityReportView.as_view(), name="reports-liability"),
 ]
 
 pos_urlpatterns = [

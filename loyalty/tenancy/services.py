@@ -1,6 +1,9 @@
-"""Accounts, stores and API credentials: creation, rotation, deactivation, tokens."""
+"""Accounts, stores and API credentials: creation, rotation, deactivation, tokens; the
+account's program settings."""
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -11,6 +14,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty.tenancy import credentials
 from loyalty.tenancy.models import Account, ApiCredential, Store
+
+_UNSET: Any = object()
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,47 @@ def account_create(*, name: str, time_zone: str | None = None) -> Account:
     account = Account(name=name, time_zone=time_zone or settings.DEFAULT_ACCOUNT_TIME_ZONE)
     account.full_clean()
     account.save()
+    return account
+
+
+@transaction.atomic(savepoint=False)
+def account_settings_update(
+    *,
+    account: Account,
+    time_zone: str = _UNSET,
+    expiry_inactivity_days: int | None = _UNSET,
+    expiry_reminder_days: int = _UNSET,
+    redeem_max_share: Decimal | None = _UNSET,
+    redeem_min_purchase: Decimal = _UNSET,
+    redeem_min_balance: Decimal = _UNSET,
+) -> Account:
+    """Change the given program settings of the account, validated as the admin validates
+    them (`ValidationError` by field; nothing is written then).
+
+    New settings apply to what is granted from now on: lots already granted keep the expiry
+    they were given, and an inactivity deadline already set moves only with the next purchase.
+    """
+    # Values of several types, set by name.
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "time_zone": time_zone,
+            "expiry_inactivity_days": expiry_inactivity_days,
+            "expiry_reminder_days": expiry_reminder_days,
+            "redeem_max_share": redeem_max_share,
+            "redeem_min_purchase": redeem_min_purchase,
+            "redeem_min_balance": redeem_min_balance,
+        }.items()
+        if value is not _UNSET
+    }
+    for name, value in changes.items():
+        setattr(account, name, value)
+    account.full_clean()
+    if "time_zone" in changes:
+        # `tzinfo` is cached on the instance: the request that changes the zone answers in it.
+        account.__dict__.pop("tzinfo", None)
+    # Only the columns sent: a staff user's concurrent change of the name is not undone.
+    account.save(update_fields=[*changes, "updated_at"])
     return account
 
 

@@ -1,11 +1,12 @@
 """The admin of accounts, stores and credentials: scoping and secrets shown once."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from loyalty.tenancy.models import ApiCredential, Store
+from loyalty.tenancy.models import Account, ApiCredential, Store
 from tests.builders import POS, obtain_token
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,93 @@ def test_memberships_are_for_superusers_only(client, staff_a):
     client.force_login(staff_a)
 
     assert client.get(reverse("admin:loyalty_membership_changelist")).status_code == 403
+
+
+# --- the account's program settings ----------------------------------------------------------
+
+SETTINGS_FORM = {
+    "name": "Mercado Alfa",
+    "time_zone": "America/Manaus",
+    "expiry_inactivity_days": "365",
+    "expiry_reminder_days": "10",
+    "redeem_max_share": "50",
+    "redeem_min_purchase": "20.00",
+    "redeem_min_balance": "5.00",
+}
+
+
+def change_form(client, account, **fields):
+    """POST the account's change form: the settings, and the store inline's empty formset."""
+    store_count = account.stores.count()
+    return client.post(
+        reverse("admin:loyalty_account_change", args=[account.pk]),
+        {
+            **SETTINGS_FORM,
+            **fields,
+            "stores-TOTAL_FORMS": str(store_count),
+            "stores-INITIAL_FORMS": str(store_count),
+            **{f"stores-{index}-id": str(store.pk) for index, store in enumerate(account.stores.all())},
+            **{f"stores-{index}-account": str(account.pk) for index in range(store_count)},
+        },
+    )
+
+
+def test_the_account_page_shows_the_program_settings_with_their_help(client, staff_a, merchant):
+    client.force_login(staff_a)
+
+    response = client.get(reverse("admin:loyalty_account_change", args=[merchant.account.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Program settings" in html
+    assert "New settings apply to new grants" in html
+    for name in (
+        "time_zone",
+        "expiry_inactivity_days",
+        "expiry_reminder_days",
+        "redeem_max_share",
+        "redeem_min_purchase",
+        "redeem_min_balance",
+    ):
+        assert f'name="{name}"' in html, name
+    assert "each purchase pushes it back" in html  # the help of expiry_inactivity_days
+    assert "0: no reminder" in html
+    assert 'name="is_active"' not in html  # staff do not switch accounts off
+
+
+def test_staff_change_the_settings_of_their_own_account(client, staff_a, merchant):
+    client.force_login(staff_a)
+
+    response = change_form(client, merchant.account)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    account = Account.objects.get(pk=merchant.account.pk)
+    assert (account.time_zone, account.expiry_inactivity_days, account.expiry_reminder_days) == (
+        "America/Manaus",
+        365,
+        10,
+    )
+    assert (account.redeem_max_share, account.redeem_min_purchase) == (Decimal("50"), Decimal("20"))
+    assert account.is_active
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("expiry_inactivity_days", "29"), ("expiry_reminder_days", "400"), ("redeem_max_share", "0")],
+)
+def test_the_admin_refuses_the_settings_the_api_refuses(client, staff_a, merchant, field, value):
+    client.force_login(staff_a)
+
+    response = change_form(client, merchant.account, **{field: value})
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert Account.objects.get(pk=merchant.account.pk).expiry_reminder_days == 7
+
+
+def test_staff_cannot_change_another_accounts_settings(client, staff_b, merchant):
+    client.force_login(staff_b)
+
+    change_form(client, merchant.account)
+
+    assert Account.objects.get(pk=merchant.account.pk).expiry_inactivity_days is None

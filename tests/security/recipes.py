@@ -91,6 +91,19 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", f"{V2}/vouchers/{{code}}/use"): Recipe(
         lambda a: {"reference": "USE-1"}, lambda a: {"code": a.voucher.code}
     ),
+    ("PATCH", f"{V2}/account"): Recipe(lambda a: {"expiry_reminder_days": 3, "expiry_inactivity_days": 180}),
+    ("POST", f"{V2}/rules"): Recipe(
+        lambda a: {
+            "name": "Nova regra",
+            "kind": "cashback",
+            "value": 5,
+            "store_ids": [a.tenant.store.pk],
+            "category_ids": [a.category.pk],
+        }
+    ),
+    ("PATCH", f"{V2}/rules/{{pk}}"): Recipe(
+        lambda a: {"name": "Renomeada", "value": 7}, lambda a: {"pk": a.rule.pk}
+    ),
     ("POST", f"{POS}/consumers/{{document}}/balance/redeem"): Recipe(
         lambda a: {"date": "2024-06-19 17:13", "value": 2, "reference": "R-2", "type": "NF"},
         lambda a: {"document": a.document},

@@ -95,6 +95,8 @@ DOCUMENTED = {
     ("POST", f"{V2}/coupons/{{pk}}/redeem"): {"customer_id"},  # who redeems
     ("POST", f"{V2}/vouchers/{{code}}/use"): {"store"},  # where it was used
     ("POST", f"{POS}/consumers/{{document}}/balance/redeem"): {"value", "digital_change"},  # amounts to spend
+    ("POST", f"{V2}/rules"): {"value"},  # the rule's percent, points per R$ or voucher value
+    ("PATCH", f"{V2}/rules/{{pk}}"): {"value"},  # the same, changed for later grants
 }
 
 

@@ -201,6 +201,11 @@ REQUESTS = {
         f"{POS}/shops/cancel", {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"}, format="json"
     ),
     "anonymize": lambda tenant, body: tenant.v2.post(f"{V2}/customers/{maria(tenant)}/anonymize"),
+    "rules": lambda tenant, body: tenant.v2.get(f"{V2}/rules"),
+    "rule": lambda tenant, body: tenant.v2.get(f"{V2}/rules/{tenant.account.rules.order_by('id')[1].pk}"),
+    "account settings": lambda tenant, body: tenant.v2.patch(
+        f"{V2}/account", {"expiry_inactivity_days": 365}, format="json"
+    ),
 }
 
 

@@ -73,6 +73,7 @@ sale = ByPath(lambda a: {"pk": a.sale.pk})
 coupon = ByPath(lambda a: {"pk": a.reward.pk})
 voucher = ByPath(lambda a: {"code": a.voucher.code.lower()})
 promotion = ByPath(lambda a: {"pk": a.promotion.pk})
+rule = ByPath(lambda a: {"pk": a.rule.pk})
 
 
 def purchase_body(b: Holdings, **overrides) -> dict:
@@ -94,6 +95,7 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
     ("POST", f"{V2}/auth/token"): Unscoped("exchanges a credential's own key and secret"),
     ("POST", f"{POS}/auth/token"): Unscoped("exchanges a credential's own key and secret"),
     ("GET", f"{V2}/account"): Listing(),
+    ("PATCH", f"{V2}/account"): Unscoped("changes only the caller's own account, from its own values"),
     ("GET", f"{POS}/store"): Listing(),
     # customers
     ("GET", f"{V2}/customers"): Listing(
@@ -240,12 +242,81 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
         lambda a: {"document": a.document},
         lambda b: {"date": "2024-06-19 17:13", "value": 1, "reference": "BETA-R", "type": "NF"},
     ),
+    # the program
+    ("GET", f"{V2}/rules"): Listing(lambda a: [{}, {"kind": "cashback"}, {"kind": "points"}, {"active": 1}]),
+    ("POST", f"{V2}/rules"): ByBody(
+        (
+            (
+                "store_ids",
+                lambda a, b: {
+                    "name": "Beta nova",
+                    "kind": "points",
+                    "value": 1,
+                    "store_ids": [a.tenant.store.pk],
+                },
+                lambda b: {"name": "Beta nova", "kind": "points", "value": 1, "store_ids": [MISSING_ID]},
+            ),
+            (
+                "category_ids",
+                lambda a, b: {
+                    "name": "Beta nova",
+                    "kind": "points",
+                    "value": 1,
+                    "category_ids": [a.category.pk],
+                },
+                lambda b: {"name": "Beta nova", "kind": "points", "value": 1, "category_ids": [MISSING_ID]},
+            ),
+            (
+                "reward_id",
+                lambda a, b: {
+                    "name": "Beta nova",
+                    "kind": "voucher",
+                    "threshold": 10,
+                    "reward_id": a.reward.pk,
+                },
+                lambda b: {"name": "Beta nova", "kind": "voucher", "threshold": 10, "reward_id": MISSING_ID},
+            ),
+            (
+                "template_id",
+                lambda a, b: {"name": "Beta nova", "kind": "message", "template_id": a.template.pk},
+                lambda b: {"name": "Beta nova", "kind": "message", "template_id": MISSING_ID},
+            ),
+        )
+    ),
+    ("GET", f"{V2}/rules/{{pk}}"): rule,
+    ("PATCH", f"{V2}/rules/{{pk}}"): ByPath(rule.target, lambda b: {"active": False, "name": "Beta renamed"}),
+    # reports: A's store as a filter answers like a store without figures
+    ("GET", f"{V2}/reports/liability"): Listing(lambda a: [{}, {"store": a.tenant.store.pk}]),
 }
 
 # The redeem answers "no customer" through the body too: B naming A's customer there.
 REDEEM_REFERENCES = (
     ("customer_id", lambda a, b: {"customer_id": a.customer.pk}, lambda b: {"customer_id": MISSING_ID}),
     ("cpf", lambda a, b: {"cpf": a.document}, lambda b: {"cpf": MISSING["document"]}),
+)
+# A rule's change names stores, categories, a reward and a template in its body too: B
+# naming A's in a change of B's own rule.
+RULE_CHANGE_REFERENCES = (
+    (
+        "store_ids",
+        lambda a, b: {"store_ids": [a.tenant.store.pk]},
+        lambda b: {"store_ids": [MISSING_ID]},
+    ),
+    (
+        "category_ids",
+        lambda a, b: {"category_ids": [a.category.pk]},
+        lambda b: {"category_ids": [MISSING_ID]},
+    ),
+    (
+        "reward_id",
+        lambda a, b: {"kind": "voucher", "threshold": 10, "reward_id": a.reward.pk},
+        lambda b: {"kind": "voucher", "threshold": 10, "reward_id": MISSING_ID},
+    ),
+    (
+        "template_id",
+        lambda a, b: {"kind": "message", "template_id": a.template.pk},
+        lambda b: {"kind": "message", "template_id": MISSING_ID},
+    ),
 )
 USE_REFERENCES = (
     (
@@ -345,6 +416,7 @@ def by_body_cases():
     ]
     cases += [("POST", f"{V2}/coupons/{{pk}}/redeem", *reference) for reference in REDEEM_REFERENCES]
     cases += [("POST", f"{V2}/vouchers/{{code}}/use", *reference) for reference in USE_REFERENCES]
+    cases += [("PATCH", f"{V2}/rules/{{pk}}", *reference) for reference in RULE_CHANGE_REFERENCES]
     return cases
 
 
@@ -411,7 +483,8 @@ def test_a_foreign_reference_in_the_body_answers_like_a_missing_one(
     alfa, beta, method, path, name, foreign, missing
 ):
     route = routes_by_path()[path]
-    url = route.url(pk=beta.reward.pk, code=beta.voucher.code)
+    own = beta.rule if path.startswith(f"{V2}/rules/") else beta.reward  # B's own object in the path
+    url = route.url(pk=own.pk, code=beta.voucher.code)
     client = client_of(beta, route)
     foreign_body, missing_body = foreign(alfa, beta), missing(beta)
     foreign_references, missing_references = differing_leaves(foreign_body, missing_body)

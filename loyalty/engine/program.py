@@ -1,0 +1,221 @@
+"""The program managed from outside the admin: the rules' checked creation, their partial
+update, and the reads that answer for them.
+
+`rule_create` and the scope services (`loyalty.engine.services`) stay the one way a rule is
+written; this module adds what an integrator needs on top of them. A rule's fields must fit
+its kind (a cashback rule has no threshold), its reward and template must be of its own
+account, and an update is validated on the merged rule, as a new rule would be. Nothing
+here touches what a rule already granted: a change applies to later grants only.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+
+from customers.models import LedgerEntry
+from loyalty.core.money import ZERO
+from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
+from loyalty.engine.services import rule_create, rule_scope_set
+from loyalty.outbox.models import MessageTemplate
+from loyalty.tenancy.models import Account, Store
+from promotions.models import Category
+from vouchers.models import Reward, Voucher
+
+_UNSET: Any = object()
+
+
+def _merged(*refusals: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for refusal in refusals:
+        for name, reasons in refusal.items():
+            merged.setdefault(name, []).extend(reasons)
+    return merged
+
+
+def _links_refusals(
+    *, account_id: int, reward: Reward | None, template: MessageTemplate | None
+) -> dict[str, list[str]]:
+    """Why a reward or template cannot be a rule's of the account, by field."""
+    refusals = {
+        name: [f"{item} is not of the rule's account."]
+        for name, item in (("reward", reward), ("template", template))
+        if item is not None and item.account_id != account_id
+    }
+    return refusals
+
+
+@transaction.atomic(savepoint=False)
+def rule_add(
+    *,
+    account: Account,
+    name: str,
+    kind: str,
+    value: Decimal = ZERO,
+    threshold: Decimal | None = None,
+    reward: Reward | None = None,
+    template: MessageTemplate | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    weekdays: list[int] | None = None,
+    stores: Iterable[Store] = (),
+    categories: Iterable[Category] = (),
+    excluded_payment_methods: list[int] | None = None,
+    minimum_amount: Decimal = ZERO,
+    maximum_reward: Decimal | None = None,
+    sale_types: list[str] | None = None,
+    valid_days: int | None = None,
+    pending_days: int | None = None,
+    active: bool = True,
+) -> RewardRule:
+    """A new rule of the account (`rule_create`), once its fields are known to fit its kind
+    and its reward and template to be the account's (`ValidationError` by field otherwise)."""
+    refused = _links_refusals(account_id=account.pk, reward=reward, template=template)
+    if refused:
+        raise ValidationError(refused)
+    return rule_create(
+        account=account,
+        name=name,
+        kind=kind,
+        value=value,
+        threshold=threshold,
+        reward=reward,
+        template=template,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        weekdays=weekdays,
+        stores=stores,
+        categories=categories,
+        excluded_payment_methods=excluded_payment_methods,
+        minimum_amount=minimum_amount,
+        maximum_reward=maximum_reward,
+        sale_types=sale_types,
+        valid_days=valid_days,
+        pending_days=pending_days,
+        active=active,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def rule_update(
+    *,
+    rule: RewardRule,
+    name: str = _UNSET,
+    kind: str = _UNSET,
+    value: Decimal = _UNSET,
+    threshold: Decimal | None = _UNSET,
+    reward: Reward | None = _UNSET,
+    template: MessageTemplate | None = _UNSET,
+    starts_at: datetime | None = _UNSET,
+    ends_at: datetime | None = _UNSET,
+    weekdays: list[int] = _UNSET,
+    stores: Iterable[Store] = _UNSET,
+    categories: Iterable[Category] = _UNSET,
+    excluded_payment_methods: list[int] = _UNSET,
+    minimum_amount: Decimal = _UNSET,
+    maximum_reward: Decimal | None = _UNSET,
+    sale_types: list[str] = _UNSET,
+    valid_days: int | None = _UNSET,
+    pending_days: int | None = _UNSET,
+    active: bool = _UNSET,
+) -> RewardRule:
+    """Change the given fields of a rule. The merged rule is validated as a new one is: a
+    partial change that leaves it inconsistent (a voucher rule without a threshold) is a
+    `ValidationError` by field, and nothing is written.
+
+    What the rule granted before keeps its amounts, release and expiry: ledger rows, lots
+    and vouchers are never re-read from the rule, so a change applies to later grants only.
+    `{"active": False}` retires a rule; rules are never deleted once they granted something.
+    """
+    # Field values of several types, set by name.
+    changes: dict[str, Any] = {
+        key: given
+        for key, given in {
+            "name": name,
+            "kind": kind,
+            "value": value,
+            "threshold": threshold,
+            "reward": reward,
+            "template": template,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "weekdays": weekdays,
+            "excluded_payment_methods": excluded_payment_methods,
+            "minimum_amount": minimum_amount,
+            "maximum_reward": maximum_reward,
+            "sale_types": sale_types,
+            "valid_days": valid_days,
+            "pending_days": pending_days,
+            "active": active,
+        }.items()
+        if given is not _UNSET
+    }
+    for key, given in changes.items():
+        setattr(rule, key, given)
+    refused = _links_refusals(
+        account_id=rule.account_id, reward=changes.get("reward"), template=changes.get("template")
+    )
+    try:
+        rule.full_clean()
+    except ValidationError as error:
+        refused = _merged(error.message_dict, refused)
+    if refused:
+        raise ValidationError(refused)
+    # Only the columns sent: a concurrent change of other fields is not undone.
+    rule.save(update_fields=[*changes, "updated_at"])
+    if stores is not _UNSET or categories is not _UNSET:
+        rule_scope_set(
+            rule=rule,
+            stores=rule.stores.all() if stores is _UNSET else stores,
+            categories=rule.categories.all() if categories is _UNSET else categories,
+        )
+    return rule
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def rule_queryset(*, account: Account) -> QuerySet[RewardRule]:
+    """The account's rules, each with `granted`: whether a ledger row or a voucher names it
+    (such a rule is part of the wallets' history and is retired, never deleted)."""
+    granted = Q(Exists(LedgerEntry.objects.filter(account_id=account.pk, rule=OuterRef("pk")))) | Q(
+        Exists(Voucher.objects.filter(account_id=account.pk, rule=OuterRef("pk")))
+    )
+    return RewardRule.objects.filter(account=account).annotate(
+        granted=ExpressionWrapper(granted, output_field=models.BooleanField())
+    )
+
+
+@dataclass(frozen=True)
+class RuleScope:
+    """The stores and categories a rule is limited to, by id (none: all)."""
+
+    store_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+
+
+def rules_scopes(*, account_id: int, rule_ids: Sequence[int]) -> dict[int, RuleScope]:
+    """The scope of each of these rules of the account: two queries, whatever their number."""
+    if not rule_ids:
+        return {}
+    stores: dict[int, list[int]] = {}
+    categories: dict[int, list[int]] = {}
+    for links, target, found in ((RuleStore, "store_id", stores), (RuleCategory, "category_id", categories)):
+        rows = (
+            links.objects.filter(account_id=account_id, rewardrule_id__in=rule_ids)
+            .order_by(target)
+            .values_list("rewardrule_id", target)
+        )
+        for rule_id, target_id in rows:
+            found.setdefault(rule_id, []).append(target_id)
+    return {
+        rule_id: RuleScope(
+            store_ids=tuple(stores.get(rule_id, ())), category_ids=tuple(categories.get(rule_id, ()))
+        )
+        for rule_id in rule_ids
+    }

@@ -229,6 +229,13 @@ class ExpiryLot(models.Model):
     bucket = models.CharField(max_length=16, choices=Bucket.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     remaining = models.DecimalField(max_digits=14, decimal_places=2)
+    expired = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        help_text="What of it expired: a cancel of its sale does not take that back a second time.",
+    )
     expires_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -267,14 +274,14 @@ class ExpiryLot(models.Model):
                 condition=Q(remaining__gt=0),
                 name="lot_wallet_spendable",
             ),
-            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_due"),
             models.Index(
                 fields=["account", "expires_at"], condition=Q(remaining__gt=0), name="lot_account_due"
             ),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("amount")),
+                # Not `remaining + expired <= amount`: SQLite would add the decimals as floats.
+                condition=Q(remaining__gte=0) & Q(expired__gte=0) & Q(remaining__lte=models.F("amount")),
                 name="lot_remaining_in_range",
             ),
         ]

@@ -1,5 +1,6 @@
 """Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -200,6 +201,22 @@ def lot_mismatches(*, account: Account | None = None) -> list[LotMismatch]:
     return mismatches
 
 
+def lots_expired_of(*, account_id: int, entries: Sequence[LedgerEntry]) -> dict[int, dict[str, Decimal]]:
+    """What of the lots each of these ledger rows opened has expired, by row and bucket."""
+    if not entries:
+        return {}
+    expired: dict[int, dict[str, Decimal]] = {}
+    rows = (
+        ExpiryLot.objects.filter(account_id=account_id, entry__in=entries, expired__gt=0)
+        .values("entry_id", "bucket")
+        .annotate(total=Sum("expired"))
+        .order_by()
+    )
+    for row in rows:
+        expired.setdefault(row["entry_id"], {})[row["bucket"]] = round_amount(row["bucket"], row["total"])
+    return expired
+
+
 @dataclass(frozen=True)
 class NextExpiry:
     """The soonest local day within `NEXT_EXPIRY_DAYS` on which something expires, and what."""
@@ -218,7 +235,7 @@ def wallet_next_expiry(*, wallet: Wallet, account: Account, now: datetime) -> Ne
     zone = account.tzinfo
     horizon = local_day_end(local_date(now, zone) + timedelta(days=NEXT_EXPIRY_DAYS), zone)
     deadline = wallet.inactivity_expires_at
-    if deadline is not None and not (now < deadline <= horizon):
+    if deadline is not None and not (account.expiry_inactivity_days and now < deadline <= horizon):
         deadline = None
     soonest: tuple[datetime, dict[str, Decimal]] | None = None
     if wallet.lot_points > 0 or wallet.lot_balance > 0:
@@ -247,7 +264,7 @@ def wallet_next_expiry(*, wallet: Wallet, account: Account, now: datetime) -> Ne
     ):
         # Inactivity takes everything the customer holds.
         soonest = (deadline, {"points": max(wallet.points, ZERO), "balance": max(wallet.balance, ZERO)})
-    if soonest is None:
+    if soonest is None or not any(amount > 0 for amount in soonest[1].values()):
         return None
     return NextExpiry(
         date=last_local_day(soonest[0], zone),

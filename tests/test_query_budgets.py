@@ -101,10 +101,16 @@ def test_a_purchase_whose_grants_expire_costs_one_statement_more(tenant, busy_pr
         tenant.account.expiry_inactivity_days = 60
         tenant.account.save(update_fields=["expiry_inactivity_days"])
 
+    today = timezone.localdate(
+        timezone=tenant.account.tzinfo
+    ).isoformat()  # what the grants open is not past its end
+
     def send(count, reference):
         items = [item(barcode=str(index + 1)) for index in range(count)]
         return lambda: tenant.pos.put(
-            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+            f"{POS}/shops",
+            purchase(reference=reference, coupon=reference, items=items, date=today),
+            format="json",
         )
 
     one, _ = queries_of(send(1, "1"))
@@ -115,15 +121,18 @@ def test_a_purchase_whose_grants_expire_costs_one_statement_more(tenant, busy_pr
 
 
 def test_a_redemption_spending_lots_costs_two_statements_more(tenant, busy_program):
-    redeem = {"date": "2024-06-19 17:13", "value": 1, "digital_change": 0, "pdv": "2", "type": "NF"}
-    tenant.pos.put(f"{POS}/shops", purchase(), format="json")
+    today = timezone.localdate(
+        timezone=tenant.account.tzinfo
+    ).isoformat()  # the lot is not past its end when spent
+    redeem = {"date": today, "value": 1, "digital_change": 0, "pdv": "2", "type": "NF"}
+    tenant.pos.put(f"{POS}/shops", purchase(date=today), format="json")
     plain, _ = queries_of(
         lambda: tenant.pos.post(
             f"{POS}/consumers/{CPF}/balance/redeem", {**redeem, "coupon": "1"}, format="json"
         )
     )
     RewardRule.objects.filter(account=tenant.account).update(valid_days=30)
-    tenant.pos.put(f"{POS}/shops", purchase(coupon="16", reference="12"), format="json")
+    tenant.pos.put(f"{POS}/shops", purchase(coupon="16", reference="12", date=today), format="json")
 
     spending, _ = queries_of(
         lambda: tenant.pos.post(
@@ -222,7 +231,11 @@ def test_pos_wallet_stays_in_budget_with_authentication(tenant):
 
 def test_pos_wallet_with_lots_reads_what_expires_next_in_one_more_statement(tenant):
     rule_create(account=tenant.account, name="5%", kind="cashback", value=Decimal("5"), valid_days=30)
-    tenant.pos.put(f"{POS}/shops", purchase(date=timezone.localdate().isoformat()), format="json")
+    tenant.pos.put(
+        f"{POS}/shops",
+        purchase(date=timezone.localdate(timezone=tenant.account.tzinfo).isoformat()),
+        format="json",
+    )
 
     queries, response = queries_of(lambda: tenant.pos.get(f"{POS}/consumers/document/{CPF}/wallet"))
 

@@ -164,12 +164,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="expirylot",
             index=models.Index(
-                condition=models.Q(("remaining__gt", 0)), fields=["expires_at"], name="lot_due"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="expirylot",
-            index=models.Index(
                 condition=models.Q(("remaining__gt", 0)),
                 fields=["account", "expires_at"],
                 name="lot_account_due",

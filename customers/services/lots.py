@@ -16,13 +16,13 @@ So that every movement keeps the invariant that `check_wallets` proves — each 
 negative) — a batch's debits are applied before its credits.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, DecimalField, F, Value, When
+from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.utils import timezone
 
 from customers.models import ExpiryLot, LedgerEntry, Wallet
@@ -76,13 +76,16 @@ class LotPlan:
         if self.changed:
             # One statement, scoped by the account like every query (`bulk_update` filters by
             # primary key alone).
+            amount = DecimalField(max_digits=14, decimal_places=2)
             ExpiryLot.objects.filter(
                 account_id=wallet.account_id, pk__in=[lot.pk for lot in self.changed]
             ).update(
                 remaining=Case(
-                    *(When(pk=lot.pk, then=Value(lot.remaining)) for lot in self.changed),
-                    output_field=DecimalField(max_digits=14, decimal_places=2),
-                )
+                    *(When(pk=lot.pk, then=Value(lot.remaining)) for lot in self.changed), output_field=amount
+                ),
+                expired=Case(
+                    *(When(pk=lot.pk, then=Value(lot.expired)) for lot in self.changed), output_field=amount
+                ),
             )
         if self.new_lots:
             ExpiryLot.objects.bulk_create(
@@ -111,42 +114,83 @@ def _gives_back(posting: "Posting") -> bool:
     return bool(posting.reverses is not None and posting.reverses.lots_spent)
 
 
-def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"]) -> LotPlan:
-    """How `postings` move the lots of the locked `wallet` (reads the lots only when needed)."""
+def reversed_credits(postings: Sequence["Posting"]) -> set[int]:
+    """The ledger rows whose credit of points or balance these postings reverse."""
+    return {
+        posting.reverses.pk
+        for posting in postings
+        if posting.reverses is not None
+        and any(
+            getattr(posting.reverses, bucket) > 0 and _deltas(posting, bucket) < 0 for bucket in LOT_BUCKETS
+        )
+    }
+
+
+class LotBook:
+    """The wallet's lots as debits spend them, read once per batch and only when needed."""
+
+    def __init__(self, wallet: Wallet, own_entries: set[int]) -> None:
+        self.wallet = wallet
+        self.own_entries = own_entries
+        self._lots: dict[str, list[ExpiryLot]] | None = None
+
+    def lots(self, bucket: str) -> list[ExpiryLot]:
+        if self._lots is None:
+            self._lots = spendable_lots(self.wallet, also_of_entries=self.own_entries)
+        return self._lots[bucket]
+
+
+def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"], book: LotBook | None = None) -> LotPlan:
+    """How `postings` move the lots of the locked `wallet` (reads the lots only when needed).
+
+    A debit spends, in this order: the lots of the credit it reverses; then, for a reversal,
+    the part of that credit that never went into a lot (it was not expiring, or it paid a
+    debt); then the other lots, soonest end first; then what never expires, down to a debt.
+    """
+    book = book or LotBook(wallet, reversed_credits(postings))
     level = {bucket: Decimal(getattr(wallet, bucket)) for bucket in LOT_BUCKETS}
     in_lots = {bucket: Decimal(getattr(wallet, f"lot_{bucket}")) for bucket in LOT_BUCKETS}
     plan = LotPlan(spent={}, new_lots=[], changed=[], moved={})
-    spendable: dict[str, list[ExpiryLot]] | None = None
     changed: dict[int, ExpiryLot] = {}
+
+    def take(index: int, posting: "Posting", lots: Sequence[ExpiryLot], wanted: Decimal) -> Decimal:
+        taken_total = ZERO
+        for lot in lots:
+            if wanted - taken_total <= 0:
+                break
+            take = min(lot.remaining, wanted - taken_total)
+            if take <= 0:
+                continue
+            lot.remaining -= take
+            if posting.kind == LedgerEntry.Kind.EXPIRY:
+                lot.expired += take
+            taken_total += take
+            changed[lot.pk] = lot
+            taken = plan.spent.setdefault(index, {})
+            taken[str(lot.pk)] = str(Decimal(taken.get(str(lot.pk), "0")) + take)
+        return taken_total
 
     for index, posting in enumerate(postings):
         for bucket in LOT_BUCKETS:
             debit = -_deltas(posting, bucket)
             if debit <= 0:
                 continue
-            from_lots = min(debit, in_lots[bucket])
+            unexpiring = max(level[bucket] - in_lots[bucket], ZERO)
             level[bucket] -= debit
-            if from_lots <= 0:
+            if in_lots[bucket] <= 0:
                 continue
-            if spendable is None:
-                spendable = _spendable_lots(wallet)
-            own = posting.reverses.pk if posting.reverses is not None else None
-            ordered = (
-                sorted(spendable[bucket], key=lambda lot: lot.entry_id != own) if own else spendable[bucket]
-            )
-            left = from_lots
-            for lot in ordered:
-                if left <= 0:
-                    break
-                take = min(lot.remaining, left)
-                if take <= 0:
-                    continue
-                lot.remaining -= take
-                left -= take
-                changed[lot.pk] = lot
-                taken = plan.spent.setdefault(index, {})
-                taken[str(lot.pk)] = str(Decimal(taken.get(str(lot.pk), "0")) + take)
-            in_lots[bucket] -= from_lots
+            lots = book.lots(bucket)
+            reversed_entry = posting.reverses
+            own = [lot for lot in lots if reversed_entry is not None and lot.entry_id == reversed_entry.pk]
+            left = debit - take(index, posting, own, debit)
+            if reversed_entry is not None and reversed_entry.pk in book.own_entries:
+                never_in_lots = Decimal(getattr(reversed_entry, bucket)) - sum(
+                    (lot.amount for lot in own), ZERO
+                )
+                left -= min(left, max(never_in_lots, ZERO), unexpiring)
+            others = [lot for lot in lots if lot not in own]
+            take(index, posting, others, left)
+            in_lots[bucket] = sum((lot.remaining for lot in lots), ZERO)
 
     origins = _origin_lots(postings)
     floor: datetime | None = None
@@ -161,15 +205,8 @@ def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"]) -> LotPlan:
             if into_lots <= 0:
                 continue
             if posting.lot is not None:
-                plan.new_lots.append(
-                    _NewLot(
-                        index,
-                        bucket,
-                        into_lots,
-                        posting.lot.expires_at,
-                        posting.store.pk if posting.store else None,
-                    )
-                )
+                store_id = posting.store.pk if posting.store else None
+                plan.new_lots.append(_NewLot(index, bucket, into_lots, posting.lot.expires_at, store_id))
                 in_lots[bucket] += into_lots
             elif _gives_back(posting):
                 if floor is None:
@@ -195,14 +232,64 @@ def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"]) -> LotPlan:
     return plan
 
 
-def _spendable_lots(wallet: Wallet) -> dict[str, list[ExpiryLot]]:
-    """The wallet's lots with something left, in the order debits spend them."""
+def spendable_lots(wallet: Wallet, *, also_of_entries: Collection[int] = ()) -> dict[str, list[ExpiryLot]]:
+    """The wallet's lots with something left, in the order debits spend them (and the lots of
+    `also_of_entries`, spent or not: a reversal needs to know what they were)."""
     lots: dict[str, list[ExpiryLot]] = {bucket: [] for bucket in LOT_BUCKETS}
-    for lot in ExpiryLot.objects.filter(
-        account_id=wallet.account_id, wallet=wallet, remaining__gt=0
-    ).order_by("bucket", F("expires_at").asc(nulls_last=True), "id"):
+    wanted = Q(remaining__gt=0) | Q(entry_id__in=also_of_entries) if also_of_entries else Q(remaining__gt=0)
+    for lot in ExpiryLot.objects.filter(wanted, account_id=wallet.account_id, wallet=wallet).order_by(
+        "bucket", F("expires_at").asc(nulls_last=True), "id"
+    ):
         lots[lot.bucket].append(lot)
     return lots
+
+
+EXPIRED_BY_DATE = "Expired: validity ended"
+EXPIRED_BY_INACTIVITY = "Expired: no purchase within the account's inactivity period"
+
+
+@dataclass(frozen=True)
+class DueExpiry:
+    """What of a wallet has expired by `now` and is still in it, by bucket."""
+
+    amounts: dict[str, Decimal]
+    reason: str
+    #: The wallet's inactivity deadline is spent (or no longer applies): clear it.
+    clear_deadline: bool
+
+
+def due_expiry(
+    *, wallet: Wallet, now: datetime, book: LotBook, inactivity_on: bool | None = None
+) -> DueExpiry | None:
+    """What of the locked wallet is past its end: everything, once its inactivity deadline
+    has passed in an account that expires by inactivity; otherwise what is left of its lots
+    past their end. Never more than a bucket holds: a debt never expires."""
+    deadline = wallet.inactivity_expires_at
+    clear = deadline is not None and deadline <= now
+    if clear:
+        if inactivity_on is None:
+            inactivity_on = Account.objects.filter(
+                pk=wallet.account_id, expiry_inactivity_days__isnull=False
+            ).exists()
+        if inactivity_on:
+            everything = {bucket: max(Decimal(getattr(wallet, bucket)), ZERO) for bucket in LOT_BUCKETS}
+            return DueExpiry(everything, EXPIRED_BY_INACTIVITY, clear_deadline=True)
+    amounts = {}
+    for bucket in LOT_BUCKETS:
+        if getattr(wallet, f"lot_{bucket}") <= 0:
+            continue
+        past = sum(
+            (
+                lot.remaining
+                for lot in book.lots(bucket)
+                if lot.expires_at is not None and lot.expires_at <= now
+            ),
+            ZERO,
+        )
+        amounts[bucket] = min(past, max(Decimal(getattr(wallet, bucket)), ZERO))
+    if not clear and not any(amount > 0 for amount in amounts.values()):
+        return None
+    return DueExpiry(amounts, EXPIRED_BY_DATE, clear_deadline=clear)
 
 
 def _origin_lots(postings: Sequence["Posting"]) -> dict[int, ExpiryLot]:

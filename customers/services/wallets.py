@@ -8,6 +8,7 @@ sees the first one's result. Locks are always taken wallet first, then stock, th
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from customers.services.lots import LotTerms, lots_plan
+from customers.services.lots import LOT_BUCKETS, LotBook, LotTerms, due_expiry, lots_plan, reversed_credits
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.tenancy.models import Store
@@ -93,16 +94,27 @@ def _available(wallet: Wallet) -> dict[str, Decimal]:
 
 
 def entries_reversal(
-    entries: Sequence[LedgerEntry], *, reason: str, links: Mapping[str, object] | None = None
+    entries: Sequence[LedgerEntry],
+    *,
+    reason: str,
+    links: Mapping[str, object] | None = None,
+    already_gone: Mapping[int, Mapping[str, Decimal]] | None = None,
 ) -> list[Posting]:
-    """Postings that compensate each of `entries` exactly (kind `reversal`).
+    """Postings that compensate each of `entries` (kind `reversal`): exactly, less what of
+    an entry `already_gone` says has left the wallet another way (its expired part, which an
+    `expiry` row already took).
 
     Each keeps the origin links of the row it reverses; `links` adds or overrides some.
     """
+    gone = already_gone or {}
     return [
         Posting(
             kind=LedgerEntry.Kind.REVERSAL,
-            deltas={name: -value for name, value in entry.moved().items()},
+            deltas={
+                name: -value + gone.get(entry.pk, {}).get(name, 0)
+                for name, value in entry.moved().items()
+                if value != gone.get(entry.pk, {}).get(name, 0)
+            },
             reason=reason,
             store=entry.store,
             reverses=entry,
@@ -176,15 +188,60 @@ def wallet_post_entries(
         return _write_postings(wallet, postings, overdraw, also_set or {})
 
 
+def wallet_expire_due(
+    *,
+    wallet: Wallet,
+    now: datetime | None = None,
+    inactivity_on: bool | None = None,
+    book: LotBook | None = None,
+) -> tuple[Wallet, bool]:
+    """Expire what of the locked `wallet` is past its end (see `lots.due_expiry`): one
+    `expiry` row per bucket. Returns the wallet after it and whether anything was written."""
+    book = book or LotBook(wallet, set())
+    due = due_expiry(wallet=wallet, now=now or timezone.now(), book=book, inactivity_on=inactivity_on)
+    if due is None:
+        return wallet, False
+    postings = [
+        Posting(kind=LedgerEntry.Kind.EXPIRY, deltas={bucket: -amount}, reason=due.reason)
+        for bucket, amount in due.amounts.items()
+        if amount > 0
+    ]
+    also_set = {"inactivity_expires_at": None} if due.clear_deadline else {}
+    wallet, _ = _write_postings(wallet, postings, False, also_set, book=book, expire_first=False)
+    return wallet, True
+
+
+def _expiry_may_be_due(wallet: Wallet, postings: Sequence[Posting], now: datetime) -> bool:
+    if wallet.inactivity_expires_at is not None and wallet.inactivity_expires_at <= now:
+        return True
+    return any(
+        posting.deltas.get(bucket, 0) < 0 and getattr(wallet, f"lot_{bucket}") > 0
+        for posting in postings
+        for bucket in LOT_BUCKETS
+    )
+
+
 def _write_postings(
-    wallet: Wallet, postings: Sequence[Posting], overdraw: bool, also_set: Mapping[str, object]
+    wallet: Wallet,
+    postings: Sequence[Posting],
+    overdraw: bool,
+    also_set: Mapping[str, object],
+    *,
+    book: LotBook | None = None,
+    expire_first: bool = True,
 ) -> tuple[Wallet, list[LedgerEntry]]:
+    book = book or LotBook(wallet, reversed_credits(postings))
+    now = timezone.now()
+    if expire_first and postings and _expiry_may_be_due(wallet, postings, now):
+        # What is past its end leaves before anything else moves: it cannot be spent, and a
+        # purchase after an inactivity deadline does not revive what the deadline took.
+        wallet, _ = wallet_expire_due(wallet=wallet, now=now, book=book)
     totals = postings_total(postings)
     if not overdraw:
         wallet_check_funds(wallet=wallet, postings=postings)
     if not postings and not also_set:
         return wallet, []
-    lots = lots_plan(wallet=wallet, postings=postings)
+    lots = lots_plan(wallet=wallet, postings=postings, book=book)
     entries = LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(

@@ -7,18 +7,19 @@ by inactivity deadline — never a scan of the ledger), then handles one wallet 
 transaction, taking the wallet lock first as every flow does and re-reading under it.
 """
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from customers.models import Customer, ExpiryLot, LedgerEntry, Wallet
-from customers.services import LotTerms, Posting, lot_end, wallet_lock, wallet_post
+from customers.services import LotTerms, Posting, lot_end, wallet_expire_due, wallet_lock, wallet_post
 from loyalty.core.dates import last_local_day, local_date, local_day_end
 from loyalty.core.money import ZERO
 from loyalty.engine.models import ExpiryReminder, PendingGrant
@@ -27,6 +28,8 @@ from loyalty.outbox.services import format_brl, messages_queue_event
 from loyalty.tenancy.models import Account
 
 EXPIRING_BUCKETS = ("points", "balance")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,12 @@ def _with_customers(wallet_ids: Iterable[int]) -> list[tuple[int, int, int]]:
 # --- release -----------------------------------------------------------------------------
 
 
-def _release_posting(entry: LedgerEntry, pending: PendingGrant, account: Account) -> Posting:
+def _release_posting(entry: LedgerEntry, pending: PendingGrant, account: Account, now: datetime) -> Posting:
     lot = None
     if pending.valid_days:
-        # Its validity counts from the local day it became available.
+        # Its validity counts from the local day it became available: the day it was released.
         lot = LotTerms(
-            expires_at=lot_end(
-                available_on_day=pending.releases_at, valid_days=pending.valid_days, account=account
-            )
+            expires_at=lot_end(available_on_day=now, valid_days=pending.valid_days, account=account)
         )
     elif account.expiry_inactivity_days:
         lot = LotTerms(expires_at=None)
@@ -97,44 +98,68 @@ def rewards_release_due(*, now: datetime | None = None) -> int:
 
     Idempotent: each pending grant is released once (its queue row is settled in the same
     transaction, and the ledger's one-to-one link forbids a second release row); a grant
-    whose sale was cancelled meanwhile is settled without a release.
+    whose sale was cancelled meanwhile is settled without a release. A wallet that fails is
+    logged and left for the next run; the others go on.
     """
     now = now or timezone.now()
     released = 0
-    due = PendingGrant.objects.filter(settled_at__isnull=True, releases_at__lte=now)
-    wallets = _with_customers(due.values_list("wallet_id", flat=True).distinct().order_by())
-    for account_id, wallet_id, customer_id in wallets:
-        with transaction.atomic():
-            wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
-            # Re-read under the lock: a cancellation may have reversed a grant meanwhile.
-            waiting = list(
-                due.filter(account_id=account_id, wallet_id=wallet_id)
-                .select_related("entry__store", "account")
-                .order_by("entry_id")
+    for account_id, wallet_id, customer_id in _with_customers(
+        pending_due(now).values_list("wallet_id", flat=True).distinct().order_by()
+    ):
+        try:
+            with transaction.atomic():
+                released += _release_wallet(account_id, wallet_id, customer_id, now)
+        except Exception:
+            logger.exception(
+                "Releasing the pending grants of wallet %s failed; it is retried next run.", wallet_id
             )
-            if not waiting:
-                continue
-            standing = [pending for pending in waiting if not _reversed(pending.entry)]
-            wallet_post(
-                postings=[_release_posting(pending.entry, pending, pending.account) for pending in standing],
-                locked_wallet=wallet,
-            )
-            PendingGrant.objects.filter(
-                account_id=account_id, pk__in=[pending.pk for pending in waiting]
-            ).update(settled_at=now)
-            released += len(standing)
     return released
 
 
-def _reversed(entry: LedgerEntry) -> bool:
-    return LedgerEntry.objects.filter(account_id=entry.account_id, reverses=entry).exists()
+def _release_wallet(account_id: int, wallet_id: int, customer_id: int, now: datetime) -> int:
+    wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
+    # Read under the lock: a cancellation may have reversed a grant meanwhile.
+    waiting = list(
+        pending_due(now)
+        .filter(account_id=account_id, wallet_id=wallet_id)
+        .select_related("entry__store", "entry__sale", "account")
+        .annotate(
+            reversed=Exists(LedgerEntry.objects.filter(account_id=account_id, reverses=OuterRef("entry_id")))
+        )
+        .order_by("entry_id")
+    )
+    if not waiting:
+        return 0
+    account = waiting[0].account
+    standing = [pending for pending in waiting if not pending.reversed]
+    wallet_post(
+        postings=[_release_posting(pending.entry, pending, account, now) for pending in standing],
+        locked_wallet=wallet,
+        also_set=_rearmed_deadline(account, wallet, standing),
+    )
+    PendingGrant.objects.filter(account_id=account_id, pk__in=[pending.pk for pending in waiting]).update(
+        settled_at=now
+    )
+    return len(standing)
+
+
+def _rearmed_deadline(
+    account: Account, wallet: Wallet, released: Sequence[PendingGrant]
+) -> dict[str, object]:
+    """A release into a wallet whose inactivity deadline was spent (its rewards expired) sets it
+    again from the grant's own purchase: what is released then expires as it would have."""
+    days = account.expiry_inactivity_days
+    bought_on = [pending.entry.sale.local_date for pending in released if pending.entry.sale is not None]
+    if not days or wallet.inactivity_expires_at is not None or not bought_on:
+        return {}
+    return {"inactivity_expires_at": local_day_end(max(bought_on) + timedelta(days=days), account.tzinfo)}
 
 
 # --- expiry ------------------------------------------------------------------------------
 
 
 def lots_due(now: datetime) -> QuerySet[ExpiryLot]:
-    """Lots past their end with something left (through the `lot_due` index)."""
+    """Lots past their end with something left (through the `lot_account_due` index)."""
     return ExpiryLot.objects.filter(remaining__gt=0, expires_at__lte=now)
 
 
@@ -151,52 +176,28 @@ def _wallets_with_due_expiry(now: datetime) -> list[tuple[int, int, int]]:
 
 def rewards_expire_due(*, now: datetime | None = None) -> int:
     """Expire what is left of lots past their end, and the rewards of customers inactive past
-    their deadline: one `expiry` ledger row per wallet and bucket. Returns the wallets touched.
+    their deadline (in accounts that expire by inactivity): one `expiry` ledger row per wallet
+    and bucket (`customers.services.wallet_expire_due`). Returns the wallets touched.
 
     Idempotent (an expired lot has nothing left; a passed inactivity deadline is cleared) and
-    never takes a bucket below zero: lots never hold more than their bucket.
+    never takes a bucket below zero. A wallet that fails is logged and left for the next run.
     """
     now = now or timezone.now()
-    touched = 0
-    for account_id, _wallet_id, customer_id in _wallets_with_due_expiry(now):
-        with transaction.atomic():
-            wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
-            inactive = wallet.inactivity_expires_at is not None and wallet.inactivity_expires_at <= now
-            expiring = _expired_in_lots(wallet, now)
-            if inactive:
-                expiring = {bucket: max(getattr(wallet, bucket), ZERO) for bucket in EXPIRING_BUCKETS}
-            postings = [
-                Posting(
-                    kind=LedgerEntry.Kind.EXPIRY,
-                    deltas={bucket: -amount},
-                    reason=(
-                        "Expired: no purchase within the account's inactivity period"
-                        if inactive
-                        else "Expired: validity ended"
-                    ),
-                )
-                for bucket, amount in expiring.items()
-                if amount > 0
-            ]
-            if postings or inactive:
-                wallet_post(
-                    postings=postings,
-                    locked_wallet=wallet,
-                    also_set={"inactivity_expires_at": None} if inactive else None,
-                )
-                touched += 1
-    return touched
-
-
-def _expired_in_lots(wallet: Wallet, now: datetime) -> dict[str, Decimal]:
-    sums = (
-        ExpiryLot.objects.filter(
-            account_id=wallet.account_id, wallet=wallet, remaining__gt=0, expires_at__lte=now
-        )
-        .values("bucket")
-        .annotate(left=Sum("remaining"))
+    by_inactivity = set(
+        Account.objects.filter(expiry_inactivity_days__isnull=False).values_list("id", flat=True)
     )
-    return {row["bucket"]: row["left"] for row in sums}
+    touched = 0
+    for account_id, wallet_id, customer_id in _wallets_with_due_expiry(now):
+        try:
+            with transaction.atomic():
+                wallet = wallet_lock(account_id=account_id, customer_id=customer_id)
+                _, wrote = wallet_expire_due(
+                    wallet=wallet, now=now, inactivity_on=account_id in by_inactivity
+                )
+                touched += wrote
+        except Exception:
+            logger.exception("Expiring the rewards of wallet %s failed; it is retried next run.", wallet_id)
+    return touched
 
 
 # --- reminders ---------------------------------------------------------------------------
@@ -219,11 +220,16 @@ def _expiring_by_wallet_and_day(
         ends = row["expires_at"]
         assert ends is not None, "bounded above, so never null"
         expiring[(row["wallet_id"], last_local_day(ends, zone))][row["bucket"]] += row["left"]
+    if not account.expiry_inactivity_days:
+        return expiring
     for wallet in Wallet.objects.filter(
         account=account, inactivity_expires_at__gt=now, inactivity_expires_at__lte=horizon
     ).only("id", "points", "balance", "inactivity_expires_at"):
-        day = last_local_day(wallet.inactivity_expires_at, zone)  # type: ignore[arg-type]
-        # Inactivity takes everything; what a lot loses the same day is part of it.
+        assert wallet.inactivity_expires_at is not None
+        day = last_local_day(wallet.inactivity_expires_at, zone)
+        # Inactivity takes everything that day: lots ending that day or later are part of it.
+        for key in [key for key in expiring if key[0] == wallet.pk and key[1] >= day]:
+            del expiring[key]
         for bucket in EXPIRING_BUCKETS:
             expiring[(wallet.pk, day)][bucket] = max(getattr(wallet, bucket), ZERO)
     return expiring

@@ -14,15 +14,17 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
+from customers.selectors import lots_expired_of
 from customers.services import (
     LotTerms,
     Posting,
     entries_reversal,
     postings_total,
+    wallet_expire_due,
     wallet_post,
     wallet_post_entries,
 )
@@ -204,6 +206,24 @@ def _inactivity_deadline(sale: Sale, wallet: Wallet) -> dict[str, object]:
     return {"inactivity_expires_at": deadline}
 
 
+def _inactivity_deadline_without(sale: Sale, wallet: Wallet) -> dict[str, object]:
+    """The wallet's inactivity deadline once this purchase is cancelled: counted from the
+    customer's latest purchase still standing (none: no deadline), as columns to set."""
+    days = sale.account.expiry_inactivity_days
+    if not days or wallet.inactivity_expires_at is None or sale.customer_id is None:
+        return {}
+    latest = (
+        Sale.objects.filter(
+            account_id=sale.account_id, customer_id=sale.customer_id, status=Sale.Status.RECORDED
+        )
+        .exclude(pk=sale.pk)
+        .aggregate(latest=Max("local_date"))["latest"]
+    )
+    if latest is None:
+        return {"inactivity_expires_at": None}
+    return {"inactivity_expires_at": local_day_end(latest + timedelta(days=days), sale.account.tzinfo)}
+
+
 def _queue_pending(entries: Iterable[LedgerEntry], rules: Mapping[int, RewardRule]) -> None:
     PendingGrant.objects.bulk_create(
         [
@@ -305,6 +325,9 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
     moved: Mapping[str, Decimal | int] = {}
     wallet = cancelled.wallet
     if customer is not None:
+        assert wallet is not None, "a cancel locks the customer's wallet"
+        # What is past its end leaves first: an expired grant is not taken back a second time.
+        wallet, _ = wallet_expire_due(wallet=wallet)
         granted = list(
             LedgerEntry.objects.filter(
                 account_id=sale.account_id, sale=sale, kind__in=REWARD_KINDS, reversed_by__isnull=True
@@ -312,10 +335,17 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
             .select_related("store")
             .order_by("id")
         )
-        postings = entries_reversal(granted, reason=f"Sale {sale.pk} cancelled")
+        postings = entries_reversal(
+            granted,
+            reason=f"Sale {sale.pk} cancelled",
+            already_gone=lots_expired_of(account_id=sale.account_id, entries=granted),
+        )
         # The customer may have spent the cashback already: the reversal may leave a debt.
         wallet = wallet_post(
-            customer=customer, postings=postings, overdraw=True, locked_wallet=cancelled.wallet
+            postings=postings,
+            overdraw=True,
+            locked_wallet=wallet,
+            also_set=_inactivity_deadline_without(sale, wallet),
         )
         moved = postings_total(postings)
         if any(entry.releases_at is not None for entry in granted):

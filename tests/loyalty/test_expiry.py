@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from customers.models import ExpiryLot, LedgerEntry, Wallet
 from customers.selectors import lot_mismatches, wallet_mismatches
-from customers.services import wallet_adjust, wallet_credit
+from customers.services import customer_create, wallet_adjust, wallet_credit
 from loyalty.engine.lifecycle import rewards_process_due
 from loyalty.engine.services import rule_create
 from tests.builders import POS, V2, make_tenant
@@ -338,13 +338,14 @@ def test_a_staff_debit_spends_lots_like_a_redemption(tenant, make_staff):
     sell(tenant, "2026-06-01 12:00", 100, "R1")
     staff = make_staff(tenant.account)
 
-    wallet_adjust(
-        customer=wallet(tenant).customer,
-        bucket="balance",
-        amount=Decimal("-4"),
-        reason="Erro",
-        staff_user=staff,
-    )
+    with time_machine.travel(local("2026-06-05 12:00"), tick=False):
+        wallet_adjust(
+            customer=wallet(tenant).customer,
+            bucket="balance",
+            amount=Decimal("-4"),
+            reason="Erro",
+            staff_user=staff,
+        )
 
     assert lots(tenant) == [(Decimal("10.00"), Decimal("6.00"))]
     assert clean()
@@ -365,9 +366,10 @@ def test_inactivity_expires_everything_and_each_purchase_pushes_it_back(inactivi
     cashback(tenant)
     rule_create(account=tenant.account, name="points", kind="points", value=Decimal("1"))
     sell(tenant, "2026-06-01 12:00", 100, "R1")  # deadline: end of 1 July
-    wallet_credit(
-        customer=wallet(tenant).customer, kind="adjustment", amounts={"balance": Decimal("5")}, reason="x"
-    )
+    with time_machine.travel(local("2026-06-02 12:00"), tick=False):
+        wallet_credit(
+            customer=wallet(tenant).customer, kind="adjustment", amounts={"balance": Decimal("5")}, reason="x"
+        )
     sell(tenant, "2026-06-20 12:00", 50, "R2")  # pushed back to the end of 20 July
     sell(tenant, "2026-06-10 12:00", 10, "LATE")  # sent late: never brings it forward
 
@@ -426,3 +428,189 @@ def test_v2_wallet_answers_next_expiry(tenant):
 
     assert body["next_expiry"] == {"date": "2026-06-11", "points": 0, "balance": 10}
     assert body["balance"] == 10
+
+
+# --- what a cancel, a late job or a changed setting must not do ----------------------------
+
+
+def test_cancelling_a_sale_after_its_cashback_expired_takes_nothing_twice(tenant):
+    cashback(tenant, valid_days=5)
+    sale_id = sell(tenant, "2026-06-01 12:00", 100, "OLD")["sale"]["id"]  # 10.00 through 6 June
+    process("2026-06-07 00:00")
+    sell(tenant, "2026-06-10 12:00", 100, "NEW")  # 10.00 through 15 June
+
+    with time_machine.travel(local("2026-06-11 12:00"), tick=False):
+        assert tenant.v2.post(f"{V2}/sales/{sale_id}/cancel").status_code == 200
+
+    # The 10.00 that expired is gone once; the other sale's lot is untouched.
+    assert wallet(tenant).balance == Decimal("10.00")
+    assert lots(tenant) == [(Decimal("10.00"), 0), (Decimal("10.00"), Decimal("10.00"))]
+    assert clean()
+
+
+def test_cancelling_a_sale_whose_lot_is_past_its_end_but_not_yet_expired_takes_nothing_twice(tenant):
+    cashback(tenant, valid_days=5)
+    sale_id = sell(tenant, "2026-06-01 12:00", 100, "OLD")["sale"]["id"]
+
+    with time_machine.travel(local("2026-06-20 12:00"), tick=False):  # no job ran since the end
+        assert tenant.v2.post(f"{V2}/sales/{sale_id}/cancel").status_code == 200
+
+    assert wallet(tenant).balance == 0
+    assert expiries(tenant) == [(0, Decimal("-10.00"))]
+    assert clean()
+
+
+def test_cancelling_a_grant_that_never_expires_leaves_the_other_sales_lots_alone(tenant):
+    base = cashback(tenant, "10")
+    sale_id = sell(tenant, "2026-06-01 12:00", 100, "BASE")["sale"]["id"]  # 10.00, never expires
+    base.active = False
+    base.save()
+    cashback(tenant, "5", valid_days=10)
+    sell(tenant, "2026-06-02 12:00", 100, "CAMPAIGN")  # 5.00 through 12 June
+
+    with time_machine.travel(local("2026-06-03 12:00"), tick=False):
+        assert tenant.v2.post(f"{V2}/sales/{sale_id}/cancel").status_code == 200
+
+    current = wallet(tenant)
+    assert (current.balance, current.lot_balance) == (Decimal("5.00"), Decimal("5.00"))
+    process("2026-06-13 00:00")
+    assert wallet(tenant).balance == 0  # the campaign's cashback still expires
+    assert clean()
+
+
+def test_what_is_past_its_end_cannot_be_spent_before_the_job_runs(tenant):
+    cashback(tenant, valid_days=1)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")  # through 2 June
+
+    body = {
+        "date": "2026-06-03 10:00",
+        "value": 10,
+        "digital_change": 0,
+        "coupon": "1",
+        "pdv": "9",
+        "type": "NF",
+    }
+    with time_machine.travel(local("2026-06-03 10:00"), tick=False):
+        response = tenant.pos.post(f"{POS}/consumers/{CPF}/balance/redeem", body, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["available"]["balance"] == 0
+
+
+def test_a_purchase_after_a_passed_deadline_does_not_revive_what_it_took(inactivity_30):
+    tenant = inactivity_30
+    cashback(tenant)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")  # deadline: end of 1 July; no job runs
+
+    sell(tenant, "2026-07-10 12:00", 50, "R2")
+
+    assert wallet(tenant).balance == Decimal("5.00")  # only the new purchase's cashback
+    assert expiries(tenant) == [(0, Decimal("-10.00"))]
+    assert clean()
+
+
+def test_turning_inactivity_off_stops_it_for_customers_who_do_not_buy_again(inactivity_30):
+    tenant = inactivity_30
+    cashback(tenant)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")
+    tenant.account.expiry_inactivity_days = None
+    tenant.account.save(update_fields=["expiry_inactivity_days"])
+
+    assert pos_wallet(tenant, "2026-06-20 12:00")["next_expiry"] is None
+    process("2026-08-01 00:00")
+
+    assert wallet(tenant).balance == Decimal("10.00")
+    assert expiries(tenant) == []
+
+
+def test_a_cancelled_purchase_does_not_push_the_inactivity_deadline(inactivity_30):
+    tenant = inactivity_30
+    cashback(tenant)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")
+    sale_id = sell(tenant, "2026-06-20 12:00", 1, "SMALL")["sale"]["id"]
+
+    with time_machine.travel(local("2026-06-21 12:00"), tick=False):
+        assert tenant.v2.post(f"{V2}/sales/{sale_id}/cancel").status_code == 200
+
+    assert wallet(tenant).inactivity_expires_at == datetime(2026, 7, 2, 3, 0, tzinfo=UTC)  # end of 1 July
+    process("2026-07-02 00:00")
+    assert wallet(tenant).balance == 0
+
+
+def test_a_grant_released_after_an_inactivity_wipe_expires_too(inactivity_30):
+    tenant = inactivity_30
+    cashback(tenant, pending_days=45)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")  # deadline end of 1 July; released 16 July
+    process("2026-07-02 00:00")
+
+    done = process("2026-07-16 13:00")
+
+    assert (done.released, done.expired_wallets) == (1, 1)
+    assert wallet(tenant).balance == 0
+    assert clean()
+
+
+def test_a_late_release_counts_its_validity_from_the_day_it_was_released(tenant):
+    cashback(tenant, valid_days=3, pending_days=1)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")  # due 2 June; the job only runs on 10 June
+
+    done = process("2026-06-10 12:00")
+
+    assert (done.released, done.expired_wallets) == (1, 0)
+    assert pos_wallet(tenant, "2026-06-10 12:00")["next_expiry"] == {
+        "date": "2026-06-13",
+        "points": 0,
+        "balance": 10,
+    }
+
+
+def test_next_expiry_is_null_when_nothing_would_be_lost(inactivity_30):
+    tenant = inactivity_30
+    cashback(tenant)
+    sale_id = sell(tenant, "2026-06-01 12:00", 100, "R1")["sale"]["id"]
+    redeem(tenant, "2026-06-02 12:00", 10, "1")
+    sell(tenant, "2026-06-03 12:00", 0.01, "TINY")  # earns nothing, pushes the deadline
+
+    with time_machine.travel(local("2026-06-04 12:00"), tick=False):
+        assert tenant.v2.post(f"{V2}/sales/{sale_id}/cancel").status_code == 200
+
+    assert wallet(tenant).balance < 0
+    assert pos_wallet(tenant, "2026-06-25 12:00")["next_expiry"] is None
+
+
+def test_an_expired_voucher_cancelled_keeps_its_points_spent(tenant):
+    rule_create(account=tenant.account, name="points", kind="points", value=Decimal("1"))
+    sell(tenant, "2026-06-01 12:00", 100, "R1")
+    reward = RewardFactory(account=tenant.account, points_cost=Decimal("80"), stock=5, voucher_valid_days=10)
+    with time_machine.travel(local("2026-06-02 12:00"), tick=False):
+        voucher = reward_redeem(reward=reward, customer=wallet(tenant).customer)
+
+    with time_machine.travel(local("2026-08-01 12:00"), tick=False):
+        voucher_cancel(voucher=voucher)
+
+    assert wallet(tenant).points == Decimal("20.00")
+
+
+def test_one_failing_wallet_does_not_stop_the_others(tenant, monkeypatch):
+    from loyalty.engine import lifecycle
+
+    cashback(tenant, valid_days=1)
+    sell(tenant, "2026-06-01 12:00", 100, "R1")
+    other = customer_create(account=tenant.account, name="Bia", document="52998224725")
+    with time_machine.travel(local("2026-06-01 13:00"), tick=False):
+        tenant.v2.post(
+            f"{V2}/sales",
+            {"cpf": "52998224725", "sale_amount": 50, "reference": "R2", "date": "2026-06-01 13:00"},
+            format="json",
+        )
+    real = lifecycle.wallet_expire_due
+
+    def failing_for_the_first(*, wallet, **kwargs):
+        if wallet.customer_id != other.pk:
+            raise RuntimeError("broken wallet")
+        return real(wallet=wallet, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "wallet_expire_due", failing_for_the_first)
+
+    assert process("2026-06-03 00:00").expired_wallets == 1
+    assert Wallet.objects.get(customer=other).balance == 0

@@ -94,7 +94,8 @@ def voucher_use(*, account: Account, code: str, reference: str = "", store: Stor
 @transaction.atomic(savepoint=False)
 def voucher_cancel(*, voucher: Voucher) -> Voucher:
     """Cancel an unused voucher; a used one stays used. The points a customer paid for it
-    are given back (into the expiry lots they came from, see `customers.services.lots`)."""
+    are given back (into the expiry lots they came from, see `customers.services.lots`),
+    unless it had expired: then they stay spent."""
     wallet = wallet_lock(account_id=voucher.account_id, customer_id=voucher.customer_id)
     voucher = Voucher.objects.select_for_update().get(account_id=voucher.account_id, pk=voucher.pk)
     if voucher.status == Voucher.Status.USED:
@@ -111,7 +112,8 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
                 reversed_by__isnull=True,
             ).order_by("id")
         )
-        if paid:
+        # A voucher that expired unused was the customer's to use: its points stay spent.
+        if paid and voucher.cancelled_at < voucher.valid_until:
             wallet_post(
                 postings=entries_reversal(
                     paid, reason=f"Voucher {voucher.code} cancelled: points given back"

@@ -1,11 +1,16 @@
 """django-filter pieces for the platform's formats (dates in the account's zone, ids)."""
 
+from datetime import date
+
 import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
 from loyalty.core.dates import in_zone, parse_api_datetime
 from loyalty.core.ids import MAX_ID, parse_id
+
+FIRST_SAFE_DAY = date(1, 1, 2)
+LAST_SAFE_DAY = date(9999, 12, 30)
 
 
 class ApiDateTimeFormField(forms.CharField):
@@ -19,6 +24,12 @@ class ApiDateTimeFormField(forms.CharField):
         if parsed is None:
             raise forms.ValidationError(
                 f"Invalid date/time {value!r}. Use YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601."
+            )
+        # The first and last days a datetime holds may not exist in UTC once moved from a zone
+        # (9999-12-31 23:59 in São Paulo is past the last instant): refused here, not a 500.
+        if not FIRST_SAFE_DAY <= parsed.date() <= LAST_SAFE_DAY:
+            raise forms.ValidationError(
+                f"Date/time {value!r} is out of range: use a day from {FIRST_SAFE_DAY} to {LAST_SAFE_DAY}."
             )
         return parsed
 

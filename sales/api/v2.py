@@ -206,7 +206,12 @@ class SaleFilter(django_filters.FilterSet):
         bound = "gte" if name == "date_after" else "lte"
         if len(value.strip()) == len("YYYY-MM-DD"):
             return queryset.filter(**{f"local_date__{bound}": parsed.date()})
-        return queryset.filter(**{f"occurred_at__{bound}": in_zone(parsed, self.request.user.account.tzinfo)})
+        try:
+            instant = in_zone(parsed, self.request.user.account.tzinfo)
+        except OverflowError:
+            # The calendar's first and last hours may not exist in UTC once moved from a zone.
+            raise ValidationError({name: [f"Date/time {value!r} is out of range."]}) from None
+        return queryset.filter(**{f"occurred_at__{bound}": instant})
 
 
 @extend_schema_view(

@@ -1,5 +1,6 @@
 """The v2 customers API: create, find, update, wallet, ledger, export and anonymise."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -350,3 +351,18 @@ def test_anonymise_erases_the_person_and_keeps_the_ledger(tenant):
     refused = tenant.v2.patch(f"{V2}/customers/{customer['id']}", {"name": "Back"}, format="json")
     assert refused.status_code == 409
     assert refused.json()["code"] == "anonymized"
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    [
+        ("customers", "created_after", "9999-12-31 23:59"),
+        ("sales", "date_after", "0001-01-01T00:00:00+14:00"),
+        ("sales", "date_before", "9999-12-31T23:59:00-03:00"),
+    ],
+)
+def test_a_date_filter_at_the_edge_of_the_calendar_is_a_400_naming_it(tenant, path, param, value):
+    response = tenant.v2.get(f"{V2}/{path}", {param: value})
+
+    assert response.status_code == 400, response.content
+    assert param in json.dumps(response.json())

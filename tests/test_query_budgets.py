@@ -22,7 +22,7 @@ from django.utils import timezone
 from customers.models import ExpiryLot
 from customers.services import customer_create
 from loyalty.engine.models import RewardRule
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
 from tests.builders import POS, V2
 from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, RewardFactory

@@ -40,7 +40,7 @@ from bench.seed.data import (
 )
 from customers.models import Customer, LedgerEntry, Wallet
 from loyalty.core.vocabulary import Unit
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Channel, Event
 from loyalty.outbox.services import message_template_create
 from loyalty.shell.merchants import MerchantCreated, merchant_create

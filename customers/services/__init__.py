@@ -1,4 +1,5 @@
-"""Writes of the customers app: customers (`customers.py`) and wallets (`wallets.py`)."""
+"""Writes of the customers app: customers (`customers.py`), wallets (`wallets.py`), what a
+wallet movement is made of (`postings.py`) and the expiry lots it moves (`lots.py`)."""
 
 from customers.services.customers import (
     DuplicateContact,
@@ -9,10 +10,10 @@ from customers.services.customers import (
     customer_update,
     customer_wallet_lock,
 )
-from customers.services.lots import GIVE_BACK_MIN_DAYS, LotTerms, lot_end
+from customers.services.lots import GIVE_BACK_MIN_DAYS, lot_end
+from customers.services.postings import LotTerms, Posting
 from customers.services.wallets import (
     InsufficientFunds,
-    Posting,
     entries_reversal,
     postings_total,
     wallet_adjust,

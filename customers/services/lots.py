@@ -20,29 +20,18 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.utils import timezone
 
 from customers.models import ExpiryLot, LedgerEntry, Wallet
+from customers.services.postings import Posting
 from loyalty.core.dates import local_date, local_day_end
 from loyalty.core.money import ZERO
 from loyalty.tenancy.models import Account
 
-if TYPE_CHECKING:
-    from customers.services.wallets import Posting
-
 LOT_BUCKETS = ("points", "balance")
 GIVE_BACK_MIN_DAYS = 30
-
-
-@dataclass(frozen=True)
-class LotTerms:
-    """A credit that opens an expiry lot: the first instant it can no longer be spent
-    (`None`: only inactivity expires it)."""
-
-    expires_at: datetime | None
 
 
 def lot_end(*, available_on_day: "datetime | None" = None, valid_days: int, account: Account) -> datetime:
@@ -106,15 +95,15 @@ class LotPlan:
             )
 
 
-def _deltas(posting: "Posting", bucket: str) -> Decimal:
+def _deltas(posting: Posting, bucket: str) -> Decimal:
     return Decimal(posting.deltas.get(bucket, 0))
 
 
-def _gives_back(posting: "Posting") -> bool:
+def _gives_back(posting: Posting) -> bool:
     return bool(posting.reverses is not None and posting.reverses.lots_spent)
 
 
-def reversed_credits(postings: Sequence["Posting"]) -> set[int]:
+def reversed_credits(postings: Sequence[Posting]) -> set[int]:
     """The ledger rows whose credit of points or balance these postings reverse."""
     return {
         posting.reverses.pk
@@ -140,7 +129,7 @@ class LotBook:
         return self._lots[bucket]
 
 
-def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"], book: LotBook | None = None) -> LotPlan:
+def lots_plan(*, wallet: Wallet, postings: Sequence[Posting], book: LotBook | None = None) -> LotPlan:
     """How `postings` move the lots of the locked `wallet` (reads the lots only when needed).
 
     A debit spends, in this order: the lots of the credit it reverses; then, for a reversal,
@@ -153,7 +142,7 @@ def lots_plan(*, wallet: Wallet, postings: Sequence["Posting"], book: LotBook | 
     plan = LotPlan(spent={}, new_lots=[], changed=[], moved={})
     changed: dict[int, ExpiryLot] = {}
 
-    def take(index: int, posting: "Posting", lots: Sequence[ExpiryLot], wanted: Decimal) -> Decimal:
+    def take(index: int, posting: Posting, lots: Sequence[ExpiryLot], wanted: Decimal) -> Decimal:
         taken_total = ZERO
         for lot in lots:
             if wanted - taken_total <= 0:
@@ -292,7 +281,7 @@ def due_expiry(
     return DueExpiry(amounts, EXPIRED_BY_DATE, clear_deadline=clear)
 
 
-def _origin_lots(postings: Sequence["Posting"]) -> dict[int, ExpiryLot]:
+def _origin_lots(postings: Sequence[Posting]) -> dict[int, ExpiryLot]:
     ids = {
         int(lot_id)
         for posting in postings

@@ -7,7 +7,6 @@ sees the first one's result. Locks are always taken wallet first, then stock, th
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,8 +15,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers.models import BUCKETS, POINTS_FIELDS, WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from customers.services.lots import LOT_BUCKETS, LotBook, LotTerms, due_expiry, lots_plan, reversed_credits
+from customers.models import BUCKETS, POINTS_FIELDS, Customer, LedgerEntry, Wallet
+from customers.services.lots import LOT_BUCKETS, LotBook, due_expiry, lots_plan, reversed_credits
+from customers.services.postings import Posting
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.tenancy.models import Store
@@ -39,39 +39,6 @@ class InsufficientFunds(BusinessRuleError):
     """A debit larger than what the wallet holds. `available` lists what there is."""
 
     code = "insufficient_balance"
-
-
-@dataclass(frozen=True)
-class Posting:
-    """One ledger row to write: its kind, signed deltas per wallet field, and its origin.
-
-    `links` sets further foreign keys of the row (`sale`, `rule`, `voucher`, ...).
-    """
-
-    kind: str
-    deltas: Mapping[str, Decimal | int]
-    reason: str = ""
-    store: Store | None = None
-    staff_user: "User | None" = None
-    reverses: LedgerEntry | None = None
-    links: Mapping[str, object] = field(default_factory=dict)
-    #: A credit of points or balance that expires opens an expiry lot (`customers.services.lots`).
-    lot: LotTerms | None = None
-
-    def __post_init__(self) -> None:
-        unknown = set(self.deltas) - set(WALLET_FIELDS)
-        if unknown:
-            raise ValueError(f"Unknown wallet fields: {sorted(unknown)}")
-        for name, value in self.deltas.items():
-            if name == "count_shoppings":
-                if not isinstance(value, int):
-                    raise ValueError("count_shoppings moves by whole purchases.")
-                continue
-            rounded = round_points(value) if name in POINTS_FIELDS else round_money(value)
-            if Decimal(value) != rounded:
-                raise ValueError(
-                    f"{name}={value!r} is not rounded; round amounts once, where they are computed."
-                )
 
 
 def wallet_lock(*, account_id: int, customer_id: int) -> Wallet:

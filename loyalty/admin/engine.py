@@ -9,7 +9,7 @@ from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, scope_queryset
 from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
 from loyalty.engine.models import RewardRule
-from loyalty.engine.services import rule_scope_refusals, rule_scope_set
+from loyalty.engine.program import rule_scope_refusals, rule_scope_set
 from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import message_retry, render, sample_context
 from loyalty.tenancy.models import Store

@@ -150,6 +150,11 @@ class RewardRule(models.Model):
             errors["value"] = "A voucher rule needs a value, or a reward of the catalogue."
         if self.kind == self.Kind.MESSAGE and self.template_id is None:
             errors["template"] = "A message rule needs the template it queues."
+        # A reward or template of another account would leak it into this account's program.
+        for name in ("reward", "template"):
+            linked = getattr(self, name) if getattr(self, f"{name}_id") is not None else None
+            if linked is not None and linked.account_id != self.account_id:
+                errors[name] = f"{linked} is not of the rule's account."
         # A field the rule's kind does not use would be silently ignored when it grants.
         for name, kinds in KIND_ONLY_FIELDS.items():
             given = self.threshold if name == "threshold" else getattr(self, f"{name}_id")

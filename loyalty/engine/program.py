@@ -1,14 +1,14 @@
-"""The program managed from outside the admin: the rules' checked creation, their partial
-update, and the reads that answer for them.
+"""The program: the account's rules written — created (`rule_create`), scoped to stores
+and categories (`rule_scope_set`) and changed (`rule_update`), the one way a rule is written
+for the admin and the API alike — and the reads that answer for them.
 
-`rule_create` and the scope services (`loyalty.engine.services`) stay the one way a rule is
-written; this module adds what an integrator needs on top of them. A rule's fields must fit
-its kind (a cashback rule has no threshold), its reward and template must be of its own
-account, and an update is validated on the merged rule, as a new rule would be. Nothing
-here touches what a rule already granted: a change applies to later grants only.
+`RewardRule.clean()` decides what a rule may hold: fields that fit its kind (a cashback rule
+has no threshold), a reward and template of its own account; an update is validated on the
+merged rule, as a new rule would be. Nothing here touches what a rule already granted: a
+change applies to later grants only.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +21,6 @@ from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from customers.models import LedgerEntry
 from loyalty.core.money import ZERO
 from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
-from loyalty.engine.services import rule_create, rule_scope_set
 from loyalty.outbox.models import MessageTemplate
 from loyalty.tenancy.models import Account, Store
 from promotions.models import Category
@@ -30,28 +29,8 @@ from vouchers.models import Reward, Voucher
 _UNSET: Any = object()
 
 
-def _merged(*refusals: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    merged: dict[str, list[str]] = {}
-    for refusal in refusals:
-        for name, reasons in refusal.items():
-            merged.setdefault(name, []).extend(reasons)
-    return merged
-
-
-def _links_refusals(
-    *, account_id: int, reward: Reward | None, template: MessageTemplate | None
-) -> dict[str, list[str]]:
-    """Why a reward or template cannot be a rule's of the account, by field."""
-    refusals = {
-        name: [f"{item} is not of the rule's account."]
-        for name, item in (("reward", reward), ("template", template))
-        if item is not None and item.account_id != account_id
-    }
-    return refusals
-
-
 @transaction.atomic(savepoint=False)
-def rule_add(
+def rule_create(
     *,
     account: Account,
     name: str,
@@ -73,12 +52,8 @@ def rule_add(
     pending_days: int | None = None,
     active: bool = True,
 ) -> RewardRule:
-    """A new rule of the account (`rule_create`), once its fields are known to fit its kind
-    and its reward and template to be the account's (`ValidationError` by field otherwise)."""
-    refused = _links_refusals(account_id=account.pk, reward=reward, template=template)
-    if refused:
-        raise ValidationError(refused)
-    return rule_create(
+    """A new rule of the account, validated as the admin validates it."""
+    rule = RewardRule(
         account=account,
         name=name,
         kind=kind,
@@ -88,17 +63,48 @@ def rule_add(
         template=template,
         starts_at=starts_at,
         ends_at=ends_at,
-        weekdays=weekdays,
-        stores=stores,
-        categories=categories,
-        excluded_payment_methods=excluded_payment_methods,
+        weekdays=weekdays or [],
         minimum_amount=minimum_amount,
         maximum_reward=maximum_reward,
-        sale_types=sale_types,
+        sale_types=sale_types or [],
         valid_days=valid_days,
         pending_days=pending_days,
         active=active,
     )
+    if excluded_payment_methods is not None:
+        rule.excluded_payment_methods = excluded_payment_methods
+    rule.full_clean()
+    rule.save()
+    rule_scope_set(rule=rule, stores=stores, categories=categories)
+    return rule
+
+
+def rule_scope_refusals(
+    *, account_id: int, stores: Iterable[Store], categories: Iterable[Category]
+) -> dict[str, list[str]]:
+    """Why these stores and categories cannot limit a rule of the account, by field; empty when
+    they can (each must be of the rule's own account)."""
+    refusals = {
+        name: [f"{item} is not of the rule's account." for item in items if item.account_id != account_id]
+        for name, items in (("stores", stores), ("categories", categories))
+    }
+    return {name: reasons for name, reasons in refusals.items() if reasons}
+
+
+@transaction.atomic(savepoint=False)
+def rule_scope_set(
+    *, rule: RewardRule, stores: Iterable[Store], categories: Iterable[Category]
+) -> RewardRule:
+    """Limit the rule to these stores and categories (none: all), each link carrying the
+    rule's account. A store or category of another account is refused (`ValidationError`)."""
+    stores, categories = list(stores), list(categories)
+    refused = rule_scope_refusals(account_id=rule.account_id, stores=stores, categories=categories)
+    if refused:
+        raise ValidationError(refused)
+    links = {"account_id": rule.account_id}
+    rule.stores.set(stores, through_defaults=links)
+    rule.categories.set(categories, through_defaults=links)
+    return rule
 
 
 @transaction.atomic(savepoint=False)
@@ -157,15 +163,7 @@ def rule_update(
     }
     for key, given in changes.items():
         setattr(rule, key, given)
-    refused = _links_refusals(
-        account_id=rule.account_id, reward=changes.get("reward"), template=changes.get("template")
-    )
-    try:
-        rule.full_clean()
-    except ValidationError as error:
-        refused = _merged(error.message_dict, refused)
-    if refused:
-        raise ValidationError(refused)
+    rule.full_clean()
     # Only the columns sent: a concurrent change of other fields is not undone.
     rule.save(update_fields=[*changes, "updated_at"])
     if stores is not _UNSET or categories is not _UNSET:

@@ -1,5 +1,6 @@
-"""The loyalty engine's writes: the rules' rewards on a recorded sale, their reversal on a
-cancel, the release of pending grants, and the rules themselves.
+"""The loyalty engine's writes on sales: the rules' rewards on a recorded sale and their
+reversal on a cancel. (The rules themselves are written in `loyalty.engine.program`; what
+happens to rewards with time, in `loyalty.engine.lifecycle`.)
 
 What a sale earns is `loyalty.engine.rules.evaluate`, a pure function of the sale's facts
 and the rules; this module reads those from the database and writes what it returns — ledger
@@ -9,11 +10,9 @@ it really is after the grants — and returns a `SaleRewards` to the sales app.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
@@ -43,13 +42,11 @@ from loyalty.engine.rules import (
     SaleFacts,
     evaluate,
 )
-from loyalty.outbox.models import MessageTemplate
 from loyalty.outbox.services import messages_queue_for_sale, messages_withdraw_for_sale
-from loyalty.tenancy.models import Account, Store
 from promotions.models import Category
 from sales.models import Sale
 from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
-from vouchers.models import Reward, Voucher
+from vouchers.models import Voucher
 from vouchers.services import reward_take_one, voucher_issue, vouchers_cancel_for_sale
 
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
@@ -357,81 +354,3 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
     # "You earned R$ 7,65" must not reach the customer once the purchase is undone.
     messages_withdraw_for_sale(sale=sale)
     return Reversal(moved=moved, vouchers_cancelled=tuple(vouchers), wallet=wallet)
-
-
-@transaction.atomic(savepoint=False)
-def rule_create(
-    *,
-    account: Account,
-    name: str,
-    kind: str,
-    value: Decimal = ZERO,
-    threshold: Decimal | None = None,
-    reward: Reward | None = None,
-    template: MessageTemplate | None = None,
-    starts_at: datetime | None = None,
-    ends_at: datetime | None = None,
-    weekdays: list[int] | None = None,
-    stores: Iterable[Store] = (),
-    categories: Iterable[Category] = (),
-    excluded_payment_methods: list[int] | None = None,
-    minimum_amount: Decimal = ZERO,
-    maximum_reward: Decimal | None = None,
-    sale_types: list[str] | None = None,
-    valid_days: int | None = None,
-    pending_days: int | None = None,
-    active: bool = True,
-) -> RewardRule:
-    """A new rule of the account, validated as the admin validates it."""
-    rule = RewardRule(
-        account=account,
-        name=name,
-        kind=kind,
-        value=value,
-        threshold=threshold,
-        reward=reward,
-        template=template,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        weekdays=weekdays or [],
-        minimum_amount=minimum_amount,
-        maximum_reward=maximum_reward,
-        sale_types=sale_types or [],
-        valid_days=valid_days,
-        pending_days=pending_days,
-        active=active,
-    )
-    if excluded_payment_methods is not None:
-        rule.excluded_payment_methods = excluded_payment_methods
-    rule.full_clean()
-    rule.save()
-    rule_scope_set(rule=rule, stores=stores, categories=categories)
-    return rule
-
-
-def rule_scope_refusals(
-    *, account_id: int, stores: Iterable[Store], categories: Iterable[Category]
-) -> dict[str, list[str]]:
-    """Why these stores and categories cannot limit a rule of the account, by field; empty when
-    they can (each must be of the rule's own account)."""
-    refusals = {
-        name: [f"{item} is not of the rule's account." for item in items if item.account_id != account_id]
-        for name, items in (("stores", stores), ("categories", categories))
-    }
-    return {name: reasons for name, reasons in refusals.items() if reasons}
-
-
-@transaction.atomic(savepoint=False)
-def rule_scope_set(
-    *, rule: RewardRule, stores: Iterable[Store], categories: Iterable[Category]
-) -> RewardRule:
-    """Limit the rule to these stores and categories (none: all), each link carrying the
-    rule's account. A store or category of another account is refused (`ValidationError`)."""
-    stores, categories = list(stores), list(categories)
-    refused = rule_scope_refusals(account_id=rule.account_id, stores=stores, categories=categories)
-    if refused:
-        raise ValidationError(refused)
-    links = {"account_id": rule.account_id}
-    rule.stores.set(stores, through_defaults=links)
-    rule.categories.set(categories, through_defaults=links)
-    return rule

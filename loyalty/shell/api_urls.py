@@ -18,7 +18,7 @@ from loyalty.api.pos import StoreView
 from loyalty.api.v2 import AccountView
 from loyalty.engine.api import urls as engine_urls
 from loyalty.shell.api import CustomerPrivacyViewSet
-from loyalty.shell.liability_api import LiabilityReportView
+from loyalty.shell.liability.api import LiabilityReportView
 from promotions.api import urls as promotions_urls
 from sales.api import urls as sales_urls
 from vouchers.api import urls as vouchers_urls

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from customers import demo as customers_demo
 from loyalty.engine.models import RewardRule
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Channel, Event, MessageTemplate
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy import credentials

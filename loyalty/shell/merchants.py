@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.tenancy.models import Account, ApiCredential, Store
 from loyalty.tenancy.services import account_create, credential_create, store_create
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.services import customer_create, wallet_credit
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from tests.builders import POS, V2
 from tests.factories import RewardFactory
 from tests.sales.builders import purchase

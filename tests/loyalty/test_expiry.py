@@ -17,7 +17,7 @@ from customers.models import ExpiryLot, LedgerEntry, Wallet
 from customers.selectors import lot_mismatches, wallet_mismatches
 from customers.services import customer_create, wallet_adjust, wallet_credit
 from loyalty.engine.lifecycle import rewards_process_due
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from tests.builders import POS, V2, make_tenant
 from tests.factories import RewardFactory
 from tests.sales.builders import cancel, purchase, put

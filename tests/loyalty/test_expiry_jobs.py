@@ -18,7 +18,7 @@ from customers.models import LedgerEntry, Wallet
 from customers.services import LotTerms, Posting, customer_create, wallet_credit, wallet_post
 from loyalty.engine.lifecycle import rewards_expire_due, rewards_process_due
 from loyalty.engine.models import ExpiryReminder
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from tests.builders import POS, V2, make_tenant

@@ -31,7 +31,7 @@ from django.urls import reverse
 from customers.services import wallet_credit, wallet_debit
 from loyalty.core.receipts import Receipt
 from loyalty.engine.lifecycle import rewards_process_due
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.shell.liability import CSV_HEADER, Amounts, liability_report
 from loyalty.tenancy.services import account_settings_update, store_create
 from sales.models import Sale

@@ -13,7 +13,7 @@ from django.utils import timezone
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
 from loyalty.engine.lifecycle import rewards_release_due
-from loyalty.engine.services import rule_create, rule_scope_set
+from loyalty.engine.program import rule_create, rule_scope_set
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.services import store_create

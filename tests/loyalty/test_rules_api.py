@@ -8,7 +8,7 @@ import pytest
 
 from customers.models import LedgerEntry
 from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
-from loyalty.engine.services import rule_create, rule_scope_set
+from loyalty.engine.program import rule_create, rule_scope_set
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.services import store_create

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 
 
 @pytest.fixture

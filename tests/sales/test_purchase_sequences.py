@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 from rest_framework.test import APIClient
 
 from customers.models import Wallet
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.tenancy.services import access_token_issue, store_create
 from sales.models import Sale
 from tests.builders import POS

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import customer_create, wallet_credit
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
 from sales.models import Sale
 from tests.builders import POS

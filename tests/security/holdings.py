@@ -16,7 +16,7 @@ from customers.services import customer_create, wallet_credit
 from loyalty.backoffice.scoping import account_lookup
 from loyalty.core.receipts import Receipt
 from loyalty.engine.models import RewardRule
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Message, MessageTemplate
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.models import Account

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from customers.services import customer_create, wallet_credit
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
 from loyalty.tenancy.models import Account
 from tests.builders import POS, PRODUCT_APPS, V2

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.engine.services import rule_create
+from loyalty.engine.program import rule_create
 from tests.builders import V2
 from tests.factories import RewardFactory
 from vouchers.models import Reward, StockChange, Voucher

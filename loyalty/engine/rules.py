@@ -132,3 +132,50 @@ def grant_of(rule: RuleFacts, sale: SaleFacts) -> Grant | None:
 def evaluate(sale: SaleFacts, rules: Sequence[RuleFacts]) -> list[Grant]:
     """Every grant the rules make on the sale, in the rules' order."""
     return [grant for rule in rules if (grant := grant_of(rule, sale)) is not None]
+
+
+# --- returns -------------------------------------------------------------------------------
+#
+# A return gives back some units of a sale. What each rule granted is taken back in proportion
+# to the share of the rule's eligible amount that the returned units carried: the same scope
+# (categories) as the grant; the excluded payment methods weigh every unit alike, so they
+# cancel out of the share. Each return rounds once, on the cumulative share, so that returning
+# everything takes back exactly what was granted, to the cent.
+
+
+def returned_share(
+    rule: RuleFacts, sale: SaleFacts, returned: Sequence[ItemFacts], returned_amount: Decimal = ZERO
+) -> Decimal:
+    """The share (0 to 1) of the rule's eligible amount on `sale` that the `returned` item
+    values (or, for a sale without items, `returned_amount`) carried."""
+    if not sale.items:
+        return min(returned_amount / sale.amount, Decimal(1)) if sale.amount > 0 else ZERO
+
+    def scoped(items: Sequence[ItemFacts]) -> Decimal:
+        return sum(
+            (item.total for item in items if not rule.category_ids or item.category_id in rule.category_ids),
+            ZERO,
+        )
+
+    whole = scoped(sale.items)
+    if whole <= 0:
+        return ZERO
+    return min(scoped(returned) / whole, Decimal(1))
+
+
+def taken_back(*, granted: Decimal, already: Decimal, share: Decimal, kind: str) -> Decimal:
+    """What a return takes back of a grant, once `share` of its eligible amount is returned in
+    all (this return and the earlier ones, which took back `already`): the grant at that share,
+    rounded once, less what was taken already; never below zero nor above what is left."""
+    if share >= 1:
+        return granted - already
+    rounding = round_points if kind == POINTS else round_money
+    due = rounding(granted * share) - already
+    return min(max(due, ZERO), granted - already)
+
+
+def still_earns_voucher(rule: RuleFacts, sale: SaleFacts, share: Decimal) -> bool:
+    """Whether a voucher rule's threshold is still reached by what is left of the sale once
+    `share` of its eligible amount was returned."""
+    remaining = eligible_amount(rule, sale) * (1 - share)
+    return rule.threshold is not None and remaining >= rule.threshold

@@ -7,9 +7,13 @@ locked wallet. The rules (see the engine's spec, *Pending and expiry*):
   negative bucket into a new lot;
 - a debit spends lots soonest-expiry first (then oldest), lots without a date after those
   with one, and only then the amount that never expires; a reversal of a grant spends that
-  grant's own lots first; the debit records what it took from each lot (`lots_spent`);
+  grant's own lots first, then the part of the grant that never went into a lot; the debit
+  records what it took from each lot (`lots_spent`), an expiry also on the lot (`expired`),
+  so that a later cancel of the grant does not take the expired part twice;
 - the reversal of such a debit gives it back into new lots with the spent lots' expiry, but
-  never ending sooner than `GIVE_BACK_MIN_DAYS` after the give-back.
+  never ending sooner than `GIVE_BACK_MIN_DAYS` after the give-back;
+- what is past its end (`due_expiry`) leaves the wallet, as an `expiry` row, before any debit
+  of its bucket: the expiry job does it for every wallet, a debit for its own.
 
 So that every movement keeps the invariant that `check_wallets` proves — each lot holds
 0..amount, and a wallet's lots hold together at most its bucket (nothing while the bucket is
@@ -34,7 +38,7 @@ LOT_BUCKETS = ("points", "balance")
 GIVE_BACK_MIN_DAYS = 30
 
 
-def lot_end(*, available_on_day: "datetime | None" = None, valid_days: int, account: Account) -> datetime:
+def lot_end(*, available_on_day: datetime | None = None, valid_days: int, account: Account) -> datetime:
     """When a grant that became available at `available_on_day` (now if None) stops being
     spendable: the end of the account's local day `valid_days` days later."""
     zone = account.tzinfo
@@ -147,16 +151,16 @@ def lots_plan(*, wallet: Wallet, postings: Sequence[Posting], book: LotBook | No
         for lot in lots:
             if wanted - taken_total <= 0:
                 break
-            take = min(lot.remaining, wanted - taken_total)
-            if take <= 0:
+            portion = min(lot.remaining, wanted - taken_total)
+            if portion <= 0:
                 continue
-            lot.remaining -= take
+            lot.remaining -= portion
             if posting.kind == LedgerEntry.Kind.EXPIRY:
-                lot.expired += take
-            taken_total += take
+                lot.expired += portion
+            taken_total += portion
             changed[lot.pk] = lot
             taken = plan.spent.setdefault(index, {})
-            taken[str(lot.pk)] = str(Decimal(taken.get(str(lot.pk), "0")) + take)
+            taken[str(lot.pk)] = str(Decimal(taken.get(str(lot.pk), "0")) + portion)
         return taken_total
 
     for index, posting in enumerate(postings):

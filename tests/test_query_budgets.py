@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import ExpiryLot
-from customers.services import customer_create
+from customers.services import customer_create, wallet_credit
 from loyalty.engine.models import RewardRule
 from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
@@ -206,6 +206,46 @@ def test_quote_costs_the_same_whatever_the_number_of_items(tenant, size):
 
     assert len(response.json()["discounts"]) == size
     assert queries == QUOTE_QUERIES <= QUOTE_BUDGET
+
+
+@pytest.mark.parametrize("size", [1, 50])
+@pytest.mark.parametrize("hidden", [False, True], ids=["discounts-shown", "not_show_discounts"])
+def test_a_quote_under_redemption_limits_costs_the_same(tenant, size, hidden):
+    """`max_redeemable` reads the account loaded with the credential and the wallet already
+    read; hidden discounts are read only when a limit needs the basket's total."""
+    wallet_credit(
+        customer=CustomerFactory(account=tenant.account, document=CPF),
+        kind="adjustment",
+        amounts={"balance": Decimal("5000")},
+        reason="Opening",
+    )
+    tenant.account.redeem_max_share = Decimal("10")
+    tenant.account.save(update_fields=["redeem_max_share"])
+    lines = []
+    for index in range(size):
+        product = ProductFactory(account=tenant.account, barcode=str(1000 + index))
+        PromotionFactory(product=product, limit=1)
+        lines.append({"barcode": product.barcode, "unit_value": 10, "quantity": 2, "total": 20})
+    body = {"consumer": CPF, "date": "2024-06-19", "items": lines}
+    query = "?not_show_discounts=1" if hidden else ""
+
+    queries, response = queries_of(
+        lambda: tenant.pos.post(f"{POS}/shops/discounts{query}", body, format="json")
+    )
+
+    assert response.json()["max_redeemable"]["balance"] < 5000  # the share holds it back
+    assert queries == QUOTE_QUERIES <= QUOTE_BUDGET
+
+
+def test_a_quote_hiding_its_discounts_without_limits_reads_no_promotion(tenant):
+    CustomerFactory(account=tenant.account, document=CPF)
+    body = {"consumer": CPF, "items": [{"barcode": "1", "unit_value": 10, "quantity": 1}]}
+
+    queries, _ = queries_of(
+        lambda: tenant.pos.post(f"{POS}/shops/discounts?not_show_discounts=1", body, format="json")
+    )
+
+    assert queries == QUOTE_QUERIES - 1
 
 
 def test_v2_sale_with_10_items_stays_in_budget(tenant, busy_program):

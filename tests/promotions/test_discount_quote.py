@@ -13,6 +13,7 @@ from promotions.services import promotion_disable
 from sales.models import Sale
 from tests.builders import POS
 from tests.factories import CustomerFactory, ProductFactory, PromotionFactory, record_promotion_use
+from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,7 @@ def test_the_seed_example_answers_cent_rounded_figures(tenant, consumer, seed_pr
             "digital_change": 0,
             "total_discounts": 15,
         },
+        "max_redeemable": {"balance": 62.16, "digital_change": 0},
         "discounts": {
             "999999": {
                 "barcode": "999999",
@@ -127,7 +129,7 @@ def test_not_show_discounts_answers_the_wallet_only(tenant, consumer, seed_promo
     response = quote(tenant, query="?not_show_discounts=1")
 
     assert response.status_code == 200
-    assert list(response.json()) == ["wallet"]
+    assert list(response.json()) == ["wallet", "max_redeemable"]
     assert response.json()["wallet"]["total_points"] == 52.99
     assert "discounts" in quote(tenant, query="?not_show_discounts=0").json()
     assert quote(tenant, query="?not_show_discounts=talvez").json() == {
@@ -155,7 +157,11 @@ def test_a_malformed_or_missing_document_is_400(tenant, seed_promotion, consumer
 def test_a_customer_of_another_account_is_a_new_consumer_here(tenant, other_tenant, consumer, seed_promotion):
     response = quote(other_tenant)
 
-    assert response.json() == {"wallet": ZERO_WALLET, "discounts": {}}
+    assert response.json() == {
+        "wallet": ZERO_WALLET,
+        "max_redeemable": {"balance": 0, "digital_change": 0},
+        "discounts": {},
+    }
 
 
 def test_unknown_barcode_has_no_entry(tenant, consumer, seed_promotion):
@@ -368,3 +374,88 @@ def test_the_quote_writes_nothing(tenant, consumer, seed_promotion):
 
     assert _table_counts() == before
     assert not PromotionUse.objects.filter(promotion=limited).exists()
+
+
+# --- max_redeemable: what of the wallet the consumer may spend on this basket ------------
+
+
+def limit(tenant, **settings):
+    response = tenant.v2.patch("/api/v2/account", settings, format="json")
+    assert response.status_code == 200, response.content
+
+
+def max_redeemable(tenant, *, query="", **overrides):
+    response = quote(tenant, query=query, **overrides)
+    assert response.status_code == 200, response.content
+    return response.json()["max_redeemable"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # The seed basket: 109.77 less the quoted 7.32 is 102.45; the wallet holds 62.16.
+        ({}, 62.16),
+        ({"redeem_max_share": 10}, 10.25),  # 10.245, half up
+        ({"redeem_max_share": 50}, 51.23),  # 51.225, half up
+        ({"redeem_max_share": "60.68"}, 62.16),  # 62.167: the balance is the bound
+        ({"redeem_min_purchase": "102.45"}, 62.16),
+        ({"redeem_min_purchase": "102.46"}, 0),  # the quoted discount lowers the basket under it
+        ({"redeem_min_balance": "62.16"}, 62.16),
+        ({"redeem_min_balance": "62.17"}, 0),
+        ({"redeem_max_share": 10, "redeem_min_purchase": 100, "redeem_min_balance": 50}, 10.25),
+    ],
+)
+def test_max_redeemable_under_the_accounts_limits(tenant, consumer, seed_promotion, settings, expected):
+    limit(tenant, **settings)
+
+    assert max_redeemable(tenant) == {"balance": expected, "digital_change": 0}
+
+
+def test_hidden_discounts_still_lower_the_basket(tenant, consumer, seed_promotion):
+    limit(tenant, redeem_max_share=10)
+
+    assert max_redeemable(tenant, query="?not_show_discounts=1")["balance"] == 10.25
+
+
+def test_digital_change_is_free_of_every_limit(tenant, consumer, seed_promotion):
+    wallet_credit(customer=consumer, kind="adjustment", amounts={"digital_change": Decimal("4.50")})
+    limit(tenant, redeem_max_share=1, redeem_min_purchase=1000, redeem_min_balance=1000)
+
+    assert max_redeemable(tenant) == {"balance": 0, "digital_change": 4.5}
+
+
+def test_an_item_without_a_total_counts_its_value_less_its_discount(tenant, consumer, seed_promotion):
+    limit(tenant, redeem_max_share=50)
+    line = {"barcode": "999999", "unit_value": 36.59, "quantity": 3, "discount": 9.77}
+
+    # 109.77 − 9.77 = 100.00, less the quoted 7.32: 92.68; half of it 46.34.
+    assert max_redeemable(tenant, items=[line])["balance"] == 46.34
+    # A total sent is the till's word for it.
+    assert max_redeemable(tenant, items=[{**line, "total": 50}])["balance"] == 21.34
+
+
+def test_an_empty_basket_allows_nothing_under_a_limit_on_the_purchase(tenant, consumer):
+    assert max_redeemable(tenant, items=[])["balance"] == 62.16
+
+    limit(tenant, redeem_max_share=100)
+
+    assert max_redeemable(tenant, items=[])["balance"] == 0
+
+
+def test_a_consumer_not_known_yet_may_spend_nothing(tenant, seed_promotion):
+    assert max_redeemable(tenant, consumer=OTHER_CPF) == {"balance": 0, "digital_change": 0}
+    limit(tenant, redeem_max_share=50)
+    assert max_redeemable(tenant, consumer=OTHER_CPF) == {"balance": 0, "digital_change": 0}
+
+
+def test_another_accounts_limits_do_not_apply(tenant, other_tenant, consumer, seed_promotion):
+    limit(other_tenant, redeem_max_share=1)
+
+    assert max_redeemable(tenant)["balance"] == 62.16
+
+
+def test_the_quote_with_max_redeemable_conforms_to_its_schema(tenant, consumer, seed_promotion):
+    limit(tenant, redeem_max_share=10)
+
+    for query in ("", "?not_show_discounts=1"):
+        assert_documented(quote(tenant, query=query), "POST", f"{POS}/shops/discounts")

@@ -1,4 +1,10 @@
-"""Balance redemption in the POS dialect: "Resgate de vale compras"."""
+"""Balance redemption in the POS dialect: "Resgate de vale compras".
+
+`purchase_total` (optional) is the amount of the purchase the redemption pays towards: the
+account's redemption limits (`redeem_max_share`, `redeem_min_purchase`) apply to it. A till
+written against the seed never sends it; it is refused only by an account that turned one
+of those limits on, and then only when cashback (`value`) is spent.
+"""
 
 from decimal import Decimal
 
@@ -43,6 +49,21 @@ class RedeemSerializer(serializers.Serializer):
     pdv = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     date = ApiDateTimeField(help_text="YYYY-MM-DD HH:MM (the account's local time).")
     type = serializers.ChoiceField(choices=SaleType.choices)
+    purchase_total = MoneyField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The amount of the purchase this redemption pays towards, more than 0. Needed to spend "
+            "cashback (`value`) when the account sets `redeem_max_share` or `redeem_min_purchase`; "
+            "ignored otherwise, never needed for digital change, and not part of the redemption's "
+            "identity (a retry is the same redemption whatever `purchase_total` it sends)."
+        ),
+    )
+
+    def validate_purchase_total(self, value):
+        if value is not None and value <= 0:
+            raise serializers.ValidationError(f"The purchase_total must be more than 0; got {value}.")
+        return value
 
     def validate(self, attrs):
         if not attrs.get("value") and not attrs.get("digital_change"):
@@ -117,9 +138,42 @@ def redemption_conflict(conflict: RedemptionConflict) -> ConflictError:
     )
 
 
+REDEEM_LIMITED_EXAMPLE = {**REDEEM_EXAMPLE, "purchase_total": 40}
+
+
 class BalanceRedeemView(PosMixin, APIView):
     openapi_error_codes = (409, 422)
     openapi_error_examples = {
+        422: {
+            "Over the share a purchase may be paid with cashback": {
+                "detail": (
+                    "Redemption limit: 25.00 of cashback balance asked, but cashback balance may pay at "
+                    "most 50% of a purchase (redeem_max_share): at most 20.00 of purchase_total 40.00. "
+                    "Nothing was debited."
+                ),
+                "code": "redeem_limit",
+                "limit": "redeem_max_share",
+                "allowed": {"balance": 20, "digital_change": 5},
+            },
+            "purchase_total needed": {
+                "detail": (
+                    "Redemption limit: 10.00 of cashback balance asked, but this account limits cashback "
+                    "redemption by the purchase (redeem_max_share): send purchase_total, the purchase's "
+                    "amount, to spend cashback balance (digital change needs none). Nothing was debited."
+                ),
+                "code": "redeem_limit",
+                "limit": "redeem_max_share",
+                "allowed": {"balance": 0, "digital_change": 5},
+            },
+            "Too little balance": {
+                "detail": (
+                    "Insufficient balance: the request needs 100.01 of cashback balance; the wallet has "
+                    "62.16 cashback balance."
+                ),
+                "code": "insufficient_balance",
+                "available": {"points": 52.99, "balance": 62.16, "digital_change": 5},
+            },
+        },
         409: {
             "Same keys, other amounts": {
                 "detail": (
@@ -138,7 +192,7 @@ class BalanceRedeemView(PosMixin, APIView):
                 },
                 "differences": ["value"],
             }
-        }
+        },
     }
 
     @extend_schema(
@@ -151,12 +205,32 @@ class BalanceRedeemView(PosMixin, APIView):
             "available. A redemption is identified like a purchase: store, `type`, day and `pdv` + `coupon` "
             "(when both are sent) or else `reference`. The same redemption sent again answers the first "
             "result (200) and debits nothing more; the same keys with another consumer or other amounts "
-            "are a 409 `redemption_conflict` and debit nothing. Unknown consumer: 404."
+            "are a 409 `redemption_conflict` and debit nothing. Unknown consumer: 404.\n\n"
+            "**Limits.** The account's `redeem_max_share`, `redeem_min_purchase` and `redeem_min_balance` "
+            "(`PATCH /api/v2/account`) bound the cashback `value`; digital change is the consumer's own "
+            "money and no limit applies to it. `value` may be at most `purchase_total` × "
+            "`redeem_max_share` / 100 (rounded to the cent, half up); no cashback may be spent on a "
+            "`purchase_total` below `redeem_min_purchase`, nor by a consumer holding less cashback than "
+            "`redeem_min_balance` before the redemption. When the account sets `redeem_max_share` or "
+            "`redeem_min_purchase`, spending cashback needs `purchase_total` (a till that does not send "
+            "it, as the seed's, is refused only by such an account). A breach is a 422 `redeem_limit` "
+            "naming the `limit` and what is `allowed` now (`balance`: the most cashback; "
+            "`digital_change`: what the wallet holds); nothing is debited. The quote "
+            "(`POST /shops/discounts`) answers the same figure as `max_redeemable`. A retry of a "
+            "redemption already recorded answers its first result whatever the limits are now."
         ),
         parameters=[OpenApiParameter("document", str, OpenApiParameter.PATH, description="CPF/CNPJ")],
         request=RedeemSerializer,
         responses={201: RedeemedSerializer, 200: RedeemedSerializer},
-        examples=[OpenApiExample("Seed redemption", value=REDEEM_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("Seed redemption", value=REDEEM_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "With purchase_total",
+                value=REDEEM_LIMITED_EXAMPLE,
+                request_only=True,
+                description="The purchase's amount, which the account's redemption limits apply to.",
+            ),
+        ],
     )
     def post(self, request, document: str):
         bare = document_from_path(document)
@@ -178,6 +252,7 @@ class BalanceRedeemView(PosMixin, APIView):
                 reference=_text(data.get("reference")),
                 pdv=_text(data.get("pdv")),
                 coupon=_text(data.get("coupon")),
+                purchase_total=data.get("purchase_total"),
             )
         except RedemptionConflict as conflict:
             raise redemption_conflict(conflict) from None

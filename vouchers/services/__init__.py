@@ -2,6 +2,7 @@
 (`rewards.py`), and balance redemption at the till (`redemptions.py`)."""
 
 from vouchers.services.redemptions import (
+    RedeemLimitExceeded,
     RedemptionConflict,
     RedemptionOutcome,
     balance_redeem,
@@ -26,6 +27,7 @@ from vouchers.services.vouchers import (
 
 __all__ = [
     "DEFAULT_VALID_DAYS",
+    "RedeemLimitExceeded",
     "RedemptionConflict",
     "RedemptionOutcome",
     "balance_redeem",

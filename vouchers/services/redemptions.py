@@ -3,6 +3,9 @@
 A redemption is identified like a purchase (store, type, local day and receipt, see
 `loyalty.core.receipts`): sent again it answers the first result; the same keys with another
 customer or other amounts are a conflict. Cancelling the purchase gives it back.
+
+The cashback part obeys the account's redemption limits (`loyalty.tenancy.redemption_limits`,
+the function the discount quote's `max_redeemable` also reads); digital change obeys none.
 """
 
 from dataclasses import dataclass, field
@@ -16,11 +19,13 @@ from django.utils import timezone
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
 from loyalty.core.dates import local_date
-from loyalty.core.errors import ConflictError
+from loyalty.core.errors import BusinessRuleError, ConflictError
+from loyalty.core.money import ZERO
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Event
 from loyalty.outbox.services import format_brl, messages_queue_event
 from loyalty.tenancy.models import Account, Store
+from loyalty.tenancy.redemption_limits import Redeemable, RedeemLimit, RedeemLimits, redeemable_balance
 from sales.outcomes import CancelledSale, Reversal
 from sales.selectors import reference_names_another_standing_purchase
 from vouchers.models import BalanceRedemption
@@ -45,6 +50,93 @@ class RedemptionConflict(ConflictError):
         )
         self.redemption = redemption
         self.differences = differences
+
+
+class RedeemLimitExceeded(BusinessRuleError):
+    """The cashback asked is more than the account's limits allow now; nothing was debited.
+
+    `limit` names the setting; `allowed` is what may be spent now: `balance`, the most
+    cashback, and `digital_change`, what the wallet holds of it (no limit applies to it).
+    """
+
+    code = "redeem_limit"
+
+    def __init__(self, detail: str, *, limit: RedeemLimit, balance: Decimal, digital_change: Decimal) -> None:
+        super().__init__(
+            detail, limit=str(limit), allowed={"balance": balance, "digital_change": digital_change}
+        )
+        self.limit = limit
+        self.allowed_balance = balance
+        self.allowed_digital_change = digital_change
+
+
+def _percent(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)).normalize():f}"
+
+
+def _limit_refusal(
+    limits: RedeemLimits,
+    redeemable: Redeemable,
+    limit: RedeemLimit,
+    *,
+    value: Decimal,
+    balance: Decimal,
+    digital_change: Decimal,
+    purchase_total: Decimal | None,
+) -> RedeemLimitExceeded:
+    if redeemable.purchase_total_missing:
+        why = (
+            f"this account limits cashback redemption by the purchase ({limit}): send purchase_total, "
+            "the purchase's amount, to spend cashback balance (digital change needs none)"
+        )
+    elif limit == RedeemLimit.MIN_BALANCE:
+        why = (
+            f"cashback balance may be spent once the customer holds at least {limits.min_balance} of it "
+            f"({limit}); this customer holds {balance}"
+        )
+    elif limit == RedeemLimit.MIN_PURCHASE:
+        why = (
+            f"cashback balance may be spent on purchases of at least {limits.min_purchase} ({limit}); "
+            f"purchase_total is {purchase_total}"
+        )
+    else:
+        why = (
+            f"cashback balance may pay at most {_percent(limits.max_share)}% of a purchase ({limit}): "
+            f"at most {redeemable.balance} of purchase_total {purchase_total}"
+        )
+    return RedeemLimitExceeded(
+        f"Redemption limit: {value} of cashback balance asked, but {why}. Nothing was debited.",
+        limit=limit,
+        balance=redeemable.balance,
+        digital_change=max(digital_change, ZERO),  # a debt (left by a reversal) allows nothing
+    )
+
+
+def _limits_check(
+    limits: RedeemLimits,
+    *,
+    value: Decimal,
+    balance: Decimal,
+    digital_change: Decimal,
+    purchase_total: Decimal | None,
+) -> None:
+    """Raise `RedeemLimitExceeded` if `value` of cashback is more than the limits allow with
+    `balance` held; `digital_change` is what the wallet holds of it, for the answer."""
+    if not value:
+        return  # digital change alone: the customer's own money, under no limit
+    redeemable = redeemable_balance(account_limits=limits, balance=balance, purchase_total=purchase_total)
+    # With no limit holding it below the balance, asking more is a matter of funds: that refusal
+    # is `InsufficientFunds`, from the posting.
+    if value > redeemable.balance and redeemable.limit is not None:
+        raise _limit_refusal(
+            limits,
+            redeemable,
+            redeemable.limit,
+            value=value,
+            balance=balance,
+            digital_change=digital_change,
+            purchase_total=purchase_total,
+        )
 
 
 def _redemption_recorded(
@@ -103,12 +195,19 @@ def balance_redeem(
     reference: str = "",
     pdv: str = "",
     coupon: str = "",
+    purchase_total: Decimal | None = None,
 ) -> RedemptionOutcome:
     """Spend cashback balance and digital change at a till, both or neither.
 
     A redemption is identified like a purchase (store, type, local day and receipt). Sent
     again with the same customer and amounts it answers the first result and debits nothing
     more; with another customer or other amounts it is a `RedemptionConflict`.
+
+    The cashback `value` must stay within the account's limits for a purchase of
+    `purchase_total` (see `loyalty.tenancy.redemption_limits`), else `RedeemLimitExceeded`
+    and nothing is debited. A replay answers before the limits are read: a redemption
+    accepted once is not refused later because the account changed its limits.
+    `purchase_total` is not part of the redemption's identity (it is not recorded).
     """
     day = local_date(occurred_at, account.tzinfo)
     receipt = Receipt.of(reference=reference, pdv=pdv, coupon=coupon)
@@ -149,11 +248,17 @@ def balance_redeem(
         )
         if amount
     ]
-    wallet = wallet_post(
-        customer=customer,
-        postings=postings,
-        locked_wallet=wallet_lock(account_id=customer.account_id, customer_id=customer.pk),
-    )
+    limits = RedeemLimits.of(account)
+    check = partial(_limits_check, limits, value=value, purchase_total=purchase_total)
+    # The balance as locked: another till's redemption a moment ago is already out of it.
+    locked = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
+    check(balance=locked.balance, digital_change=locked.digital_change)
+    held = locked.balance
+    wallet = wallet_post(customer=customer, postings=postings, locked_wallet=locked)
+    if wallet.balance + value < held:
+        # Posting first expired amounts past their end (lots not yet taken by the expiry job):
+        # the limits apply to what was really held (the refusal rolls the expiry back too).
+        check(balance=wallet.balance + value, digital_change=wallet.digital_change + digital_change)
     messages_queue_event(
         account=account,
         customer=customer,

@@ -1,9 +1,14 @@
 """The POS discount quote: "Descontos do consumidor".
 
-A quote changes nothing. It answers the consumer's wallet and, unless
-`?not_show_discounts=1`, the best promotion discount of each item, keyed by barcode.
-Items repeating a barcode are one purchase of their summed quantity (minimum quantities
-and quantity limits count the units of the purchase), so they must agree on the unit value.
+A quote changes nothing. It answers the consumer's wallet, how much of it the consumer may
+spend on the basket (`max_redeemable`) and, unless `?not_show_discounts=1`, the best
+promotion discount of each item, keyed by barcode. Items repeating a barcode are one
+purchase of their summed quantity (minimum quantities and quantity limits count the units
+of the purchase), so they must agree on the unit value.
+
+`max_redeemable.balance` is `loyalty.tenancy.redemption_limits.redeemable_balance` for a
+purchase of the basket's total after the quoted discounts: the function the POS redeem
+applies, so the figure quoted is what the redeem then accepts.
 """
 
 from decimal import Decimal
@@ -21,9 +26,11 @@ from customers.models import Wallet
 from customers.selectors import wallet_by_document
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField, QuantityField
+from loyalty.core.money import ZERO, round_money
 from loyalty.core.vocabulary import MAX_ITEMS, SaleType
+from loyalty.tenancy.redemption_limits import RedeemLimits, redeemable_balance
 from promotions.api.fields import BarcodeField, StrictBooleanFormField
-from promotions.selectors import QuoteLine, discount_quote
+from promotions.selectors import QuotedDiscount, QuoteLine, discount_quote
 
 QUOTE_REQUEST_EXAMPLE = {
     "consumer": "53933515009",
@@ -36,6 +43,7 @@ QUOTE_REQUEST_EXAMPLE = {
 }
 QUOTE_EXAMPLE = {
     "wallet": POS_WALLET_EXAMPLE,
+    "max_redeemable": {"balance": 62.16, "digital_change": 0},
     "discounts": {
         "999999": {
             "barcode": "999999",
@@ -52,8 +60,17 @@ class QuoteItemSerializer(serializers.Serializer):
     barcode = BarcodeField()
     unit_value = MoneyField(min_value=0, help_text="Unit price charged at the till.")
     quantity = QuantityField(help_text="Units of the item; more than 0 (fractional for kg, lt, mt).")
-    discount = MoneyField(required=False, help_text="Discount already on the item; not used by the quote.")
-    total = MoneyField(required=False, help_text="Item total as the till has it; not used by the quote.")
+    discount = MoneyField(
+        required=False,
+        help_text="Discount already on the item; counts only towards an item total not sent.",
+    )
+    total = MoneyField(
+        required=False,
+        help_text=(
+            "Item total as the till has it (unit_value × quantity − discount; that figure when not "
+            "sent). Only `max_redeemable` reads it: the basket's total is the sum of the items' totals."
+        ),
+    )
 
     def validate_quantity(self, value):
         if value <= 0:
@@ -99,10 +116,23 @@ class DiscountQuoteRequestSerializer(serializers.Serializer):
                     f"but an earlier item has {first}: items of one barcode are one purchase of their "
                     "summed quantity and must have one unit value."
                 )
-        return [
+        return items
+
+    def validate(self, attrs):
+        items = attrs.pop("items", [])
+        attrs["lines"] = [
             QuoteLine(barcode=item["barcode"], unit_value=item["unit_value"], quantity=item["quantity"])
             for item in items
         ]
+        attrs["items_total"] = sum((item_total(item) for item in items), ZERO)
+        return attrs
+
+
+def item_total(item: dict) -> Decimal:
+    """The item's total as the till sent it, else unit value × quantity − discount, to the cent."""
+    if item.get("total") is not None:
+        return item["total"]
+    return round_money(item["unit_value"] * item["quantity"] - (item.get("discount") or ZERO))
 
 
 class QuotedDiscountSerializer(serializers.Serializer):
@@ -115,8 +145,27 @@ class QuotedDiscountSerializer(serializers.Serializer):
     )
 
 
+class MaxRedeemableSerializer(serializers.Serializer):
+    balance = MoneyField(
+        help_text=(
+            "The most cashback the POS redeem accepts as `value` for this basket, sent with its total "
+            "as `purchase_total`: the balance held, less what the account's limits hold back."
+        )
+    )
+    digital_change = MoneyField(help_text="The digital change held: no limit applies to it.")
+
+
 class DiscountQuoteSerializer(serializers.Serializer):
     wallet = PosWalletSerializer()
+    max_redeemable = MaxRedeemableSerializer(
+        help_text=(
+            "How much of each balance the consumer may spend on this basket under the account's "
+            "redemption limits (`redeem_max_share`, `redeem_min_purchase`, `redeem_min_balance`). "
+            "The basket's total is the sum of the items' `total` less the `discount` of each quoted "
+            "promotion (whether or not `not_show_discounts` hides them). Zeros for a consumer not "
+            "known yet."
+        )
+    )
     discounts = serializers.DictField(
         child=QuotedDiscountSerializer(),
         required=False,
@@ -145,14 +194,20 @@ class DiscountQuoteView(PosMixin, APIView):
             "(1 − percent_off/100) and `discount` = unit value × percent_off/100 × discounted units "
             "(at most `quantity_limit` when it is above 0), each rounded to the cent. Of several "
             "promotions on one product the largest discount wins. A valid document of no customer yet "
-            "answers a zero wallet."
+            "answers a zero wallet.\n\n"
+            "`max_redeemable` says how much the consumer may spend now on this basket: `balance`, the "
+            "most cashback the redeem (`POST /consumers/{document}/balance/redeem` with `purchase_total` "
+            "= the basket's total) accepts under the account's `redeem_max_share`, `redeem_min_purchase` "
+            "and `redeem_min_balance`; `digital_change`, what the wallet holds (no limit applies to it). "
+            "The basket's total is the sum of the items' `total` (unit_value × quantity − discount where "
+            "an item sends none) less the `discount` of each promotion quoted, never below 0."
         ),
         parameters=[
             OpenApiParameter(
                 "not_show_discounts",
                 int,
                 enum=[0, 1],
-                description="1: answer the wallet only, without discounts.",
+                description="1: answer without `discounts` (the wallet and `max_redeemable` only).",
             )
         ],
         request=DiscountQuoteRequestSerializer,
@@ -168,14 +223,33 @@ class DiscountQuoteView(PosMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         wallet = wallet_by_document(account=self.account, document=data["consumer"]) or Wallet()
-        answer = {"wallet": PosWalletSerializer(wallet).data}
-        if not hide:
-            discounts = discount_quote(
+        limits = RedeemLimits.of(self.account)
+        # Hidden discounts still lower the basket's total; they are read only when a limit
+        # that needs that total can hold back a balance there is.
+        needs_discounts = not hide or bool(limits.needing_purchase_total and wallet.balance > 0)
+        discounts: dict[str, QuotedDiscount] = (
+            discount_quote(
                 account=self.account,
                 customer_id=wallet.customer_id,
-                lines=data.get("items", []),
+                lines=data["lines"],
                 at=data.get("date") or timezone.now(),
             )
+            if needs_discounts
+            else {}
+        )
+        basket_total = max(
+            data["items_total"] - sum((quoted.discount for quoted in discounts.values()), ZERO), ZERO
+        )
+        redeemable = redeemable_balance(
+            account_limits=limits, balance=Decimal(wallet.balance), purchase_total=basket_total
+        )
+        answer = {
+            "wallet": PosWalletSerializer(wallet).data,
+            "max_redeemable": MaxRedeemableSerializer(
+                {"balance": redeemable.balance, "digital_change": max(Decimal(wallet.digital_change), ZERO)}
+            ).data,
+        }
+        if not hide:
             # One serializer for every line: a serializer per line would copy its fields each time.
             serialized = QuotedDiscountSerializer(list(discounts.values()), many=True).data
             answer["discounts"] = dict(zip(discounts, serialized, strict=True))

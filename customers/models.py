@@ -160,6 +160,9 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="ledger_entries",
     )
+    sale_return = models.ForeignKey(
+        "sales.SaleReturn", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,10 +1,10 @@
 """Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import (
     DecimalField,
@@ -271,3 +271,62 @@ def wallet_next_expiry(*, wallet: Wallet, account: Account, now: datetime) -> Ne
         points=round_points(soonest[1].get("points", ZERO)),
         balance=round_money(soonest[1].get("balance", ZERO)),
     )
+
+
+class LedgeredSale(Protocol):
+    """A sale, as its ledger rows name it (the sales app, a floor above, owns the model)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def account_id(self) -> int: ...
+
+
+def returned_by_rule(*, sale: "LedgeredSale") -> dict[int, dict[str, Decimal]]:
+    """What the sale's returns took back of each rule's grant, by bucket (positive amounts)."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account_id=sale.account_id,
+            sale_id=sale.pk,
+            kind=LedgerEntry.Kind.RETURN,
+            rule__isnull=False,
+            voucher=None,
+        )
+        .values("rule_id")
+        .annotate(
+            points=Sum("points"),
+            balance=Sum("balance"),
+            pending_points=Sum("pending_points"),
+            pending_balance=Sum("pending_balance"),
+        )
+        .order_by()
+    )
+    return {
+        row["rule_id"]: {
+            bucket: -Decimal(row[bucket] or 0)
+            for bucket in ("points", "balance", "pending_points", "pending_balance")
+            if row[bucket]
+        }
+        for row in rows
+    }
+
+
+def returned_of_entries(
+    *, sale: "LedgeredSale", entries: Iterable[LedgerEntry]
+) -> dict[int, dict[str, Decimal]]:
+    """What the sale's returns already took back of each of these grant or release rows, by
+    bucket: a cancel reverses only what is left."""
+    already = returned_by_rule(sale=sale)
+    found: dict[int, dict[str, Decimal]] = {}
+    available: tuple[str, ...] = ("points", "balance")
+    pending: tuple[str, ...] = ("pending_points", "pending_balance")
+    for entry in entries:
+        taken = already.get(entry.rule_id or 0, {})
+        # A grant still pending when returned gave back from pending; once released, from its release.
+        buckets = (
+            pending if entry.kind != LedgerEntry.Kind.RELEASE and entry.releases_at is not None else available
+        )
+        picked = {bucket: taken[bucket] for bucket in buckets if bucket in taken}
+        if picked:
+            found[entry.pk] = picked
+    return found

@@ -203,11 +203,13 @@ def promotion_uses_record(
     ]
 
 
-def promotion_uses_release(*, sale: PromotedSale) -> int:
-    """Release the promotion uses of a cancelled sale; they no longer count toward limits.
+def promotion_uses_release(*, sale: PromotedSale, promotion_ids: Sequence[int] | None = None) -> int:
+    """Release the promotion uses of a cancelled sale (or, on a return, of the `promotion_ids`
+    whose units all came back); they no longer count toward limits.
 
     One UPDATE statement: atomic by itself.
     """
-    return PromotionUse.objects.filter(account_id=sale.account_id, sale_id=sale.pk, released=False).update(
-        released=True, released_at=timezone.now()
-    )
+    uses = PromotionUse.objects.filter(account_id=sale.account_id, sale_id=sale.pk, released=False)
+    if promotion_ids is not None:
+        uses = uses.filter(promotion_id__in=promotion_ids)
+    return uses.update(released=True, released_at=timezone.now())

@@ -130,3 +130,56 @@ class SalePayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.total}"
+
+
+class SaleReturn(models.Model):
+    """Units of an identified sale given back ("devolução"), under the ERP's own reference.
+
+    The same reference again is the same return: it answers as first recorded. What each
+    rule granted is taken back in proportion (`loyalty.engine`), as ledger rows of kind
+    `return` linked to it.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
+    reference = models.CharField(max_length=64, help_text="The ERP's id of the return.")
+    amount = MoneyField(help_text="What the returned units were worth in the sale.")
+    discount = MoneyField(default=0, help_text="The promotion discounts of the returned units.")
+    completes = models.BooleanField(
+        default=False, help_text="Nothing of the sale is left after it: the purchase no longer counts."
+    )
+    outcome = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What it took back, as first answered (the same reference answers it).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sale", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "sale", "reference"], name="sale_return_reference_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="sale_return_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Return {self.reference} of {self.sale}"
+
+
+class SaleReturnLine(models.Model):
+    """Units of one line of the sale in a return, and what they were worth."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    sale_return = models.ForeignKey(SaleReturn, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(SaleItem, on_delete=models.PROTECT, related_name="returned")
+    quantity = QuantityField()
+    total = MoneyField(help_text="The line's total for these units.")
+    discount = MoneyField(default=0)
+
+    class Meta:
+        ordering = ["sale_return", "item__position"]
+
+    def __str__(self) -> str:
+        return f"{self.item} ← {self.quantity}"

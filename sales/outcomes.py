@@ -19,7 +19,7 @@ from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
 from loyalty.outbox.services import AnnouncedVoucher
 from loyalty.tenancy.models import Store
-from sales.models import Sale, SaleItem, SalePayment
+from sales.models import Sale, SaleItem, SalePayment, SaleReturn, SaleReturnLine
 
 # The vouchers app, a floor above, issues and cancels vouchers and gives redemptions back on the
 # sales' signals; the answers carry them as these descriptions, without importing its models.
@@ -196,3 +196,65 @@ class CancelOutcome:
     promotion_uses_released: int
     wallet: Wallet | None
     redemptions_returned: tuple[ReturnedRedemption, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnedUnits:
+    """Units of one barcode a till or ERP gives back."""
+
+    barcode: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class ReturnedSale:
+    """A return just recorded, as `sale_returned` carries it.
+
+    `lines` are every line returned from the sale so far, this return's included, and
+    `amount` what all its returns were worth: the engine takes back each rule's grant by the
+    share they carried. `wallet` is locked and already moved by the return's own postings.
+    """
+
+    sale: Sale
+    sale_return: SaleReturn
+    items: tuple[SaleItem, ...]
+    payments: tuple[SalePayment, ...]
+    lines: tuple[SaleReturnLine, ...]
+    amount: Decimal
+    customer: Customer | None
+    wallet: Wallet | None
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """What one receiver of `sale_returned` took back, or all of them added up."""
+
+    moved: Mapping[str, Decimal | int] = field(default_factory=dict)
+    vouchers_cancelled: tuple[IssuedVoucher, ...] = ()
+    #: Vouchers already used whose value the return debited from the cashback balance.
+    vouchers_charged: tuple[IssuedVoucher, ...] = ()
+    wallet: Wallet | None = None
+
+    @classmethod
+    def combine(cls, parts: Iterable["TakenBack"]) -> "TakenBack":
+        moved: dict[str, Decimal | int] = {}
+        cancelled: tuple[IssuedVoucher, ...] = ()
+        charged: tuple[IssuedVoucher, ...] = ()
+        wallet = None
+        for part in parts:
+            for name, value in part.moved.items():
+                moved[name] = moved.get(name, 0) + value
+            cancelled += tuple(part.vouchers_cancelled)
+            charged += tuple(part.vouchers_charged)
+            wallet = part.wallet or wallet
+        moved = {name: value for name, value in moved.items() if value}
+        return cls(moved=moved, vouchers_cancelled=cancelled, vouchers_charged=charged, wallet=wallet)
+
+
+@dataclass(frozen=True)
+class ReturnOutcome:
+    sale_return: SaleReturn
+    created: bool
+    #: What the return took back (its own totals and the rules' rewards), as first answered.
+    taken_back: Mapping[str, object]
+    wallet: Wallet | None

@@ -40,6 +40,7 @@ LEDGER_COLUMNS = columns_of(
         "releases_at",
         "releases_id",
         "lots_spent",
+        "sale_return_id",
     ),
 )
 VOUCHER_COLUMNS = columns_of(Voucher, left_out=("sale_id", "rule_id", "used_store_id", "cancelled_at"))

@@ -110,13 +110,15 @@ def _gives_back(posting: Posting) -> bool:
 def reversed_credits(postings: Sequence[Posting]) -> set[int]:
     """The ledger rows whose credit of points or balance these postings reverse."""
     return {
-        posting.reverses.pk
+        credit.pk
         for posting in postings
-        if posting.reverses is not None
-        and any(
-            getattr(posting.reverses, bucket) > 0 and _deltas(posting, bucket) < 0 for bucket in LOT_BUCKETS
-        )
+        if (credit := _credit_taken_back(posting)) is not None
+        and any(getattr(credit, bucket) > 0 and _deltas(posting, bucket) < 0 for bucket in LOT_BUCKETS)
     }
+
+
+def _credit_taken_back(posting: Posting) -> LedgerEntry | None:
+    return posting.reverses if posting.reverses is not None else posting.takes_back
 
 
 class LotBook:
@@ -173,7 +175,7 @@ def lots_plan(*, wallet: Wallet, postings: Sequence[Posting], book: LotBook | No
             if in_lots[bucket] <= 0:
                 continue
             lots = book.lots(bucket)
-            reversed_entry = posting.reverses
+            reversed_entry = _credit_taken_back(posting)
             own = [lot for lot in lots if reversed_entry is not None and lot.entry_id == reversed_entry.pk]
             left = debit - take(index, posting, own, debit)
             if reversed_entry is not None and reversed_entry.pk in book.own_entries:

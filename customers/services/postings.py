@@ -39,6 +39,9 @@ class Posting:
     links: Mapping[str, object] = field(default_factory=dict)
     #: A credit of points or balance that expires opens an expiry lot (`customers.services.lots`).
     lot: LotTerms | None = None
+    #: A debit that takes back part of this credit (a return): it spends that credit's lots
+    #: first, as a reversal does (a reversal names its row in `reverses`).
+    takes_back: LedgerEntry | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.deltas) - set(WALLET_FIELDS)

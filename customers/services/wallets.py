@@ -65,7 +65,7 @@ def entries_reversal(
     *,
     reason: str,
     links: Mapping[str, object] | None = None,
-    already_gone: Mapping[int, Mapping[str, Decimal]] | None = None,
+    already_gone: Mapping[int, Mapping[str, Decimal | int]] | None = None,
 ) -> list[Posting]:
     """Postings that compensate each of `entries` (kind `reversal`): exactly, less what of
     an entry `already_gone` says has left the wallet another way (its expired part, which an

@@ -9,7 +9,7 @@ transaction, taking the wallet lock first as every flow does and re-reading unde
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from customers.models import Customer, ExpiryLot, LedgerEntry, Wallet
+from customers.selectors import returned_of_entries
 from customers.services import LotTerms, Posting, lot_end, wallet_expire_due, wallet_lock, wallet_post
 from loyalty.core.dates import last_local_day, local_date, local_day_end
 from loyalty.core.money import ZERO
@@ -60,7 +61,18 @@ def _with_customers(wallet_ids: Iterable[int]) -> list[tuple[int, int, int]]:
 # --- release -----------------------------------------------------------------------------
 
 
-def _release_posting(entry: LedgerEntry, pending: PendingGrant, account: Account, now: datetime) -> Posting:
+def _release_posting(
+    entry: LedgerEntry,
+    pending: PendingGrant,
+    account: Account,
+    now: datetime,
+    returned: Mapping[str, Decimal],
+) -> Posting:
+    """The release of what is left of a pending grant (a return may have taken part of it)."""
+    left = {
+        bucket: getattr(entry, f"pending_{bucket}") - returned.get(f"pending_{bucket}", ZERO)
+        for bucket in ("points", "balance")
+    }
     lot = None
     if pending.valid_days:
         # Its validity counts from the local day it became available: the day it was released.
@@ -74,10 +86,10 @@ def _release_posting(entry: LedgerEntry, pending: PendingGrant, account: Account
         deltas={
             name: value
             for name, value in {
-                "pending_points": -entry.pending_points,
-                "points": entry.pending_points,
-                "pending_balance": -entry.pending_balance,
-                "balance": entry.pending_balance,
+                "pending_points": -left["points"],
+                "points": left["points"],
+                "pending_balance": -left["balance"],
+                "balance": left["balance"],
             }.items()
             if value
         },
@@ -132,8 +144,12 @@ def _release_wallet(account_id: int, wallet_id: int, customer_id: int, now: date
         return 0
     account = waiting[0].account
     standing = [pending for pending in waiting if not pending.reversed]
+    returned = _returned_from_pending(standing)
     wallet_post(
-        postings=[_release_posting(pending.entry, pending, account, now) for pending in standing],
+        postings=[
+            _release_posting(pending.entry, pending, account, now, returned.get(pending.entry_id, {}))
+            for pending in standing
+        ],
         locked_wallet=wallet,
         also_set=_rearmed_deadline(account, wallet, standing),
     )
@@ -141,6 +157,15 @@ def _release_wallet(account_id: int, wallet_id: int, customer_id: int, now: date
         settled_at=now
     )
     return len(standing)
+
+
+def _returned_from_pending(waiting: Sequence[PendingGrant]) -> dict[int, dict[str, Decimal]]:
+    """What returns took back of these grants while they were pending, by grant row."""
+    found: dict[int, dict[str, Decimal]] = {}
+    for sale in {pending.entry.sale for pending in waiting if pending.entry.sale is not None}:
+        of_this_sale = [pending.entry for pending in waiting if pending.entry.sale_id == sale.pk]
+        found.update(returned_of_entries(sale=sale, entries=of_this_sale))
+    return found
 
 
 def _rearmed_deadline(

@@ -8,7 +8,7 @@ rows on the wallet the recording has locked, vouchers, messages rendered from th
 it really is after the grants — and returns a `SaleRewards` to the sales app.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +17,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
-from customers.selectors import lots_expired_of
+from customers.selectors import lots_expired_of, returned_of_entries
 from customers.services import (
     LotTerms,
     Posting,
@@ -44,7 +44,7 @@ from loyalty.engine.rules import (
 )
 from loyalty.outbox.services import messages_queue_for_sale, messages_withdraw_for_sale
 from promotions.models import Category
-from sales.models import Sale
+from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
 from vouchers.models import Voucher
 from vouchers.services import reward_take_one, voucher_issue, vouchers_cancel_for_sale
@@ -108,15 +108,20 @@ class Program:
     facts: tuple[RuleFacts, ...]
 
 
-def program_in_force(*, account_id: int) -> Program:
-    """The account's active rules with their stores and categories (children included).
+def program_in_force(*, account_id: int, rule_ids: Collection[int] | None = None) -> Program:
+    """The account's active rules with their stores and categories (children included) — or,
+    given `rule_ids`, those rules whether active or not (a return takes back what they granted).
 
     Every sale reads them. Few rules name stores or categories, so two EXISTS flags in the
     rules' own query spare looking those up unless some rule does.
     """
+    chosen = (
+        RewardRule.objects.filter(account_id=account_id, pk__in=list(rule_ids))
+        if rule_ids is not None
+        else RewardRule.objects.filter(account_id=account_id, active=True)
+    )
     rules = list(
-        RewardRule.objects.filter(account_id=account_id, active=True)
-        .select_related("template", "reward")
+        chosen.select_related("template", "reward")
         .annotate(
             names_stores=Exists(RuleStore.objects.filter(account_id=account_id, rewardrule=OuterRef("pk"))),
             names_categories=Exists(
@@ -148,17 +153,18 @@ def program_in_force(*, account_id: int) -> Program:
 
 
 def sale_facts(recorded: RecordedSale) -> SaleFacts:
-    sale = recorded.sale
+    return facts_of_sale(recorded.sale, recorded.items, recorded.payments)
+
+
+def facts_of_sale(sale: Sale, items: Iterable[SaleItem], payments: Iterable[SalePayment]) -> SaleFacts:
     return SaleFacts(
         occurred_at=sale.occurred_at,
         weekday=sale.occurred_at.astimezone(sale.account.tzinfo).weekday(),
         store_id=sale.store_id,
         type=sale.type,
         amount=sale.amount,
-        items=tuple(ItemFacts(total=item.total, category_id=item.category_id) for item in recorded.items),
-        payments=tuple(
-            PaymentFacts(method=payment.method, total=payment.total) for payment in recorded.payments
-        ),
+        items=tuple(ItemFacts(total=item.total, category_id=item.category_id) for item in items),
+        payments=tuple(PaymentFacts(method=payment.method, total=payment.total) for payment in payments),
     )
 
 
@@ -201,6 +207,16 @@ def _inactivity_deadline(sale: Sale, wallet: Wallet) -> dict[str, object]:
     if wallet.inactivity_expires_at is not None and wallet.inactivity_expires_at >= deadline:
         return {}
     return {"inactivity_expires_at": deadline}
+
+
+def _gone_of(sale: Sale, granted: Sequence[LedgerEntry]) -> dict[int, dict[str, Decimal]]:
+    """What of each grant left the wallet before the cancel: expired, or taken back by returns."""
+    gone = lots_expired_of(account_id=sale.account_id, entries=granted)
+    for entry_id, taken in returned_of_entries(sale=sale, entries=granted).items():
+        into = gone.setdefault(entry_id, {})
+        for bucket, amount in taken.items():
+            into[bucket] = into.get(bucket, ZERO) + amount
+    return gone
 
 
 def _inactivity_deadline_without(sale: Sale, wallet: Wallet) -> dict[str, object]:
@@ -335,7 +351,7 @@ def rewards_reverse(*, cancelled: CancelledSale) -> Reversal:
         postings = entries_reversal(
             granted,
             reason=f"Sale {sale.pk} cancelled",
-            already_gone=lots_expired_of(account_id=sale.account_id, entries=granted),
+            already_gone=_gone_of(sale, granted),
         )
         # The customer may have spent the cashback already: the reversal may leave a debt.
         wallet = wallet_post(

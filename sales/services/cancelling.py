@@ -6,7 +6,11 @@ reverses the sale's own wallet movements and releases its promotion uses, then s
 balance redeemed for the purchase, each writing its own rows and returning what it did.
 """
 
+from collections.abc import Mapping
+from decimal import Decimal
+
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
@@ -22,6 +26,23 @@ OWN_KINDS = (
     LedgerEntry.Kind.DIGITAL_CHANGE_CREDIT,
     LedgerEntry.Kind.DIGITAL_CHANGE_DEBIT,
 )
+
+
+def _returned_totals(sale: Sale, own_rows: list[LedgerEntry]) -> dict[int, Mapping[str, Decimal | int]]:
+    """What the sale's returns already took off its purchase row's totals: a cancel after
+    returns reverses only what is left."""
+    purchase = next((row for row in own_rows if row.kind == LedgerEntry.Kind.PURCHASE), None)
+    if purchase is None:
+        return {}
+    sums = LedgerEntry.objects.filter(
+        account_id=sale.account_id, sale=sale, kind=LedgerEntry.Kind.RETURN, rule=None, voucher=None
+    ).aggregate(
+        total_shoppings=Sum("total_shoppings"),
+        total_discounts=Sum("total_discounts"),
+        count_shoppings=Sum("count_shoppings"),
+    )
+    gone: dict[str, Decimal] = {name: -Decimal(value) for name, value in sums.items() if value}
+    return {purchase.pk: gone} if gone else {}
 
 
 @transaction.atomic(savepoint=False)
@@ -58,10 +79,12 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
         entries = LedgerEntry.objects.filter(
             account_id=sale.account_id, sale=sale, kind__in=OWN_KINDS, reversed_by__isnull=True
         )
+        own_rows = list(entries.select_related("store").order_by("-id"))
         postings = entries_reversal(
             # Newest first, as a cancel has always written its reversals.
-            list(entries.select_related("store").order_by("-id")),
+            own_rows,
             reason=f"Sale {sale.pk} cancelled",
+            already_gone=_returned_totals(sale, own_rows),
         )
         # A reversal may leave a debt: the customer may have spent the change already.
         wallet = wallet_post(customer=customer, postings=postings, overdraw=True, locked_wallet=wallet)

@@ -301,9 +301,11 @@ def returned_by_rule(*, sale: "LedgeredSale") -> dict[int, dict[str, Decimal]]:
         )
         .order_by()
     )
+    # Rounded: SQLite adds the amounts up as floats, and a hundred returns' sum is then a cent
+    # and some 1e-14 (PostgreSQL's NUMERIC sum is exact, and unchanged by it).
     return {
         row["rule_id"]: {
-            bucket: -Decimal(row[bucket] or 0)
+            bucket: -round_amount(bucket, Decimal(row[bucket] or 0))
             for bucket in ("points", "balance", "pending_points", "pending_balance")
             if row[bucket]
         }

@@ -1,11 +1,14 @@
-"""Sales in the admin: read-only, with items, payments and rewards, and a cancel action."""
+"""Sales in the admin: read-only, with items, payments, rewards and returns, a cancel action and a
+return form (`sales.admin_returns`)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.utils.html import format_html_join
 
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin
 from loyalty.core.money import round_money, round_points
+from sales.admin_returns import SaleReturnAdminMixin, returns_table
 from sales.models import Sale, SaleItem, SalePayment
 from sales.selectors import with_rewards
 from sales.services import sale_cancel
@@ -38,7 +41,7 @@ class SalePaymentInline(ReadOnlyInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "occurred_at",
         "__str__",
@@ -54,6 +57,7 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("store", "customer")
     date_hierarchy = "occurred_at"
     inlines = [SaleItemInline, SalePaymentInline]
+    change_form_template = "admin/sales/sale/change_form.html"
     actions = ["cancel_selected"]
     readonly_fields = (
         "account",
@@ -77,6 +81,7 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
         "status",
         "cancelled_at",
         "created_at",
+        "returns",
     )
     fieldsets = (
         (None, {"fields": ("account", "store", "customer", "source", "type", "status", "cancelled_at")}),
@@ -95,6 +100,7 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
+        ("Returns", {"fields": ("returns",)}),
         ("Record", {"fields": ("created_at",)}),
     )
 
@@ -131,6 +137,20 @@ class SaleAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             for entry in sale.ledger_entries.order_by("id")
         ]
         return format_html_join("", "<div>{}: {}</div>", rows) or "—"
+
+    @admin.display(description="Returns")
+    def returns(self, sale):
+        return returns_table(sale)
+
+    def get_urls(self):
+        return [*self.return_urls(), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        sale = self.get_object(request, unquote(object_id))
+        context = {"return_url": self.return_url(request, sale) if sale is not None else None}
+        return super().change_view(
+            request, object_id, form_url, extra_context={**context, **(extra_context or {})}
+        )
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("sales.cancel_sale")

@@ -18,14 +18,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from customers.models import Customer, LedgerEntry
+from customers.models import Customer, LedgerEntry, Wallet
 from loyalty.core.dates import format_api_datetime
 from loyalty.core.errors import ConflictError
 from loyalty.core.money import ZERO, round_money, round_points
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Message
 from loyalty.tenancy.models import Account, Store
-from sales.models import Sale, SaleItem, SalePayment
+from sales.models import Sale, SaleItem, SalePayment, SaleReturn, SaleReturnLine
 from sales.outcomes import SaleRewards
 
 if TYPE_CHECKING:
@@ -38,8 +38,14 @@ class Rewards(TypedDict):
     queued_messages: int
 
 
+class RewardsAndReturns(Rewards):
+    returns_recorded: int
+
+
 #: A sale read `with_rewards`: what it earned when recorded, in its own row.
 SaleWithRewards: TypeAlias = "WithAnnotations[Sale, Rewards]"
+#: A sale of the v2 representation: its rewards and how many returns it has, in its own row.
+SaleWithReturns: TypeAlias = "WithAnnotations[Sale, RewardsAndReturns]"
 
 
 def _same_account(account_id: int | None) -> int | OuterRef:
@@ -84,6 +90,19 @@ def with_rewards(sales: QuerySet[Sale], *, account_id: int | None) -> QuerySet[S
     )
 
 
+def with_returns(sales: "QuerySet[SaleWithRewards]", *, account_id: int) -> "QuerySet[SaleWithReturns]":
+    """Sales with how many returns each has, counted in the sales' own query (a subquery), so
+    that a page of sales costs the same whatever its size."""
+    counts = (
+        SaleReturn.objects.filter(account_id=account_id, sale=OuterRef("pk"))
+        .order_by()
+        .values("sale")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return sales.annotate(returns_recorded=Coalesce(Subquery(counts, output_field=IntegerField()), 0))
+
+
 def _of_the_account(relation: str, account_id: int) -> "Prefetch[str, QuerySet[Model], str]":
     """A sale's lines or vouchers, read within the account."""
     related = Sale._meta.get_field(relation).related_model
@@ -91,15 +110,18 @@ def _of_the_account(relation: str, account_id: int) -> "Prefetch[str, QuerySet[M
     return Prefetch(relation, queryset=related._default_manager.filter(account_id=account_id))
 
 
-def sale_queryset(*, account: Account) -> QuerySet[SaleWithRewards]:
+def sale_queryset(*, account: Account) -> "QuerySet[SaleWithReturns]":
     """The account's sales with what their representation needs, newest first."""
-    return with_rewards(
-        Sale.objects.filter(account=account)
-        .select_related("customer")
-        .prefetch_related(
-            *(_of_the_account(name, account.pk) for name in ("items", "payments", "vouchers_issued"))
-        )
-        .order_by("-occurred_at", "-id"),
+    return with_returns(
+        with_rewards(
+            Sale.objects.filter(account=account)
+            .select_related("customer")
+            .prefetch_related(
+                *(_of_the_account(name, account.pk) for name in ("items", "payments", "vouchers_issued"))
+            )
+            .order_by("-occurred_at", "-id"),
+            account_id=account.pk,
+        ),
         account_id=account.pk,
     )
 
@@ -207,13 +229,17 @@ def reference_names_another_standing_purchase(sale: Sale) -> bool:
     )
 
 
-def sale_by_reference(*, account: Account, reference: str) -> "SaleWithRewards | None":
-    """The server-to-server sale of this ERP reference, if recorded."""
+def sale_by_reference(*, account: Account, reference: str) -> "SaleWithReturns | None":
+    """The server-to-server sale of this ERP reference, if recorded (with its returns counted:
+    a resend answers the sale's v2 representation)."""
     if not reference:
         return None
     return (
-        with_rewards(
-            Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference),
+        with_returns(
+            with_rewards(
+                Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference),
+                account_id=account.pk,
+            ),
             account_id=account.pk,
         )
         .select_related("customer")
@@ -228,4 +254,31 @@ def stored_rewards(sale: SaleWithRewards) -> SaleRewards:
         points=round_points(sale.granted_points),
         vouchers=tuple(sorted(_related_of(sale, "vouchers_issued"), key=lambda voucher: voucher.pk)),
         messages=sale.queued_messages,
+    )
+
+
+def sale_wallet(sale: Sale) -> Wallet | None:
+    """The wallet of the sale's customer (None for an unidentified sale), as it stands now."""
+    if sale.customer_id is None:
+        return None
+    return Wallet.objects.filter(account_id=sale.account_id, customer_id=sale.customer_id).first()
+
+
+def return_lines(sale_return: SaleReturn) -> list[SaleReturnLine]:
+    """The lines of a return with the sale's items they came from, in the sale's order."""
+    return list(
+        SaleReturnLine.objects.filter(account_id=sale_return.account_id, sale_return=sale_return)
+        .select_related("item")
+        .order_by("item__position", "id")
+    )
+
+
+def sale_return_queryset(*, sale: Sale) -> QuerySet[SaleReturn]:
+    """A sale's returns, newest first, each with its lines and their items: a page of them
+    costs one query for the returns and one for all their lines, whatever its size."""
+    lines = SaleReturnLine.objects.filter(account_id=sale.account_id).select_related("item")
+    return (
+        SaleReturn.objects.filter(account_id=sale.account_id, sale=sale)
+        .prefetch_related(Prefetch("lines", queryset=lines.order_by("item__position", "id")))
+        .order_by("-created_at", "-id")
     )

@@ -27,6 +27,7 @@ Environment (all optional):
 | `FUZZ_SEED` | `20261122`, so that every run sends the same cases; another seed explores further |
 | `FUZZ_PHASES` | `examples,coverage,fuzzing,stateful` |
 | `FUZZ_WORKERS` | `1` Schemathesis worker (gunicorn always runs 2) |
+| `FUZZ_OPERATIONS` | every operation; else a regular expression of the paths to run (e.g. `/returns$`) |
 """
 
 import json
@@ -241,6 +242,9 @@ def schemathesis_config(known: dict[str, list]) -> str:
 
 
 def run_schemathesis(base_url: str, api: Api, config_path: Path, work_dir: Path) -> int:
+    # A part of the API, e.g. the operations of one change (the seed still registers everything).
+    operations = os.environ.get("FUZZ_OPERATIONS")
+    only = ["--include-path-regex", operations] if operations else []
     command = [
         sys.executable,
         "-m",
@@ -261,6 +265,7 @@ def run_schemathesis(base_url: str, api: Api, config_path: Path, work_dir: Path)
         os.environ.get("FUZZ_WORKERS", DEFAULT_WORKERS),
         "--request-timeout",
         "30",
+        *only,
         "--report",
         "junit",
         "--report-junit-path",

@@ -2,7 +2,8 @@
 
 Objects of every kind a path names (customers, products, promotions, a category,
 rewards, sales, vouchers, a balance redemption, reward rules), so that path parameters can
-name real objects; a tiny JSON client over urllib does the calls.
+name real objects, and purchases whose keys the returns' examples name; a tiny JSON client
+over urllib does the calls.
 """
 
 import json
@@ -127,7 +128,25 @@ def seed(api: Api, merchant: dict) -> dict[str, list]:
             "items": [{"unit": "un", "barcode": barcodes[0], "unit_value": 12, "quantity": 2, "total": 24}],
         },
     )
-    sales = [purchase["purchase"]["id"]]
+    # A second purchase of that till, for returns to give back units of (the operation's
+    # examples name the first one by its keys; the ids dictionary names both).
+    second = api.call(
+        "PUT",
+        f"{POS}/shops",
+        {
+            "consumer": DOCUMENTS[1],
+            "date": "2024-05-24 16:00",
+            "reference": "12",
+            "type": "CF",
+            "pdv": "1",
+            "coupon": "16",
+            "items": [
+                {"unit": "un", "barcode": barcode, "unit_value": 12.99, "quantity": 3, "total": 38.97}
+                for barcode in barcodes
+            ],
+        },
+    )
+    sales = [purchase["purchase"]["id"], second["purchase"]["id"]]
     for document in DOCUMENTS:
         sale = api.call(
             "POST", f"{V2}/sales", {"cpf": document, "sale_amount": 500, "reference": f"ERP-{document}"}

@@ -11,7 +11,7 @@ from customers.models import LedgerEntry
 from loyalty.core.money import ZERO
 from loyalty.tenancy.models import Account
 from promotions.models import Promotion
-from sales.models import Sale
+from sales.models import Sale, SaleReturn
 from vouchers.models import Voucher
 
 DASHBOARD_DAYS = 30
@@ -29,6 +29,8 @@ class DashboardFigures:
     since: datetime
     sales_count: int = 0
     sales_amount: Decimal = ZERO
+    returns_count: int = 0
+    returns_amount: Decimal = ZERO
     cashback_granted: Decimal = ZERO
     points_granted: Decimal = ZERO
     balance_redeemed: Decimal = ZERO
@@ -41,7 +43,8 @@ class DashboardFigures:
 def dashboard_figures(*, account_ids: list[int] | None, now: datetime, zone) -> DashboardFigures:
     """The last `DASHBOARD_DAYS` days of the given accounts (None: every account).
 
-    Cancelled sales and what they granted (reversed in the ledger) count in nothing.
+    Cancelled sales and what they granted (reversed in the ledger) count in nothing, nor do
+    their returns; a return counts in the period it was recorded in, whenever its sale was.
     """
     since = now - timedelta(days=DASHBOARD_DAYS)
     accounts = Account.objects.all() if account_ids is None else Account.objects.filter(pk__in=account_ids)
@@ -53,6 +56,9 @@ def dashboard_figures(*, account_ids: list[int] | None, now: datetime, zone) -> 
     vouchers = Voucher.objects.filter(account__in=accounts)
 
     totals = sales.aggregate(count=Count("id"), amount=Coalesce(Sum("amount"), ZERO))
+    returned = SaleReturn.objects.filter(
+        account__in=accounts, created_at__gte=since, sale__status=Sale.Status.RECORDED
+    ).aggregate(count=Count("id"), amount=Coalesce(Sum("amount"), ZERO))
     granted = rewards.aggregate(
         **{
             name: Coalesce(Sum(name), ZERO)
@@ -69,6 +75,8 @@ def dashboard_figures(*, account_ids: list[int] | None, now: datetime, zone) -> 
         since=since,
         sales_count=totals["count"],
         sales_amount=totals["amount"],
+        returns_count=returned["count"],
+        returns_amount=returned["amount"],
         cashback_granted=granted["balance"] + granted["pending_balance"],
         points_granted=granted["points"] + granted["pending_points"],
         balance_redeemed=-redeemed["total"],

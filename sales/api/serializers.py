@@ -167,8 +167,9 @@ class RewardsSerializer(serializers.Serializer):
     messages = serializers.IntegerField(help_text="Messages queued for the consumer.")
 
 
-class ReversedSerializer(serializers.Serializer):
-    """How the cancellation moved the wallet (signed, by wallet field)."""
+class WalletMovesSerializer(serializers.Serializer):
+    """How a cancel or a return moved the wallet: signed, by wallet field; a field it did not
+    move is absent."""
 
     points = PointsField(required=False)
     balance = MoneyField(required=False)
@@ -178,6 +179,11 @@ class ReversedSerializer(serializers.Serializer):
     total_shoppings = MoneyField(required=False)
     count_shoppings = serializers.IntegerField(required=False)
     total_discounts = MoneyField(required=False)
+
+
+class ReversedSerializer(WalletMovesSerializer):
+    """How the cancellation moved the wallet (signed, by wallet field)."""
+
     vouchers_cancelled = serializers.ListField(child=serializers.CharField())
     promotion_uses_released = serializers.IntegerField()
     redemptions_returned = serializers.ListField(

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from sales.api.pos import CancelPurchaseView, PurchaseView
+from sales.api.pos import CancelPurchaseView, PurchaseView, ReturnPurchaseView
 from sales.api.v2 import SaleViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -14,4 +14,5 @@ v2_urlpatterns = router.urls
 pos_urlpatterns = [
     path("shops", PurchaseView.as_view(), name="purchase"),
     path("shops/cancel", CancelPurchaseView.as_view(), name="purchase-cancel"),
+    path("shops/returns", ReturnPurchaseView.as_view(), name="purchase-return"),
 ]

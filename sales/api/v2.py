@@ -2,6 +2,11 @@
 
 "Send `sale_amount` by CPF or `customer_id` to trigger the loyalty engine." The answer
 carries what the sale earned and the customer's wallet after it.
+
+A sale is cancelled whole (`POST /sales/{id}/cancel`) or returned in part
+(`POST /sales/{id}/returns`: units by barcode, or part of the amount of a sale without items,
+under the return's own `reference`); `GET /sales/{id}/returns` lists its returns, and the
+sale's `returns` counts them.
 """
 
 from decimal import Decimal
@@ -18,6 +23,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from customers.api.fields import DocumentField
@@ -31,6 +37,15 @@ from loyalty.core.errors import ConflictError
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import SaleType
 from loyalty.tenancy.models import Store
+from sales.api.returns import (
+    ReturnLinesMixin,
+    TakenBackMixin,
+    return_warnings,
+    returned_units,
+    returned_units_field,
+    taken_back_data,
+    taken_back_fields,
+)
 from sales.api.serializers import (
     ItemInputSerializer,
     PaymentInputSerializer,
@@ -41,11 +56,11 @@ from sales.api.serializers import (
     payments_field,
     reversed_data,
 )
-from sales.models import Sale
+from sales.models import Sale, SaleReturn
 from sales.outcomes import SaleInput
 from sales.replays import AMOUNT, CUSTOMER, SaleConflict
-from sales.selectors import sale_queryset, stored_rewards
-from sales.services import sale_cancel, sale_record
+from sales.selectors import return_lines, sale_queryset, sale_return_queryset, sale_wallet, stored_rewards
+from sales.services import ReturnConflict, SaleAlreadyCancelled, sale_cancel, sale_record, sale_return
 
 SALE_EXAMPLE = {
     "cpf": "53933515009",
@@ -118,6 +133,9 @@ class SaleSerializer(SaleContentsMixin, serializers.ModelSerializer):
     date = ApiDateTimeField(source="occurred_at")
     rewards = serializers.SerializerMethodField()
     cancelled_at = ApiDateTimeField(allow_null=True)
+    returns = serializers.SerializerMethodField(
+        help_text="How many returns were recorded against the sale: `GET /sales/{id}/returns` lists them."
+    )
     created_at = ApiDateTimeField()
 
     class Meta:
@@ -137,6 +155,7 @@ class SaleSerializer(SaleContentsMixin, serializers.ModelSerializer):
             "items",
             "payments",
             "rewards",
+            "returns",
             "created_at",
         ]
         read_only_fields = fields
@@ -145,6 +164,12 @@ class SaleSerializer(SaleContentsMixin, serializers.ModelSerializer):
     def get_rewards(self, sale):
         rewards = self.context.get("rewards") or stored_rewards(sale)
         return RewardsSerializer(rewards).data
+
+    @extend_schema_field(serializers.IntegerField(min_value=0))
+    def get_returns(self, sale):
+        # Counted in the sales' own query (`with_returns`); a sale just recorded has none.
+        returns = self.context.get("returns")
+        return returns if returns is not None else sale.returns_recorded
 
 
 RecordedSaleSerializer = inline_serializer(
@@ -167,6 +192,91 @@ CancelledSaleSerializer = inline_serializer(
 )
 
 
+class SaleKeysSerializer(serializers.Serializer):
+    """How an answer names a sale besides the one it is about."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Sale.Status.choices)
+
+
+def sale_keys(sale: Sale) -> dict:
+    return {"id": sale.pk, "reference": sale.reference, "status": sale.status}
+
+
+class SaleReturnCreateSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=64, help_text="The ERP's id of the return: sending it again answers the first result."
+    )
+    items = returned_units_field(required=False)
+    amount = MoneyField(
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="For a sale recorded without items: the part of its amount given back.",
+    )
+
+    def validate(self, attrs):
+        if ("items" in attrs) == ("amount" in attrs):
+            raise serializers.ValidationError(
+                "Send either items (the barcode and quantity of the units given back) or, for a sale "
+                "recorded without items, amount."
+            )
+        return attrs
+
+
+class SaleReturnSerializer(ReturnLinesMixin, serializers.ModelSerializer):
+    """A return of a sale; `sale` names it (the view passes the sale in its context)."""
+
+    sale = serializers.SerializerMethodField()
+    amount = MoneyField(help_text="What was given back: the returned units' cost in the sale, or the amount.")
+    created_at = ApiDateTimeField()
+
+    class Meta:
+        model = SaleReturn
+        fields = ["id", "reference", "sale", "items", "amount", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(SaleKeysSerializer)
+    def get_sale(self, sale_return):
+        return sale_keys(self.context["sale"])
+
+
+class ListedSaleReturnSerializer(TakenBackMixin, SaleReturnSerializer):
+    """A return as listed: with what it took back, as it first answered."""
+
+    class Meta(SaleReturnSerializer.Meta):
+        fields = [*SaleReturnSerializer.Meta.fields, "reversed", "vouchers_cancelled", "vouchers_charged"]
+        read_only_fields = fields
+
+
+ReturnedSaleSerializer = inline_serializer(
+    name="ReturnedSale",
+    fields={
+        "return": SaleReturnSerializer(),
+        **taken_back_fields(),
+        "warnings": serializers.ListField(child=serializers.CharField()),
+        "wallet": WalletSerializer(allow_null=True),
+    },
+)
+
+
+def return_conflict(sale: Sale, reference: str, conflict: ReturnConflict) -> ConflictError:
+    return ConflictError(
+        f"Return {reference!r} of sale {sale.pk} was already recorded with other items or amount; nothing "
+        "was returned. A different return needs its own reference.",
+        code="return_conflict",
+        **{"return": {"id": conflict.extra["sale_return_id"], "reference": reference}},
+    )
+
+
+def sale_cancelled(sale: Sale) -> ConflictError:
+    return ConflictError(
+        f"Sale {sale.pk} is cancelled: nothing is left to return.",
+        code=SaleAlreadyCancelled.code,
+        sale=sale_keys(sale),
+    )
+
+
 #: The v2 names of what may differ between a sale and its resend.
 V2_FIELD_NAMES = {CUSTOMER: "customer", AMOUNT: "sale_amount"}
 
@@ -178,7 +288,7 @@ def sale_conflict(conflict: SaleConflict) -> ConflictError:
         f"Sale {sale.pk} was already recorded with reference {sale.reference!r} and another "
         f"{', '.join(differences)}; nothing was recorded. A different sale needs its own reference.",
         code="sale_conflict",
-        sale={"id": sale.pk, "reference": sale.reference, "status": sale.status},
+        sale=sale_keys(sale),
         differences=differences,
     )
 
@@ -226,8 +336,47 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     serializer_class = SaleSerializer
     filterset_class = SaleFilter
     lookup_value_regex = r"\d+"
-    openapi_error_codes = {"create": (409, 422)}
+    # A return: a reference of other units, a cancelled sale; more than is left, or the wrong form.
+    openapi_error_codes = {"create": (409, 422), "return_create": (409, 422)}
     openapi_error_examples = {
+        "return_create": {
+            409: {
+                "The reference of other units": {
+                    "detail": (
+                        "Return 'DEV-1' of sale 42 was already recorded with other items or amount; nothing "
+                        "was returned. A different return needs its own reference."
+                    ),
+                    "code": "return_conflict",
+                    "return": {"id": 3, "reference": "DEV-1"},
+                },
+                "A cancelled sale": {
+                    "detail": "Sale 42 is cancelled: nothing is left to return.",
+                    "code": "sale_cancelled",
+                    "sale": {"id": 42, "reference": "ERP-0001", "status": "cancelled"},
+                },
+            },
+            422: {
+                "More units than are left": {
+                    "detail": (
+                        "Item '13456789': 3 unit(s) asked back, but 2 of the 2 bought are left to return."
+                    ),
+                    "code": "return_refused",
+                    "item": "13456789",
+                    "available": 2,
+                },
+                "An amount from a sale with items": {
+                    "detail": "This sale has items: return them by barcode and quantity.",
+                    "code": "return_refused",
+                    "field": "items",
+                },
+                "More than is left of the amount": {
+                    "detail": "60.01 asked back, but 60.00 of the sale's 100.00 is left to return.",
+                    "code": "return_refused",
+                    "field": "amount",
+                    "available": 60,
+                },
+            },
+        },
         "create": {
             409: {
                 "Same reference, other content": {
@@ -240,11 +389,16 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
                     "differences": ["customer", "sale_amount"],
                 }
             }
-        }
+        },
     }
 
     def scoped_queryset(self):
         return sale_queryset(account=self.account)
+
+    def _sale(self) -> Sale:
+        """The account's sale the path names, as a row: a return needs nothing of what the sale's
+        representation reads (items, payments, vouchers, rewards)."""
+        return get_object_or_404(Sale.objects.filter(account=self.account), pk=self.kwargs["pk"])
 
     @extend_schema(
         summary="Register a sale and trigger the loyalty rules",
@@ -285,6 +439,8 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         except UnknownCustomer as unknown:
             raise ValidationError({"customer_id": [unknown.detail]}) from None
         context = {"items": outcome.items, "payments": outcome.payments, "rewards": outcome.rewards}
+        if outcome.created:
+            context["returns"] = 0
         body = {
             "sale": SaleSerializer(outcome.sale, context=context).data,
             "wallet": WalletSerializer(outcome.wallet).data,
@@ -313,3 +469,106 @@ class SaleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
                 "wallet": WalletSerializer(outcome.wallet).data if outcome.wallet else None,
             }
         )
+
+    @extend_schema(
+        summary="The sale's returns, newest first",
+        description="Each return with its units (or amount) and what it took back, as it first answered.",
+        responses={200: ListedSaleReturnSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def returns(self, request, pk=None):
+        sale = self._sale()
+        page = self.paginate_queryset(sale_return_queryset(sale=sale))
+        return self.get_paginated_response(
+            ListedSaleReturnSerializer(page, many=True, context={"sale": sale}).data
+        )
+
+    @extend_schema(
+        summary="Return part of a sale",
+        description=(
+            "Gives back `items` (units by barcode), or for a sale recorded without items part of its "
+            "`amount`, under the return's own `reference`. What they earned is taken back in proportion: "
+            "each rule's cashback and points by the share of its eligible amount they carried, so that "
+            "returning everything ends exactly as a cancel; `total_shoppings` and `total_discounts` go "
+            "down, `count_shoppings` only when nothing is left; promotion uses are released once all their "
+            "units are back. A voucher the sale earned at a threshold it no longer reaches is cancelled if "
+            "unused; if used, its value is debited from the cashback balance (which may go negative) and a "
+            "warning says so.\n\n"
+            "201 with the return, what it moved (`reversed`: signed, by wallet field, as the cancel's), the "
+            "vouchers cancelled and charged, and the wallet after it. The same `reference` again answers "
+            "the first result with 200 (the wallet as it is now); with other units it is a 409 "
+            "`return_conflict`. More units than are left (earlier returns counted), an item the sale does "
+            "not have, more than is left of the amount, or the form that does not fit the sale (`amount` "
+            "for a sale with items, `items` for one without) is a 422 `return_refused` naming the `item` or "
+            "`field` (and what is `available`); a cancelled sale is a 409 `sale_cancelled`. Nothing is "
+            "recorded on a refusal."
+        ),
+        request=SaleReturnCreateSerializer,
+        responses={201: ReturnedSaleSerializer, 200: ReturnedSaleSerializer},
+        examples=[
+            OpenApiExample(
+                "Units of a sale with items",
+                value={"reference": "DEV-1", "items": [{"barcode": "13456789", "quantity": 1}]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Part of a sale without items", value={"reference": "DEV-2", "amount": 40}, request_only=True
+            ),
+            OpenApiExample(
+                "One unit given back",
+                value={
+                    "return": {
+                        "id": 3,
+                        "reference": "DEV-1",
+                        "sale": {"id": 42, "reference": "ERP-0001", "status": "recorded"},
+                        "items": [{"barcode": "13456789", "quantity": 1, "total": 12}],
+                        "amount": 12,
+                        "created_at": "2024-06-20T13:02:11.000000Z",
+                    },
+                    "reversed": {"balance": -0.6, "points": -12, "total_shoppings": -12},
+                    "vouchers_cancelled": [],
+                    "vouchers_charged": [],
+                    "warnings": [],
+                    "wallet": {
+                        "points": 140.99,
+                        "balance": 7.05,
+                        "pending_points": 0,
+                        "pending_balance": 0,
+                        "digital_change": 0,
+                        "total_shoppings": 140.99,
+                        "count_shoppings": 1,
+                        "total_discounts": 0,
+                    },
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
+    @returns.mapping.post
+    def return_create(self, request, pk=None):
+        sale = self._sale()
+        serializer = SaleReturnCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            outcome = sale_return(
+                sale=sale,
+                reference=data["reference"],
+                items=returned_units(data.get("items", [])),
+                amount=data.get("amount"),
+            )
+        except ReturnConflict as conflict:
+            raise return_conflict(sale, data["reference"], conflict) from None
+        except SaleAlreadyCancelled:
+            raise sale_cancelled(sale) from None
+        # A replay answers without the wallet: it is read as it stands now.
+        wallet = outcome.wallet or sale_wallet(sale)
+        context = {"sale": sale, "lines": return_lines(outcome.sale_return)}
+        body = {
+            "return": SaleReturnSerializer(outcome.sale_return, context=context).data,
+            **taken_back_data(outcome.taken_back),
+            "warnings": return_warnings(outcome.taken_back),
+            "wallet": WalletSerializer(wallet).data if wallet else None,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)

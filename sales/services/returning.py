@@ -6,11 +6,14 @@ were worth, moves the wallet's totals by them, releases the promotion uses of li
 whole, then sends `sale_returned`: the engine takes back each rule's grant in proportion and
 writes its own rows. The same reference again answers the return as first recorded; with
 other units it is a conflict.
+
+`sale_return_preview` runs the very same service and rolls it back, for a confirmation page
+that shows what confirming will do.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,10 +22,11 @@ from django.db.models import Sum
 from customers.models import LedgerEntry
 from customers.services import Posting, wallet_lock, wallet_post
 from loyalty.core.errors import BusinessRuleError, ConflictError
-from loyalty.core.money import ZERO, round_money
+from loyalty.core.money import QUANTITY_QUANTUM, ZERO, round_money
 from promotions.services import promotion_uses_release
 from sales.models import Sale, SaleItem, SaleReturn, SaleReturnLine
 from sales.outcomes import ReturnedSale, ReturnedUnits, ReturnOutcome, TakenBack
+from sales.selectors import sale_payments
 from sales.signals import sale_returned_send
 
 
@@ -58,7 +62,15 @@ def _returned_before(sale: Sale) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
         .annotate(units=Sum("quantity"), total=Sum("total"), discount=Sum("discount"))
         .order_by()
     )
-    return {row["item_id"]: (row["units"], row["total"], row["discount"]) for row in rows}
+    # Rounded to their places: SQLite adds the columns up as floats (0.1 kg ten times is not 1).
+    return {
+        row["item_id"]: (
+            Decimal(row["units"]).quantize(QUANTITY_QUANTUM, rounding=ROUND_HALF_UP),
+            round_money(row["total"]),
+            round_money(row["discount"]),
+        )
+        for row in rows
+    }
 
 
 def _lines(sale: Sale, items: Sequence[SaleItem], asked: Sequence[ReturnedUnits]) -> list[_Line]:
@@ -101,10 +113,11 @@ def _lines(sale: Sale, items: Sequence[SaleItem], asked: Sequence[ReturnedUnits]
 
 
 def _same_return(sale_return: SaleReturn, asked: Sequence[ReturnedUnits], amount: Decimal | None) -> bool:
+    lines = SaleReturnLine.objects.filter(account_id=sale_return.account_id, sale_return=sale_return)
     if amount is not None:
-        return not sale_return.lines.exists() and sale_return.amount == amount
+        return not lines.exists() and sale_return.amount == amount
     recorded: dict[str, Decimal] = {}
-    for line in sale_return.lines.select_related("item"):
+    for line in lines.select_related("item"):
         recorded[line.item.barcode] = recorded.get(line.item.barcode, ZERO) + line.quantity
     sent: dict[str, Decimal] = {}
     for units in asked:
@@ -251,7 +264,8 @@ def sale_return(
                 sale=sale,
                 sale_return=record,
                 items=tuple(sale_items),
-                payments=tuple(sale.payments.all()),
+                # Read within the account, as every statement of a request is (shard-ready).
+                payments=tuple(sale_payments(sale)),
                 lines=all_lines,
                 amount=earlier["amount"] + value,
                 customer=sale.customer,
@@ -260,7 +274,7 @@ def sale_return(
         )
     )
     record.outcome = _answer(own, taken, saved)
-    record.save(update_fields=["outcome"])
+    SaleReturn.objects.filter(account_id=sale.account_id, pk=record.pk).update(outcome=record.outcome)
     return ReturnOutcome(
         sale_return=record, created=True, taken_back=record.outcome, wallet=taken.wallet or wallet
     )
@@ -280,3 +294,63 @@ def _answer(
             {"code": voucher.code, "value": str(voucher.value)} for voucher in taken.vouchers_charged
         ],
     }
+
+
+@dataclass(frozen=True)
+class ReturnPreview:
+    """What `sale_return` would record and take back, had it not been rolled back.
+
+    `lines` are the return's lines as they would be written (their items are the sale's);
+    `taken_back` is the outcome the return would store. `created` is False when the reference
+    names a return already recorded (then the rest describes that return).
+    """
+
+    created: bool
+    amount: Decimal
+    discount: Decimal
+    completes: bool
+    lines: tuple[SaleReturnLine, ...]
+    taken_back: Mapping[str, Any]
+
+
+class _RolledBack(Exception):
+    def __init__(self, preview: ReturnPreview) -> None:
+        super().__init__("preview")
+        self.preview = preview
+
+
+def sale_return_preview(
+    *,
+    sale: Sale,
+    reference: str,
+    items: Sequence[ReturnedUnits] = (),
+    amount: Decimal | None = None,
+) -> ReturnPreview:
+    """Run `sale_return` and roll it back: nothing is written, and what it would do cannot
+    drift from what it does. Refusals raise as the service raises them.
+
+    What it takes back is computed against the wallet as it is now; confirmed later, the
+    return takes back what is due then (the same, unless the sale or wallet moved between).
+    """
+    try:
+        # Its own savepoint, undone by the exception: the wallet, the ledger, the vouchers and
+        # any on-commit work of the return go with it.
+        with transaction.atomic():
+            outcome = sale_return(sale=sale, reference=reference, items=items, amount=amount)
+            record = outcome.sale_return
+            raise _RolledBack(
+                ReturnPreview(
+                    created=outcome.created,
+                    amount=record.amount,
+                    discount=record.discount,
+                    completes=record.completes,
+                    lines=tuple(
+                        SaleReturnLine.objects.filter(account_id=record.account_id, sale_return=record)
+                        .select_related("item")
+                        .order_by("item__position", "id")
+                    ),
+                    taken_back=outcome.taken_back,
+                )
+            )
+    except _RolledBack as rolled_back:
+        return rolled_back.preview

@@ -80,6 +80,19 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         }
     ),
     ("POST", f"{V2}/sales/{{pk}}/cancel"): Recipe(lambda a: {}, lambda a: {"pk": a.sale.pk}),
+    ("POST", f"{POS}/shops/returns"): Recipe(
+        lambda a: {
+            "date": "2024-05-24",
+            "type": "CF",
+            "reference": a.purchase.reference,
+            "return_reference": "DEV-1",
+            "items": [{"barcode": a.product.barcode, "quantity": 1}],
+        }
+    ),
+    # A's ERP sale has no items: part of its amount is given back.
+    ("POST", f"{V2}/sales/{{pk}}/returns"): Recipe(
+        lambda a: {"reference": "DEV-1", "amount": 10}, lambda a: {"pk": a.sale.pk}
+    ),
     ("POST", f"{V2}/coupons"): Recipe(
         lambda a: {"name": "Novo vale", "points_cost": 10, "value": 5, "stock": 3}
     ),

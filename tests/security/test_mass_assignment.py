@@ -90,6 +90,8 @@ def protected_fields(b: Holdings) -> dict:
 # Protected names an endpoint does take, on purpose.
 DOCUMENTED = {
     ("POST", f"{V2}/sales"): {"customer_id", "store"},  # who bought, at which own store (isolation matrix)
+    # The part of an itemless sale's amount given back, at most what is left of it (the service's check).
+    ("POST", f"{V2}/sales/{{pk}}/returns"): {"amount"},
     ("POST", f"{V2}/coupons"): {"stock", "value"},  # the new reward's initial stock and voucher value
     ("PATCH", f"{V2}/coupons/{{pk}}/stock"): {"stock"},  # what the endpoint sets
     ("POST", f"{V2}/coupons/{{pk}}/redeem"): {"customer_id"},  # who redeems

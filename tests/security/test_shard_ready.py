@@ -165,7 +165,16 @@ def busy_account(tenant):
     return purchase(items=[item(promotion_id=str(promotion.pk))])
 
 
-# The hot requests (purchase, replay, quote, redemption, wallet, cancel) and the rest of the
+RETURN = {
+    "date": "2024-05-24",
+    "type": "CF",
+    "pdv": "1",
+    "coupon": "15",
+    "return_reference": "DEV-1",
+    "items": [{"barcode": "13456789", "quantity": 1}],
+}
+
+# The hot requests (purchase, replay, quote, redemption, wallet, return, cancel) and the rest of the
 # request paths a till or an ERP runs every day, in an order in which each has work to do.
 REQUESTS = {
     "purchase": lambda tenant, body: tenant.pos.put(f"{POS}/shops", body, format="json"),
@@ -197,6 +206,10 @@ REQUESTS = {
     "export": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/export"),
     "categories": lambda tenant, body: tenant.v2.get(f"{V2}/categories"),
     "sales": lambda tenant, body: tenant.v2.get(f"{V2}/sales"),
+    # One unit back (and the same return again), then the sale's returns, before the purchase is cancelled.
+    "return": lambda tenant, body: tenant.pos.post(f"{POS}/shops/returns", RETURN, format="json"),
+    "return replay": lambda tenant, body: tenant.pos.post(f"{POS}/shops/returns", RETURN, format="json"),
+    "returns": lambda tenant, body: tenant.v2.get(f"{V2}/sales/{tenant.account.sales.get().pk}/returns"),
     "cancel": lambda tenant, body: tenant.pos.post(
         f"{POS}/shops/cancel", {"date": "2024-05-24", "type": "CF", "pdv": "1", "coupon": "15"}, format="json"
     ),

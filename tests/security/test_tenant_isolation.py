@@ -87,6 +87,17 @@ def purchase_body(b: Holdings, **overrides) -> dict:
     }
 
 
+def return_body(reference: str, b: Holdings) -> dict:
+    """A return of one unit of B's product from the purchase with this reference."""
+    return {
+        "date": "2024-05-24",
+        "type": "CF",
+        "reference": reference,
+        "return_reference": "BETA-DEV",
+        "items": [{"barcode": b.product.barcode, "quantity": 1}],
+    }
+
+
 MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
     ("GET", "/api/health"): Unscoped("service status"),
     ("GET", "/api/schema"): Unscoped("the OpenAPI document"),
@@ -193,6 +204,10 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
     ),
     ("GET", f"{V2}/sales/{{pk}}"): sale,
     ("POST", f"{V2}/sales/{{pk}}/cancel"): sale,
+    ("GET", f"{V2}/sales/{{pk}}/returns"): sale,
+    ("POST", f"{V2}/sales/{{pk}}/returns"): ByPath(
+        sale.target, lambda b: {"reference": "BETA-DEV", "amount": 1}
+    ),
     ("PUT", f"{POS}/shops"): ByBody(
         (
             (
@@ -215,6 +230,15 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
                 "reference",
                 lambda a, b: {"date": "2024-05-24", "type": "CF", "reference": a.purchase.reference},
                 lambda b: {"date": "2024-05-24", "type": "CF", "reference": "MISSING-1"},
+            ),
+        )
+    ),
+    ("POST", f"{POS}/shops/returns"): ByBody(
+        (
+            (
+                "reference",
+                lambda a, b: return_body(a.purchase.reference, b),
+                lambda b: return_body("MISSING-1", b),
             ),
         )
     ),

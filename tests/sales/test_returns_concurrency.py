@@ -8,11 +8,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from rest_framework.test import APIClient
 
 from customers.models import LedgerEntry
 from sales.models import Sale, SaleReturn
 from sales.outcomes import ReturnedUnits
 from sales.services import SaleAlreadyCancelled, sale_cancel, sale_return
+from tests.builders import POS
 from tests.concurrency import run_concurrently
 from tests.sales.builders import purchase, put
 
@@ -32,18 +34,32 @@ def effect(sale: Sale) -> dict[str, Decimal]:
     return {name: Decimal(value or 0) for name, value in sums.items()}
 
 
+def _till(tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {tenant.access_token}", HTTP_X_STORE_TOKEN=tenant.merchant.store_token
+    )
+    return client
+
+
 def test_the_same_return_from_five_tills_is_recorded_once(postgres_only, tenant, program):
     sale = bought(tenant)
+    body = {
+        "date": "2024-05-24",
+        "type": "CF",
+        "pdv": "1",
+        "coupon": "15",
+        "return_reference": "DEV-1",
+        "items": [{"barcode": "13456789", "quantity": 1}],
+    }
 
     results = run_concurrently(
-        5,
-        lambda index: sale_return(
-            sale=sale, reference="DEV-1", items=[ReturnedUnits(barcode="13456789", quantity=Decimal(1))]
-        ),
+        5, lambda index: _till(tenant).post(f"{POS}/shops/returns", body, format="json")
     )
 
     assert not [result for result in results if isinstance(result, BaseException)], results
-    assert sorted(result.created for result in results) == [False, False, False, False, True]
+    assert sorted(response.status_code for response in results) == [200, 200, 200, 200, 201]
+    assert len({response.json()["return"]["id"] for response in results}) == 1
     assert SaleReturn.objects.filter(sale=sale).count() == 1
     assert effect(sale) == {
         "balance": Decimal("0.60"),

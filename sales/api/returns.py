@@ -15,6 +15,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from customers.models import WALLET_FIELDS
 from loyalty.api.fields import MoneyField, QuantityField
 from loyalty.core.vocabulary import MAX_ITEMS
 from sales.api.serializers import BARCODE, WalletMovesSerializer
@@ -130,8 +131,11 @@ class TakenBackMixin(serializers.Serializer):
 
 def taken_back_data(outcome: Mapping[str, Any]) -> dict[str, Any]:
     """A return's stored outcome (decimal strings) as the answer shows it (numbers)."""
+    moved = outcome.get("moved", {})
     return {
-        "reversed": {name: Decimal(value) for name, value in outcome.get("moved", {}).items()},
+        # In the wallet's own order: PostgreSQL's jsonb keeps keys in an order of its own, and
+        # a replay must answer byte for byte as the first answer did.
+        "reversed": {name: Decimal(moved[name]) for name in WALLET_FIELDS if name in moved},
         "vouchers_cancelled": list(outcome.get("vouchers_cancelled", [])),
         "vouchers_charged": [
             {"code": voucher["code"], "value": Decimal(voucher["value"])}

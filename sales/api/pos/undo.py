@@ -240,7 +240,7 @@ RETURNED_EXAMPLE = {
         "amount": 12,
         "created_at": "2024-05-25T13:02:11.000000Z",
     },
-    "reversed": {"balance": -0.6, "points": -12, "total_shoppings": -12},
+    "reversed": {"points": -12, "balance": -0.6, "total_shoppings": -12},
     "vouchers_cancelled": [],
     "vouchers_charged": [],
     "warnings": [],

@@ -27,7 +27,7 @@ from customers.documents import (
     normalize_email,
     normalize_phone,
 )
-from customers.models import Customer, LedgerEntry
+from customers.models import POINTS_FIELDS, Customer, LedgerEntry
 from customers.selectors import wallet_next_expiry
 from customers.services import (
     InsufficientFunds,
@@ -36,7 +36,9 @@ from customers.services import (
     wallet_adjust,
 )
 from customers.services.wallets import ADJUSTABLE_BUCKETS
+from loyalty.backoffice import numbers
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
+from loyalty.backoffice.numbers import LocalDecimalField
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.core.errors import DomainError
 
@@ -96,10 +98,10 @@ class WalletAdjustmentForm(forms.Form):
         choices=[(name, name.replace("_", " ").capitalize()) for name in ADJUSTABLE_BUCKETS],
         help_text="Which balance to correct.",
     )
-    amount = forms.DecimalField(
+    amount = LocalDecimalField(
         max_digits=14,
         decimal_places=2,
-        help_text="Signed: positive adds, negative takes. A bucket may not go below zero.",
+        help_text="Signed: positive adds, negative takes (10,50 or 10.50). A bucket may not go below zero.",
     )
     reason = forms.CharField(
         max_length=255, help_text="Required. Shown in the ledger next to your user name.", strip=True
@@ -110,6 +112,10 @@ class WalletAdjustmentForm(forms.Form):
         if amount == 0:
             raise forms.ValidationError("The amount must not be zero.")
         return amount
+
+
+class _TriedOnly(Exception):
+    """Rolls back an adjustment tried for its confirmation page."""
 
 
 @admin.register(Customer)
@@ -263,13 +269,19 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         ]
 
     def adjust_wallet_view(self, request, object_id: int):
+        """The adjustment form; a valid one is shown back as money on a confirmation page, and
+        only confirming writes the ledger row ("back" returns to the form as typed)."""
         customer = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not request.user.has_perm("customers.adjust_wallet"):
             raise PermissionDenied
         form = WalletAdjustmentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        confirming = request.method == "POST" and "back" not in request.POST and form.is_valid()
+        if confirming:
+            writing = "confirm" in request.POST
             try:
-                # Its own savepoint: a refusal is shown in the form, and the request goes on.
+                # Its own savepoint: a refusal is shown in the form, and the request goes on. Before
+                # the confirmation the adjustment is tried and rolled back, so that the page only
+                # offers what the service will accept.
                 with transaction.atomic():
                     wallet_adjust(
                         customer=customer,
@@ -278,10 +290,16 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                         reason=form.cleaned_data["reason"],
                         staff_user=request.user,
                     )
+                    if not writing:
+                        raise _TriedOnly
+            except _TriedOnly:
+                pass
             except InsufficientFunds as error:
                 form.add_error("amount", error.detail)
+                confirming = False
             except DomainError as error:
                 form.add_error(None, error.detail)
+                confirming = False
             else:
                 self.message_user(request, "Wallet adjusted; the ledger shows the new row.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
@@ -293,6 +311,18 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             "form": form,
             "opts": self.model._meta,
         }
+        if confirming:
+            bucket, amount = form.cleaned_data["bucket"], form.cleaned_data["amount"]
+            shown = numbers.signed_points if bucket in POINTS_FIELDS else numbers.signed_money
+            now = getattr(customer.wallet, bucket)
+            after = numbers.points(now + amount) if bucket in POINTS_FIELDS else numbers.money(now + amount)
+            context.update(
+                title=f"Confirm the adjustment of {customer}'s wallet",
+                bucket_label=dict(form.fields["bucket"].choices)[bucket],
+                amount_shown=shown(amount),
+                after_shown=after,
+            )
+            return TemplateResponse(request, "admin/customers/customer/adjust_wallet_confirm.html", context)
         return TemplateResponse(request, "admin/customers/customer/adjust_wallet.html", context)
 
 

@@ -110,7 +110,13 @@ def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, sta
     assert response.status_code == 200
     assert response.context["form"].errors.keys() == {"amount", "reason"}
 
-    response = client.post(url, {"bucket": "balance", "amount": "-5.50", "reason": "Refund correction"})
+    body = {"bucket": "balance", "amount": "-5.50", "reason": "Refund correction"}
+    confirmation = client.post(url, body)
+    assert confirmation.status_code == 200
+    assert "-R$ 5.50" in confirmation.content.decode()
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()  # shown, not written yet
+
+    response = client.post(url, {**body, "confirm": "1"})
 
     assert response.status_code == 302
     maria.wallet.refresh_from_db()
@@ -121,6 +127,32 @@ def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, sta
         reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={maria.pk}"
     )
     assert ledger.context["cl"].result_list[0].pk == entry.pk
+
+
+@pytest.mark.parametrize(
+    ("typed", "moved", "shown"),
+    [
+        ("10,50", "10.50", "+R$ 10.50"),
+        ("10.50", "10.50", "+R$ 10.50"),
+        ("1.050,00", "1050.00", "+R$ 1,050.00"),
+    ],
+)
+def test_an_adjustment_typed_with_a_decimal_comma_is_shown_as_money_then_written(
+    client, staff_a, maria, typed, moved, shown
+):
+    client.force_login(staff_a)
+    url = reverse("admin:customers_customer_adjust_wallet", args=[maria.pk])
+    body = {"bucket": "balance", "amount": typed, "reason": "Goodwill"}
+
+    confirmation = client.post(url, body).content.decode()
+    assert shown in confirmation
+    back = client.post(url, {**body, "back": "1"})
+    assert back.context["form"]["amount"].value() == typed  # the form as typed, nothing written
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+    assert client.post(url, {**body, "confirm": "1"}).status_code == 302
+
+    assert LedgerEntry.objects.get(kind="adjustment").balance == Decimal(moved)
 
 
 def test_adjustment_below_zero_is_refused_in_the_form(client, staff_a, maria):

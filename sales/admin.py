@@ -1,8 +1,14 @@
-"""Sales in the admin: read-only, with items, payments, rewards and returns, a cancel action and a
+"""Sales in the admin: read-only, with items, payments, rewards and returns; a cancel — from the
+list or from a sale's page — that asks first on a page saying what will be reversed; and a
 return form (`sales.admin_returns`)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
@@ -143,11 +149,25 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
         return returns_table(sale)
 
     def get_urls(self):
-        return [*self.return_urls(), *super().get_urls()]
+        cancel = path(
+            "<int:object_id>/cancel/",
+            self.admin_site.admin_view(self.cancel_view),
+            name="sales_sale_cancel",
+        )
+        return [cancel, *self.return_urls(), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         sale = self.get_object(request, unquote(object_id))
-        context = {"return_url": self.return_url(request, sale) if sale is not None else None}
+        context = {
+            "return_url": self.return_url(request, sale) if sale is not None else None,
+            "cancel_url": (
+                reverse("admin:sales_sale_cancel", args=[sale.pk])
+                if sale is not None
+                and sale.status == Sale.Status.RECORDED
+                and self.has_cancel_permission(request)
+                else None
+            ),
+        }
         return super().change_view(
             request, object_id, form_url, extra_context={**context, **(extra_context or {})}
         )
@@ -157,10 +177,41 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
 
     @admin.action(description="Cancel selected sales (reverses their rewards)", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
-        outcomes = [sale_cancel(sale=sale) for sale in queryset]
+        """Asks first, on a page saying what will be reversed; only "Yes" cancels."""
+        sales = list(queryset.select_related("store", "customer"))
+        if request.POST.get("post") != "yes":
+            return self._cancel_confirmation(request, sales, from_list=True)
+        self._cancel(request, sales)
+        return None
+
+    def cancel_view(self, request, object_id: int):
+        """One sale's cancel, from its page: the same confirmation, then back to the sale."""
+        sale = self.get_object(request, str(object_id))
+        if sale is None:
+            raise Http404("No such sale.")
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            self._cancel(request, [sale])
+            return HttpResponseRedirect(reverse("admin:sales_sale_change", args=[sale.pk]))
+        return self._cancel_confirmation(request, [sale], from_list=False)
+
+    def _cancel(self, request, sales) -> None:
+        outcomes = [sale_cancel(sale=sale) for sale in sales]
         cancelled = sum(not outcome.already_cancelled for outcome in outcomes)
         self.message_user(
             request,
             f"{cancelled} sale(s) cancelled and reversed; {len(outcomes) - cancelled} were already cancelled.",
             messages.SUCCESS,
         )
+
+    def _cancel_confirmation(self, request, sales, *, from_list: bool) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel these sales?" if len(sales) > 1 else "Cancel this sale?",
+            "opts": self.model._meta,
+            "sales": sales,
+            "from_list": from_list,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/sales/sale/cancel_confirmation.html", context)

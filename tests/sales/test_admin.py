@@ -54,13 +54,18 @@ def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff_a, r
     )
 
 
-def test_cancel_action_reverses_like_the_api(client, staff_a, recorded):
+def test_cancel_action_asks_first_then_reverses_like_the_api(client, staff_a, recorded):
     client.force_login(staff_a)
+    chosen = {"action": "cancel_selected", "_selected_action": [recorded.pk]}
 
-    client.post(
-        reverse("admin:sales_sale_changelist"),
-        {"action": "cancel_selected", "_selected_action": [recorded.pk]},
-    )
+    asked = client.post(reverse("admin:sales_sale_changelist"), chosen)
+
+    assert asked.status_code == 200
+    assert "cannot be undone" in asked.content.decode()
+    recorded.refresh_from_db()
+    assert recorded.status == "recorded"  # nothing happens before "Yes"
+
+    client.post(reverse("admin:sales_sale_changelist"), {**chosen, "post": "yes"})
 
     recorded.refresh_from_db()
     assert recorded.status == "cancelled"
@@ -68,12 +73,36 @@ def test_cancel_action_reverses_like_the_api(client, staff_a, recorded):
     assert (wallet.balance, wallet.points, wallet.count_shoppings) == (0, 0, 0)
 
 
+def test_a_sale_is_cancelled_from_its_page_through_the_same_confirmation(client, staff_a, recorded):
+    client.force_login(staff_a)
+    page = client.get(reverse("admin:sales_sale_change", args=[recorded.pk])).content.decode()
+    url = reverse("admin:sales_sale_cancel", args=[recorded.pk])
+    assert url in page
+
+    asked = client.get(url)
+    assert asked.status_code == 200
+    assert str(recorded) in asked.content.decode()
+    recorded.refresh_from_db()
+    assert recorded.status == "recorded"
+
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    recorded.refresh_from_db()
+    assert recorded.status == "cancelled"
+    assert url not in client.get(reverse("admin:sales_sale_change", args=[recorded.pk])).content.decode()
+
+
 def test_staff_of_another_account_cannot_cancel(client, staff_b, recorded):
     client.force_login(staff_b)
 
     client.post(
         reverse("admin:sales_sale_changelist"),
-        {"action": "cancel_selected", "_selected_action": [recorded.pk]},
+        {"action": "cancel_selected", "_selected_action": [recorded.pk], "post": "yes"},
+    )
+    assert (
+        client.post(reverse("admin:sales_sale_cancel", args=[recorded.pk]), {"post": "yes"}).status_code
+        == 404
     )
 
     recorded.refresh_from_db()

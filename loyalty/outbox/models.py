@@ -4,6 +4,9 @@ Messages are written to the outbox in the same transaction as the sale (or redem
 that causes them, and delivered afterwards by `send_messages`.
 """
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +25,29 @@ class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"
     SMS = "sms", "SMS"
     WHATSAPP = "whatsapp", "WhatsApp"
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: Every placeholder some message fills; a template naming another would send it as typed.
+PLACEHOLDERS = frozenset(
+    {
+        "name",
+        "account",
+        "store",
+        "points",
+        "balance",
+        "digital_change",
+        "cashback",
+        "points_earned",
+        "amount",
+        "voucher_code",
+        "voucher_value",
+        "voucher_valid_until",
+        "redeemed",
+        "redeemed_digital_change",
+        "expiry_date",
+    }
+)
 
 
 class MessageTemplate(models.Model):
@@ -46,6 +72,19 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_event_display()}, {self.get_channel_display()})"
+
+    def clean(self) -> None:
+        # `{nome}` or `{cashbak}` would reach the customer as typed: refused, naming the valid ones.
+        errors = {}
+        for field in ("subject", "body"):
+            unknown = sorted(set(PLACEHOLDER.findall(getattr(self, field) or "")) - PLACEHOLDERS)
+            if unknown:
+                errors[field] = (
+                    f"Unknown placeholder(s): {', '.join('{' + name + '}' for name in unknown)}. "
+                    f"Valid ones: {', '.join('{' + name + '}' for name in sorted(PLACEHOLDERS))}."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Message(models.Model):

@@ -6,7 +6,6 @@ each claims due messages with `SELECT ... FOR UPDATE SKIP LOCKED`, so none is se
 Failures are retried with exponential backoff and end as `failed` after the maximum.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,11 +18,8 @@ from django.utils import timezone
 
 from loyalty.core.dates import format_api_datetime
 from loyalty.outbox.backends import backend_for
-from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate
+from loyalty.outbox.models import PLACEHOLDER, Channel, Event, Message, MessageAttempt, MessageTemplate
 from loyalty.tenancy.models import Account, Store
-
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
 
 # What the outbox reads of the apps' records. Customers, sales, wallets and vouchers live a floor
 # above; their models answer these descriptions without the outbox importing them.

@@ -6,12 +6,14 @@ from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from customers.services import customer_create
-from loyalty.outbox.models import Message, MessageAttempt
+from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import (
     message_retry,
     message_template_create,
@@ -53,7 +55,7 @@ def queue(merchant, customer, channel="email", count=1):
             event="balance_redeemed",
             channel=channel,
             subject="Resgate",
-            body="Olá {name}, saldo R$ {balance}, código {unknown}",
+            body="Olá {name}, saldo R$ {balance}",
         )
     return messages_queue_event(
         account=merchant.account,
@@ -68,6 +70,22 @@ def test_render_fills_known_placeholders_and_keeps_unknown_ones():
     assert render("{name} tem {points} {x} {{", {"name": "Ana", "points": "1,00"}) == "Ana tem 1,00 {x} {{"
 
 
+@pytest.mark.parametrize(("field", "text"), [("body", "Olá {nome}!"), ("subject", "Seu {cashbak}")])
+def test_a_template_naming_an_unknown_placeholder_is_refused_with_the_valid_ones(merchant, field, text):
+    fields = {"body": "Olá {name}", "subject": "Oi", field: text}
+
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        message_template_create(
+            account=merchant.account, name="T", event="sale_rewarded", channel="email", **fields
+        )
+
+    message = refused.value.message_dict[field][0]
+    assert message.startswith("Unknown placeholder(s): {" + text.split("{")[1].split("}")[0] + "}.")
+    assert "{cashback}" in message
+    assert "{name}" in message
+    assert not MessageTemplate.objects.exists()
+
+
 def test_send_messages_delivers_email_through_django(merchant, maria):
     queue(merchant, maria)
     out = StringIO()
@@ -76,7 +94,7 @@ def test_send_messages_delivers_email_through_django(merchant, maria):
 
     assert "Sent 1" in out.getvalue()
     assert mail.outbox[0].to == ["maria@example.com"]
-    assert mail.outbox[0].body == "Olá Maria, saldo R$ 12,00, código {unknown}"
+    assert mail.outbox[0].body == "Olá Maria, saldo R$ 12,00"
     message = Message.objects.get()
     assert (message.status, message.attempts) == ("sent", 1)
     assert MessageAttempt.objects.get().succeeded

@@ -10,7 +10,7 @@ from customers.services.customers import (
     customer_update,
     customer_wallet_lock,
 )
-from customers.services.lots import GIVE_BACK_MIN_DAYS, lot_end
+from customers.services.lots import GIVE_BACK_MIN_DAYS, LOT_BUCKETS, lot_end
 from customers.services.postings import LotTerms, Posting
 from customers.services.wallets import (
     InsufficientFunds,
@@ -28,6 +28,7 @@ from customers.services.wallets import (
 
 __all__ = [
     "GIVE_BACK_MIN_DAYS",
+    "LOT_BUCKETS",
     "DuplicateContact",
     "InsufficientFunds",
     "LotTerms",

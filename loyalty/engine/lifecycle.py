@@ -20,15 +20,21 @@ from django.utils import timezone
 
 from customers.models import Customer, ExpiryLot, LedgerEntry, Wallet
 from customers.selectors import returned_of_entries
-from customers.services import LotTerms, Posting, lot_end, wallet_expire_due, wallet_lock, wallet_post
+from customers.services import (
+    LOT_BUCKETS,
+    LotTerms,
+    Posting,
+    lot_end,
+    wallet_expire_due,
+    wallet_lock,
+    wallet_post,
+)
 from loyalty.core.dates import last_local_day, local_date, local_day_end
 from loyalty.core.money import ZERO
 from loyalty.engine.models import ExpiryReminder, PendingGrant
 from loyalty.outbox.models import Event
 from loyalty.outbox.services import format_brl, messages_queue_event
 from loyalty.tenancy.models import Account
-
-EXPIRING_BUCKETS = ("points", "balance")
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +261,7 @@ def _expiring_by_wallet_and_day(
         # Inactivity takes everything that day: lots ending that day or later are part of it.
         for key in [key for key in expiring if key[0] == wallet.pk and key[1] >= day]:
             del expiring[key]
-        for bucket in EXPIRING_BUCKETS:
+        for bucket in LOT_BUCKETS:
             expiring[(wallet.pk, day)][bucket] = max(getattr(wallet, bucket), ZERO)
     return expiring
 

@@ -73,10 +73,14 @@ def _returned_before(sale: Sale) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
     }
 
 
-def _lines(sale: Sale, items: Sequence[SaleItem], asked: Sequence[ReturnedUnits]) -> list[_Line]:
+def _lines(
+    items: Sequence[SaleItem],
+    asked: Sequence[ReturnedUnits],
+    before: Mapping[int, tuple[Decimal, Decimal, Decimal]],
+) -> list[_Line]:
     """The sale's lines the asked units come from, first line first, each valued as the sale
-    priced it; the last units of a line take what is left of its total, to the cent."""
-    before = _returned_before(sale)
+    priced it; the last units of a line take what is left of its total, to the cent. `before`
+    is what earlier returns took of each line (`_returned_before`)."""
     left = {item.pk: item.quantity - before.get(item.pk, (ZERO, ZERO, ZERO))[0] for item in items}
     lines: list[_Line] = []
     for units in asked:
@@ -186,15 +190,15 @@ def sale_return(
     if sale_items:
         if amount is not None or not items:
             raise ReturnRefused("This sale has items: return them by barcode and quantity.", field="items")
-        lines = _lines(sale, sale_items, items)
+        before = _returned_before(sale)
+        lines = _lines(sale_items, items, before)
         value = sum((line.total for line in lines), ZERO)
         discount = sum((line.discount for line in lines), ZERO)
-        before = _returned_before(sale)
-        returned = {line.item.pk: line.quantity for line in lines}
-        completes = all(
-            before.get(item.pk, (ZERO,))[0] + returned.get(item.pk, ZERO) >= item.quantity
-            for item in sale_items
-        )
+        # Units back of each line once this return is recorded: earlier returns and this one.
+        back = {item_id: units for item_id, (units, _, _) in before.items()}
+        for line in lines:
+            back[line.item.pk] = back.get(line.item.pk, ZERO) + line.quantity
+        completes = all(back.get(item.pk, ZERO) >= item.quantity for item in sale_items)
     else:
         if amount is None or items:
             raise ReturnRefused("This sale has no items: return part of its amount.", field="amount")
@@ -206,6 +210,7 @@ def sale_return(
                 available=left,
             )
         lines, value, discount, completes = [], amount, ZERO, amount == left
+        back = {}
 
     record = SaleReturn.objects.create(
         account_id=sale.account_id,
@@ -237,7 +242,6 @@ def sale_return(
         own = {name: value for posting in postings for name, value in posting.deltas.items()}
     if sale_items:
         # A promotion's use is released once every unit it discounted is back.
-        back = {item_id: units for item_id, (units, _, _) in _returned_before(sale).items()}
         promoted = {item.promotion_id for item in sale_items if item.promotion_id is not None}
         whole = [
             promotion_id

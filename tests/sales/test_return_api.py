@@ -34,12 +34,12 @@ WALLET = f"{POS}/consumers/document/{CPF}/wallet"
 # A POS return of 1 item and of 10 items alike (the program's cashback and points rules):
 # the request's savepoint (2); the credential with its store; the purchase by its keys; then
 # the service — the sale locked, the return's reference looked up, the sale's items, what
-# earlier returns were worth, the units they took (read twice), the return and its lines (one
-# insert each), the wallet locked, the totals' ledger row and wallet move, the units back so
-# far (promotion uses), every line returned from the sale and its payments; the engine's reads
+# earlier returns were worth, the units they took (read once), the return and its lines (one
+# insert each), the wallet locked, the totals' ledger row and wallet move, every line returned
+# from the sale and its payments; the engine's reads
 # (the sale's grants, its vouchers, the rules, what returns took by rule, expired lots), its
 # ledger rows and wallet move; the outcome stored — and the answer's lines.
-RETURN_QUERIES = 27
+RETURN_QUERIES = 25
 # The same return again, 1 or 10 items: the savepoint (2), the credential, the purchase, the
 # sale locked, the return by its reference and its lines (compared), the answer's lines and
 # the wallet as it stands.

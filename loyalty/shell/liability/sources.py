@@ -12,12 +12,13 @@ from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.expressions import Col
 
 from customers.models import ExpiryLot, LedgerEntry, Wallet
+from customers.services import LOT_BUCKETS
 from loyalty.core.money import AMOUNT_MAX_DIGITS, MONEY_PLACES, ZERO
 from loyalty.tenancy.models import Account
 
 BUCKETS = ("balance", "digital_change", "points")
 #: The buckets that expire (by lot or by inactivity); digital change is the customer's money.
-EXPIRING_BUCKETS = ("points", "balance")
+EXPIRING_BUCKETS = LOT_BUCKETS
 EXPIRY_WINDOWS = (30, 60, 90)
 #: Places of the R$-per-point rate shown; amounts are valued with the exact ratio.
 RATE_QUANTUM = Decimal("0.000001")

@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 PIP_INSTALL = -m pip install --quiet --require-hashes
 
 .PHONY: install install-test install-bench install-tools run test bench profile lint format \
-	check-migrations check-schema check-layers check-types check fuzz browser-deps lock audit-feed audit clean
+	check-migrations check-schema check-layers check-types check fuzz browser-deps messages lock audit-feed audit clean
 
 # --- environments --------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ check-migrations: install-test
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check-schema: install-test
-	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file /dev/null
 
 # The floors of the house (pyproject.toml, [tool.importlinter]): no import runs back up.
 check-layers: install-test
@@ -98,6 +98,11 @@ check-types: install-test
 	$(BIN)/mypy
 
 check: lint check-migrations check-schema check-layers check-types
+
+# The pt-BR catalogue: gathers new strings, lists any left untranslated, compiles the
+# committed .mo (needs gettext's tools: Debian's gettext package).
+messages: install-test
+	$(BIN)/python scripts/messages.py
 
 # Schemathesis over the live API, both dialects; FUZZ_DATABASE_URL and FUZZ_PORT choose where.
 fuzz: install-test

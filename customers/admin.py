@@ -19,7 +19,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from customers.display import LEDGER_SUMMARY_RELATED, ledger_summary
 from customers.documents import (
     InvalidContact,
     format_document,
@@ -37,9 +40,11 @@ from customers.services import (
 )
 from customers.services.wallets import ADJUSTABLE_BUCKETS
 from loyalty.backoffice import numbers
+from loyalty.backoffice.exports import Column, CsvExportMixin
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.numbers import LocalDecimalField
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
+from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.errors import DomainError
 
 LEDGER_PREVIEW_ROWS = 10
@@ -72,7 +77,7 @@ class CustomerAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if not any(cleaned.get(name) for name in ("document", "phone", "email")):
-            raise forms.ValidationError("Give at least one of CPF/CNPJ, phone or e-mail.")
+            raise forms.ValidationError(gettext("Give at least one of CPF/CNPJ, phone or e-mail."))
         account = cleaned.get("account") or getattr(self.instance, "account", None)
         if account is not None:
             self._check_duplicates(account)
@@ -86,31 +91,47 @@ class CustomerAdminForm(forms.ModelForm):
             clash = Customer.objects.filter(account=account, **{name: value}).exclude(pk=self.instance.pk)
             existing = clash.values_list("pk", flat=True).first()
             if existing:
-                self.add_error(name, f"Another customer of this account has it (id {existing}).")
+                self.add_error(
+                    name, gettext("Another customer of this account has it (id %(id)s).") % {"id": existing}
+                )
 
     def validate_unique(self):
         # Checked per account in `clean`, naming the customer that already has the contact.
         pass
 
 
+ADJUSTABLE_BUCKET_LABELS = {
+    "points": _("Points"),
+    "balance": _("Balance"),
+    "digital_change": _("Digital change"),
+}
+
+
 class WalletAdjustmentForm(forms.Form):
     bucket = forms.ChoiceField(
-        choices=[(name, name.replace("_", " ").capitalize()) for name in ADJUSTABLE_BUCKETS],
-        help_text="Which balance to correct.",
+        label=_("Balance to adjust"),
+        choices=[(name, ADJUSTABLE_BUCKET_LABELS[name]) for name in ADJUSTABLE_BUCKETS],
+        help_text=_("Which balance to correct."),
     )
     amount = LocalDecimalField(
+        label=_("Amount"),
         max_digits=14,
         decimal_places=2,
-        help_text="Signed: positive adds, negative takes (10,50 or 10.50). A bucket may not go below zero.",
+        help_text=_(
+            "Signed: positive adds, negative takes (10,50 or 10.50). A bucket may not go below zero."
+        ),
     )
     reason = forms.CharField(
-        max_length=255, help_text="Required. Shown in the ledger next to your user name.", strip=True
+        label=_("Reason"),
+        max_length=255,
+        help_text=_("Required. Shown in the ledger next to your user name."),
+        strip=True,
     )
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError("The amount must not be zero.")
+            raise forms.ValidationError(gettext("The amount must not be zero."))
         return amount
 
 
@@ -119,12 +140,29 @@ class _TriedOnly(Exception):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     form = CustomerAdminForm
+    csv_filename = "customers"
+    csv_prefetch_related = ("wallet",)
+    csv_columns = (
+        Column(_("id"), lambda customer: customer.pk),
+        Column(_("name"), lambda customer: customer.name),
+        Column(_("CPF/CNPJ"), lambda customer: format_document(customer.document)),
+        Column(_("phone"), lambda customer: customer.phone),
+        Column(_("e-mail"), lambda customer: customer.email),
+        Column(_("points"), lambda customer: customer.wallet.points),
+        Column(_("cashback balance"), lambda customer: customer.wallet.balance),
+        Column(_("digital change"), lambda customer: customer.wallet.digital_change),
+        Column(_("pending points"), lambda customer: customer.wallet.pending_points),
+        Column(_("pending cashback"), lambda customer: customer.wallet.pending_balance),
+        Column(_("total purchases"), lambda customer: customer.wallet.total_shoppings),
+        Column(_("number of purchases"), lambda customer: customer.wallet.count_shoppings),
+        Column(_("created at"), lambda customer: customer.created_at),
+    )
     list_display = ("__str__", "cpf", "phone", "email", "points", "balance", "digital_change", "created_at")
     list_filter = ("gender", "created_at", "account")
     search_fields = ("name",)  # the search itself is `get_search_results`
-    search_help_text = "CPF/CNPJ (formatted or not), phone (any form), e-mail or name."
+    search_help_text = _("CPF/CNPJ (formatted or not), phone (any form), e-mail or name.")
     readonly_fields = ("wallet_summary", "ledger_preview", "created_at", "updated_at", "anonymized_at")
     change_form_template = "admin/customers/customer/change_form.html"
 
@@ -134,28 +172,28 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     fieldsets = (
         (None, {"fields": ("account", "name", "document", "phone", "email")}),
-        ("Profile", {"fields": ("birth_date", "gender", "extra")}),
-        ("Wallet", {"fields": ("wallet_summary", "ledger_preview")}),
-        ("Record", {"fields": ("created_at", "updated_at", "anonymized_at")}),
+        (_("Profile"), {"fields": ("birth_date", "gender", "extra")}),
+        (_("Wallet"), {"fields": ("wallet_summary", "ledger_preview")}),
+        (_("Record"), {"fields": ("created_at", "updated_at", "anonymized_at")}),
     )
 
     # --- list ---------------------------------------------------------------------
 
-    @admin.display(description="CPF/CNPJ", ordering="document")
+    @admin.display(description=_("CPF/CNPJ"), ordering="document")
     def cpf(self, customer):
         return format_document(customer.document)
 
-    @admin.display(description="Points", ordering="wallet__points")
+    @admin.display(description=_("Points"), ordering="wallet__points")
     def points(self, customer):
-        return customer.wallet.points
+        return numbers.points(customer.wallet.points)
 
-    @admin.display(description="Cashback", ordering="wallet__balance")
+    @admin.display(description=_("Cashback"), ordering="wallet__balance")
     def balance(self, customer):
-        return customer.wallet.balance
+        return numbers.money(customer.wallet.balance)
 
-    @admin.display(description="Digital change", ordering="wallet__digital_change")
+    @admin.display(description=_("Digital change"), ordering="wallet__digital_change")
     def digital_change(self, customer):
-        return customer.wallet.digital_change
+        return numbers.money(customer.wallet.digital_change)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -174,28 +212,32 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     # --- change form --------------------------------------------------------------
 
-    @admin.display(description="Wallet")
+    @admin.display(description=_("Wallet"))
     def wallet_summary(self, customer):
         if customer.pk is None:
-            return "Created empty with the customer."
+            return gettext("Created empty with the customer.")
         wallet = customer.wallet
         rows = [
-            ("Points", wallet.points),
-            ("Cashback balance", wallet.balance),
-            ("Digital change", wallet.digital_change),
-            ("Pending points", wallet.pending_points),
-            ("Pending cashback", wallet.pending_balance),
-            ("Total shopped", wallet.total_shoppings),
-            ("Purchases", wallet.count_shoppings),
-            ("Discounts received", wallet.total_discounts),
+            (gettext("Points"), numbers.points(wallet.points)),
+            (gettext("Cashback balance"), numbers.money(wallet.balance)),
+            (gettext("Digital change"), numbers.money(wallet.digital_change)),
+            (gettext("Pending points"), numbers.points(wallet.pending_points)),
+            (gettext("Pending cashback"), numbers.money(wallet.pending_balance)),
+            (gettext("Total shopped"), numbers.money(wallet.total_shoppings)),
+            (gettext("Purchases"), wallet.count_shoppings),
+            (gettext("Discounts received"), numbers.money(wallet.total_discounts)),
         ]
         next_expiry = wallet_next_expiry(wallet=wallet, account=customer.account, now=timezone.now())
         if next_expiry is not None:
             rows.append(
                 (
-                    "Expires next",
-                    f"{next_expiry.points} points and {next_expiry.balance} cashback at the end of "
-                    f"{next_expiry.date:%d/%m/%Y}",
+                    gettext("Expires next"),
+                    gettext("%(points)s points and %(balance)s cashback at the end of %(date)s")
+                    % {
+                        "points": numbers.points(next_expiry.points),
+                        "balance": numbers.money(next_expiry.balance),
+                        "date": next_expiry.date.strftime("%d/%m/%Y"),
+                    },
                 )
             )
         return format_html(
@@ -203,25 +245,25 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
         )
 
-    @admin.display(description="Latest ledger entries")
+    @admin.display(description=_("Latest ledger entries"))
     def ledger_preview(self, customer):
         if customer.pk is None:
             return "—"
         entries = list(
-            LedgerEntry.objects.filter(wallet__customer=customer).select_related("staff_user")[
+            LedgerEntry.objects.filter(wallet__customer=customer).select_related(*LEDGER_SUMMARY_RELATED)[
                 :LEDGER_PREVIEW_ROWS
             ]
         )
         if not entries:
-            return "No movements yet."
+            return gettext("No movements yet.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    entry.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    local_datetime(entry.created_at),
                     entry.get_kind_display(),
-                    ", ".join(f"{name} {value:+}" for name, value in entry.moved().items()),
+                    ledger_summary(entry),
                     entry.reason,
                     entry.staff_user or "",
                 )
@@ -232,11 +274,21 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={customer.pk}"
         )
         return format_html(
-            "<table><thead><tr><th>When</th><th>Kind</th><th>Moved</th><th>Reason</th><th>By</th></tr></thead>"
-            '<tbody>{}</tbody></table><p><a href="{}">All ledger entries</a></p>',
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            gettext("When"),
+            gettext("Kind"),
+            gettext("Moved"),
+            gettext("Reason"),
+            gettext("By"),
             rows,
             full,
+            gettext("All ledger entries"),
         )
+
+    def has_delete_permission(self, request, obj=None):
+        # Sales and the ledger keep their customer: a customer is anonymised (LGPD), never deleted.
+        return False
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -301,11 +353,13 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 form.add_error(None, error.detail)
                 confirming = False
             else:
-                self.message_user(request, "Wallet adjusted; the ledger shows the new row.", messages.SUCCESS)
+                self.message_user(
+                    request, gettext("Wallet adjusted; the ledger shows the new row."), messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Adjust the wallet of {customer}",
+            "title": gettext("Adjust the wallet of %(customer)s") % {"customer": customer},
             "customer": customer,
             "wallet": customer.wallet,
             "form": form,
@@ -317,7 +371,7 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             now = getattr(customer.wallet, bucket)
             after = numbers.points(now + amount) if bucket in POINTS_FIELDS else numbers.money(now + amount)
             context.update(
-                title=f"Confirm the adjustment of {customer}'s wallet",
+                title=gettext("Confirm the adjustment of %(customer)s's wallet") % {"customer": customer},
                 bucket_label=dict(form.fields["bucket"].choices)[bucket],
                 amount_shown=shown(amount),
                 after_shown=after,
@@ -327,18 +381,37 @@ class CustomerAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(CsvExportMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     """The wallet ledger: append-only, newest first, never edited."""
 
     list_display = ("created_at", "customer", "kind", "moved", "reason", "store", "staff_user")
     list_filter = ("kind", "created_at")
-    list_select_related = ("wallet__customer", "store", "staff_user")
+    list_select_related = ("wallet__customer", "store", *LEDGER_SUMMARY_RELATED)
+    csv_filename = "ledger"
+    csv_select_related = ("wallet__customer", "store", "sale", "staff_user")
+    csv_columns = (
+        Column(_("id"), lambda entry: entry.pk),
+        Column(_("when"), lambda entry: entry.created_at),
+        Column(_("customer"), lambda entry: entry.wallet.customer.name),
+        Column(_("CPF/CNPJ"), lambda entry: format_document(entry.wallet.customer.document)),
+        Column(_("kind"), lambda entry: entry.get_kind_display()),
+        Column(_("points"), lambda entry: entry.points),
+        Column(_("cashback"), lambda entry: entry.balance),
+        Column(_("digital change"), lambda entry: entry.digital_change),
+        Column(_("pending points"), lambda entry: entry.pending_points),
+        Column(_("pending cashback"), lambda entry: entry.pending_balance),
+        Column(_("receipt number"), lambda entry: entry.sale.coupon if entry.sale else ""),
+        Column(_("PDV"), lambda entry: entry.sale.pdv if entry.sale else ""),
+        Column(_("store"), lambda entry: entry.store.name if entry.store else ""),
+        Column(_("reason"), lambda entry: entry.reason),
+        Column(_("by"), lambda entry: entry.staff_user.get_username() if entry.staff_user else ""),
+    )
     search_fields = ("reason", "wallet__customer__name", "wallet__customer__document")
     ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
 
-    @admin.display(description="Customer")
+    @admin.display(description=_("Customer"))
     def customer(self, entry):
         return entry.wallet.customer
 
@@ -346,6 +419,6 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelA
         # The customer page links here with its ledger filter.
         return lookup == "wallet__customer__id__exact" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="Moved")
+    @admin.display(description=_("Moved"))
     def moved(self, entry):
-        return ", ".join(f"{name} {value:+}" for name, value in entry.moved().items())
+        return ledger_summary(entry)

@@ -11,6 +11,7 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 from validate_docbr import CNPJ, CPF
 
 DOCUMENT_PUNCTUATION = re.compile(r"[\s.\-/]")
@@ -30,7 +31,9 @@ def normalize_document(value: str) -> str:
     bare = DOCUMENT_PUNCTUATION.sub("", str(value)).upper()
     if not bare or not DOCUMENT_CHARACTERS.match(bare):
         raise InvalidContact(
-            "Invalid CPF/CNPJ: use 11 digits (CPF) or 14 characters (CNPJ), with or without punctuation."
+            gettext(
+                "Invalid CPF/CNPJ: use 11 digits (CPF) or 14 characters (CNPJ), with or without punctuation."
+            )
         )
     if len(bare) == 11 and bare.isdigit():
         valid = _cpf.validate(bare)
@@ -38,10 +41,11 @@ def normalize_document(value: str) -> str:
         valid = _cnpj.validate(bare)
     else:
         raise InvalidContact(
-            f"Invalid CPF/CNPJ: expected 11 digits (CPF) or 14 characters (CNPJ), got {len(bare)}."
+            gettext("Invalid CPF/CNPJ: expected 11 digits (CPF) or 14 characters (CNPJ), got %(length)s.")
+            % {"length": len(bare)}
         )
     if not valid:
-        raise InvalidContact("Invalid CPF/CNPJ: check digits do not match.")
+        raise InvalidContact(gettext("Invalid CPF/CNPJ: check digits do not match."))
     return bare
 
 
@@ -64,7 +68,7 @@ def normalize_phone(value: str) -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise InvalidContact(
-            "Invalid phone number: include the area code, e.g. (11) 98765-4321 or +55 11 98765-4321."
+            gettext("Invalid phone number: include the area code, e.g. (11) 98765-4321 or +55 11 98765-4321.")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -74,5 +78,5 @@ def normalize_email(value: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidContact("Invalid e-mail address.") from None
+        raise InvalidContact(gettext("Invalid e-mail address.")) from None
     return email

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.documents import format_document
 from loyalty.core.fields import MoneyField, PointsField, TenantOneToOneField
@@ -25,27 +27,37 @@ POINTS_FIELDS = frozenset({"points", "pending_points"})
 
 class Customer(models.Model):
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        OTHER = "other", "Other"
-        UNDISCLOSED = "undisclosed", "Undisclosed"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNDISCLOSED = "undisclosed", _("Undisclosed")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="customers")
-    name = models.CharField(max_length=150, blank=True)
-    document = models.CharField(
-        "CPF/CNPJ", max_length=14, null=True, blank=True, help_text="Digits only (letters for new CNPJs)."
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="customers", verbose_name=_("account")
     )
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +5511987654321.")
-    email = models.EmailField(max_length=254, null=True, blank=True)
-    password = models.CharField(max_length=128, blank=True, editable=False)
-    birth_date = models.DateField(null=True, blank=True)
-    gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
-    extra = models.JSONField(default=dict, blank=True)
-    anonymized_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    document = models.CharField(
+        _("CPF/CNPJ"),
+        max_length=14,
+        null=True,
+        blank=True,
+        help_text=_("Digits only (letters for new CNPJs)."),
+    )
+    phone = models.CharField(
+        _("phone"), max_length=20, null=True, blank=True, help_text=_("E.164, e.g. +5511987654321.")
+    )
+    email = models.EmailField(_("e-mail"), max_length=254, null=True, blank=True)
+    password = models.CharField(_("password"), max_length=128, blank=True, editable=False)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=16, choices=Gender.choices, blank=True)
+    extra = models.JSONField(_("extra data"), default=dict, blank=True)
+    anonymized_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -63,7 +75,7 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["account", "-created_at", "-id"], name="customer_account_newest")]
 
     def __str__(self) -> str:
-        label = self.name or format_document(self.document) or self.phone or self.email or "Customer"
+        label = self.name or format_document(self.document) or self.phone or self.email or gettext("Customer")
         return f"{label} (#{self.pk})"
 
     @property
@@ -74,29 +86,40 @@ class Customer(models.Model):
 class Wallet(models.Model):
     """One per customer. Never written directly: see `customers.services.wallets`."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    customer = TenantOneToOneField(Customer, on_delete=models.PROTECT, related_name="wallet")
-    points = PointsField(default=0)
-    balance = MoneyField(default=0, help_text="Cashback balance available (vale compras).")
-    digital_change = MoneyField(default=0, help_text="Digital change balance (troco digital).")
-    pending_points = PointsField(default=0)
-    pending_balance = MoneyField(default=0)
-    total_shoppings = MoneyField(default=0)
-    count_shoppings = models.IntegerField(default=0)
-    total_discounts = MoneyField(default=0)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    customer = TenantOneToOneField(
+        Customer, on_delete=models.PROTECT, related_name="wallet", verbose_name=_("customer")
+    )
+    points = PointsField(_("points"), default=0)
+    balance = MoneyField(_("balance"), default=0, help_text=_("Cashback balance available (vale compras)."))
+    digital_change = MoneyField(
+        _("digital change"), default=0, help_text=_("Digital change balance (troco digital).")
+    )
+    pending_points = PointsField(_("pending points"), default=0)
+    pending_balance = MoneyField(_("pending balance"), default=0)
+    total_shoppings = MoneyField(_("total purchases"), default=0)
+    count_shoppings = models.IntegerField(_("number of purchases"), default=0)
+    total_discounts = MoneyField(_("total discounts"), default=0)
     # What of `points` and `balance` sits in expiry lots (the rest never expires by date).
     # A database default too, so that rows written by code that predates them stay valid.
-    lot_points = PointsField(default=0, db_default=0, editable=False)
-    lot_balance = MoneyField(default=0, db_default=0, editable=False)
+    lot_points = PointsField(_("points with an expiry date"), default=0, db_default=0, editable=False)
+    lot_balance = MoneyField(_("balance with an expiry date"), default=0, db_default=0, editable=False)
     inactivity_expires_at = models.DateTimeField(
+        _("expiry by inactivity"),
         null=True,
         blank=True,
         editable=False,
-        help_text="Accounts with expiry by inactivity: the first instant at which points and cashback expire.",
+        help_text=_(
+            "Accounts with expiry by inactivity: the first instant at which points and cashback expire."
+        ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
         permissions = [("adjust_wallet", "Can adjust wallet balances with a signed ledger row")]
         constraints = [
             models.UniqueConstraint(fields=["account", "customer"], name="wallet_one_per_customer")
@@ -110,7 +133,7 @@ class Wallet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Wallet of {self.customer}"
+        return gettext("Wallet of %(customer)s") % {"customer": self.customer}
 
 
 class LedgerEntry(models.Model):
@@ -120,38 +143,57 @@ class LedgerEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PURCHASE = "purchase", "Purchase totals"
-        CASHBACK = "cashback", "Cashback"
-        POINTS = "points", "Points"
-        DIGITAL_CHANGE_CREDIT = "digital_change_credit", "Digital change credit"
-        DIGITAL_CHANGE_DEBIT = "digital_change_debit", "Digital change debit"
-        BALANCE_REDEEM = "balance_redeem", "Balance redeemed"
-        POINTS_REDEEM = "points_redeem", "Points redeemed"
-        REVERSAL = "reversal", "Reversal"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        EXPIRY = "expiry", "Expiry"
-        RELEASE = "release", "Release"
-        RETURN = "return", "Return"
+        PURCHASE = "purchase", _("Purchase totals")
+        CASHBACK = "cashback", _("Cashback")
+        POINTS = "points", _("Points")
+        DIGITAL_CHANGE_CREDIT = "digital_change_credit", _("Digital change credit")
+        DIGITAL_CHANGE_DEBIT = "digital_change_debit", _("Digital change debit")
+        BALANCE_REDEEM = "balance_redeem", _("Balance redeemed")
+        POINTS_REDEEM = "points_redeem", _("Points redeemed")
+        REVERSAL = "reversal", _("Reversal")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        EXPIRY = "expiry", _("Expiry")
+        RELEASE = "release", _("Release")
+        RETURN = "return", _("Return")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    points = PointsField(default=0)
-    balance = MoneyField(default=0)
-    digital_change = MoneyField(default=0)
-    pending_points = PointsField(default=0)
-    pending_balance = MoneyField(default=0)
-    total_shoppings = MoneyField(default=0)
-    count_shoppings = models.IntegerField(default=0)
-    total_discounts = MoneyField(default=0)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="entries", verbose_name=_("wallet")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    points = PointsField(_("points"), default=0)
+    balance = MoneyField(_("balance"), default=0)
+    digital_change = MoneyField(_("digital change"), default=0)
+    pending_points = PointsField(_("pending points"), default=0)
+    pending_balance = MoneyField(_("pending balance"), default=0)
+    total_shoppings = MoneyField(_("total purchases"), default=0)
+    count_shoppings = models.IntegerField(_("number of purchases"), default=0)
+    total_discounts = MoneyField(_("total discounts"), default=0)
     sale = models.ForeignKey(
-        "sales.Sale", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        "sales.Sale",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("sale"),
     )
     rule = models.ForeignKey(
-        "loyalty.RewardRule", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        "loyalty.RewardRule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("rule"),
     )
     voucher = models.ForeignKey(
-        "vouchers.Voucher", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        "vouchers.Voucher",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("voucher"),
     )
     redemption = models.ForeignKey(
         "vouchers.BalanceRedemption",
@@ -159,25 +201,44 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entries",
+        verbose_name=_("redemption"),
     )
     sale_return = models.ForeignKey(
-        "sales.SaleReturn", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
-    )
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    staff_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(max_length=255, blank=True)
-    reverses = TenantOneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
-    )
-    lots_spent = models.JSONField(
+        "sales.SaleReturn",
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
-        help_text="Debits of points or balance: how much of each expiry lot (by id) the row spent.",
+        related_name="ledger_entries",
+        verbose_name=_("return"),
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store")
+    )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reverses = TenantOneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reversed entry"),
+    )
+    lots_spent = models.JSONField(
+        _("expiry lots spent"),
+        null=True,
+        blank=True,
+        help_text=_("Debits of points or balance: how much of each expiry lot (by id) the row spent."),
     )
     releases_at = models.DateTimeField(
-        null=True, blank=True, help_text="Pending grants: when they become available."
+        _("released at"), null=True, blank=True, help_text=_("Pending grants: when they become available.")
     )
     releases = TenantOneToOneField(
         "self",
@@ -185,14 +246,15 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="released_by",
-        help_text="Release rows: the pending grant they made available.",
+        verbose_name=_("released entry"),
+        help_text=_("Release rows: the pending grant they made available."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "ledger entry"
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["wallet", "-id"], name="ledger_wallet_newest")]
         constraints = [
             models.UniqueConstraint(
@@ -224,32 +286,41 @@ class ExpiryLot(models.Model):
     """
 
     class Bucket(models.TextChoices):
-        POINTS = "points", "Points"
-        BALANCE = "balance", "Cashback balance"
+        POINTS = "points", _("Points")
+        BALANCE = "balance", _("Cashback balance")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="lots")
-    bucket = models.CharField(max_length=16, choices=Bucket.choices)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    remaining = models.DecimalField(max_digits=14, decimal_places=2)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="lots", verbose_name=_("wallet")
+    )
+    bucket = models.CharField(_("balance type"), max_length=16, choices=Bucket.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    remaining = models.DecimalField(_("remaining"), max_digits=14, decimal_places=2)
     expired = models.DecimalField(
+        _("expired"),
         max_digits=14,
         decimal_places=2,
         default=0,
         db_default=0,
-        help_text="What of it expired: a cancel of its sale does not take that back a second time.",
+        help_text=_("What of it expired: a cancel of its sale does not take that back a second time."),
     )
     expires_at = models.DateTimeField(
+        _("expires at"),
         null=True,
         blank=True,
-        help_text="The first instant it can no longer be spent (local midnight after its last day); "
-        "empty: only inactivity expires it.",
+        help_text=_(
+            "The first instant it can no longer be spent (local midnight after its last day); "
+            "empty: only inactivity expires it."
+        ),
     )
     entry = models.ForeignKey(
         LedgerEntry,
         on_delete=models.PROTECT,
         related_name="lots",
-        help_text="The ledger row that credited it.",
+        verbose_name=_("ledger entry"),
+        help_text=_("The ledger row that credited it."),
     )
     store = models.ForeignKey(
         Store,
@@ -257,7 +328,8 @@ class ExpiryLot(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Where it was earned.",
+        verbose_name=_("store"),
+        help_text=_("Where it was earned."),
     )
     given_back_from = models.ForeignKey(
         "self",
@@ -265,12 +337,15 @@ class ExpiryLot(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="A give-back: the lot the cancelled debit had spent.",
+        verbose_name=_("given back from lot"),
+        help_text=_("A give-back: the lot the cancelled debit had spent."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["wallet", "bucket", "expires_at", "id"]
+        verbose_name = _("expiry lot")
+        verbose_name_plural = _("expiry lots")
         indexes = [
             models.Index(
                 fields=["wallet", "bucket", "expires_at", "id"],
@@ -290,4 +365,4 @@ class ExpiryLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_bucket_display()} lot #{self.pk}"
+        return gettext("%(bucket)s lot #%(id)s") % {"bucket": self.get_bucket_display(), "id": self.pk}

@@ -2,12 +2,13 @@
 
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class LoyaltyConfig(AppConfig):
     default = True
     name = "loyalty"
-    verbose_name = "Loyalty program"
+    verbose_name = _("Loyalty program")
 
     def ready(self) -> None:
         # The OpenAPI description of the two authentication schemes, and the engine's

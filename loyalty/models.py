@@ -1,5 +1,7 @@
 """Models of the engine core: tenancy, reward rules, communications, idempotency keys."""
 
+# Registers the change history of rules, promotions, rewards and templates (its models live here).
+import loyalty.shell.history  # noqa: F401
 from loyalty.api.models import IdempotencyKey
 from loyalty.engine.models import RewardRule, RuleCategory, RuleStore
 from loyalty.outbox.models import Channel, Event, Message, MessageAttempt, MessageTemplate

@@ -7,6 +7,8 @@ from django.views.generic import TemplateView
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    # The language switch of the admin header (Django's set_language view).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("loyalty.shell.api_urls")),
 ]
 

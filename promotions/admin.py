@@ -11,8 +11,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from loyalty.backoffice import numbers
+from loyalty.backoffice.history import ChangeHistoryMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved, scope_queryset
+from loyalty.backoffice.timezones import local_datetime
 from promotions.models import Category, Product, Promotion
 from promotions.selectors import (
     PromotionStatus,
@@ -40,7 +45,7 @@ def _account_of(form: forms.ModelForm):
 class CategoryTreeFilter(admin.SimpleListFilter):
     """The user's categories, shown as paths; matches the category or the subcategory."""
 
-    title = "category"
+    title = _("category")
     parameter_name = "category"
     paths: tuple[str, ...] = ("category", "subcategory")
 
@@ -65,12 +70,12 @@ class PromotionCategoryFilter(CategoryTreeFilter):
 
 
 class ParentCategoryFilter(admin.SimpleListFilter):
-    title = "parent"
+    title = _("parent category")
     parameter_name = "parent"
 
     def lookups(self, request, model_admin):
         roots = scope_queryset(Category.objects.filter(parent__isnull=True), request).order_by("name", "id")
-        return [(TOP_LEVEL, "Top level"), *((root.pk, root.name) for root in roots)]
+        return [(TOP_LEVEL, gettext("Top level")), *((root.pk, root.name) for root in roots)]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -82,7 +87,7 @@ class ParentCategoryFilter(admin.SimpleListFilter):
 
 
 class PromotionStatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -104,7 +109,7 @@ class NameLengthMixin:
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not 3 <= len(name) <= 100:
-            raise forms.ValidationError("The name must be 3 to 100 characters long.")
+            raise forms.ValidationError(gettext("The name must be 3 to 100 characters long."))
         return name
 
 
@@ -117,13 +122,17 @@ class CategoryAdminForm(NameLengthMixin, forms.ModelForm):
         cleaned = super().clean()
         account, name, parent = _account_of(self), cleaned.get("name"), cleaned.get("parent")
         if parent is not None and account is not None and parent.account_id != account.pk:
-            self.add_error("parent", "The parent must be a category of the same account.")
+            self.add_error("parent", gettext("The parent must be a category of the same account."))
         elif parent is not None and (parent.parent_id is not None or parent.pk == self.instance.pk):
-            self.add_error("parent", "Choose a top-level category: the tree has two levels.")
+            self.add_error("parent", gettext("Choose a top-level category: the tree has two levels."))
         elif account is not None and name:
             existing = category_find(account=account, name=name, parent=parent)
             if existing is not None and existing.pk != self.instance.pk:
-                self.add_error("name", f"This parent already has a category of that name (id {existing.pk}).")
+                self.add_error(
+                    "name",
+                    gettext("This parent already has a category of that name (id %(id)s).")
+                    % {"id": existing.pk},
+                )
         return cleaned
 
 
@@ -139,11 +148,11 @@ class CategoryAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_count=product_count_subquery(account_id=None))
 
-    @admin.display(description="Category", ordering="name")
+    @admin.display(description=_("Category"), ordering="name")
     def path(self, category):
         return str(category)
 
-    @admin.display(description="Products", ordering="product_count")
+    @admin.display(description=_("Products"), ordering="product_count")
     def product_count(self, category):
         return getattr(category, "product_count", 0)
 
@@ -185,20 +194,29 @@ class ProductAdminForm(NameLengthMixin, forms.ModelForm):
             for name in ("category", "subcategory"):
                 chosen = cleaned.get(name)
                 if chosen is not None and chosen.account_id != account.pk:
-                    self.add_error(name, "Choose a category of the product's account.")
+                    self.add_error(name, gettext("Choose a category of the product's account."))
         if subcategory is not None and subcategory.parent_id != getattr(category, "pk", None):
-            self.add_error("subcategory", "Choose a subcategory of the chosen category.")
+            self.add_error("subcategory", gettext("Choose a subcategory of the chosen category."))
         return cleaned
 
 
 @admin.register(Product)
 class ProductAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     form = ProductAdminForm
-    list_display = ("name", "barcode", "unit", "category", "subcategory", "price", "active", "updated_at")
+    list_display = (
+        "name",
+        "barcode",
+        "unit",
+        "category",
+        "subcategory",
+        numbers.money_column("price", _("price")),
+        "active",
+        "updated_at",
+    )
     list_filter = ("active", CategoryTreeFilter, "unit", "account")
     list_select_related = ("category", "subcategory")
     search_fields = ("barcode", "name")
-    search_help_text = "Barcode or name."
+    search_help_text = _("Barcode or name.")
     readonly_fields = ("created_at", "updated_at")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -227,28 +245,30 @@ class PromotionAdminForm(forms.ModelForm):
     def clean_percent_off(self):
         value = self.cleaned_data["percent_off"]
         if value is not None and not 0 < value <= 100:
-            raise forms.ValidationError("Must be more than 0 and at most 100.")
+            raise forms.ValidationError(gettext("Must be more than 0 and at most 100."))
         return value
 
     def clean(self):
         cleaned = super().clean()
         account, product = _account_of(self), cleaned.get("product")
         if account is not None and product is not None and product.account_id != account.pk:
-            self.add_error("product", "Choose a product of the promotion's account.")
+            self.add_error("product", gettext("Choose a product of the promotion's account."))
         starts_at, expires_at = cleaned.get("starts_at"), cleaned.get("expires_at")
         if starts_at and expires_at and expires_at <= starts_at:
-            self.add_error("expires_at", "Must be after the start, or empty for an open-ended promotion.")
+            self.add_error(
+                "expires_at", gettext("Must be after the start, or empty for an open-ended promotion.")
+            )
         return cleaned
 
 
 @admin.register(Promotion)
-class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class PromotionAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     form = PromotionAdminForm
-    list_display = ("product", "barcode", "percent_off", "window", "status", "use_count", "account")
+    list_display = ("product", "barcode", "discount", "window", "status", "use_count", "account")
     list_filter = (PromotionStatusFilter, PromotionCategoryFilter, "account")
     list_select_related = ("product", "account")
     search_fields = ("product__barcode", "product__name")
-    search_help_text = "Barcode or product name."
+    search_help_text = _("Barcode or product name.")
     autocomplete_fields = ("product",)
     readonly_fields = ("status", "use_count", "disabled_at", "created_at", "updated_at")
     actions = ["activate_selected", "disable_selected"]
@@ -256,26 +276,30 @@ class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(live_uses=Count("uses", filter=Q(uses__released=False)))
 
-    @admin.display(description="Barcode", ordering="product__barcode")
+    @admin.display(description=_("Barcode"), ordering="product__barcode")
     def barcode(self, promotion):
         return promotion.product.barcode
 
-    @admin.display(description="Window")
+    @admin.display(description=_("percent off"), ordering="percent_off")
+    def discount(self, promotion):
+        return numbers.percent(promotion.percent_off)
+
+    @admin.display(description=_("Window"))
     def window(self, promotion):
-        start = timezone.localtime(promotion.starts_at, promotion.account.tzinfo).strftime("%Y-%m-%d %H:%M")
+        start = local_datetime(promotion.starts_at)
         if promotion.expires_at is None:
-            return f"from {start}"
-        end = timezone.localtime(promotion.expires_at, promotion.account.tzinfo).strftime("%Y-%m-%d %H:%M")
+            return gettext("from %(start)s") % {"start": start}
+        end = local_datetime(promotion.expires_at)
         return f"{start} – {end}"
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status(self, promotion):
         if promotion.pk is None:
             return "—"
         return PromotionStatus(promotion_status(promotion, at=timezone.now())).label
 
     # Not named `uses`: the admin would take the reverse relation of that name for the column.
-    @admin.display(description="Uses", ordering="live_uses")
+    @admin.display(description=_("Uses"), ordering="live_uses")
     def use_count(self, promotion):
         return getattr(promotion, "live_uses", 0)
 
@@ -294,14 +318,26 @@ class PromotionAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         else:
             adopt_saved(obj, promotion_create(account=form.cleaned_data["account"], terms=terms))
 
-    @admin.action(description="Activate selected promotions (withdrawn ones come back)")
+    @admin.action(description=_("Activate selected promotions (withdrawn ones come back)"))
     def activate_selected(self, request, queryset):
         for promotion in queryset:
             promotion_set_active(promotion=promotion, active=True)
-        self.message_user(request, f"{len(queryset)} promotion(s) activated.", messages.SUCCESS)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d promotion activated.", "%(count)d promotions activated.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Disable selected promotions (they leave the tills' lists and quotes)")
+    @admin.action(description=_("Disable selected promotions (they leave the tills' lists and quotes)"))
     def disable_selected(self, request, queryset):
         for promotion in queryset:
             promotion_disable(promotion=promotion)
-        self.message_user(request, f"{len(queryset)} promotion(s) disabled.", messages.SUCCESS)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d promotion disabled.", "%(count)d promotions disabled.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

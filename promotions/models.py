@@ -9,27 +9,37 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.core.fields import MoneyField, QuantityField
 from loyalty.core.vocabulary import Unit
 from loyalty.tenancy.models import Account
 
-BARCODE_VALIDATOR = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
+BARCODE_VALIDATOR = RegexValidator(r"^[0-9]{1,20}$", _("A barcode is 1 to 20 digits (0-9)."))
 
 
 class Category(models.Model):
     """A node of the account's category tree; names are unique (case-insensitively) per parent."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="categories")
-    name = models.CharField(max_length=100)
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="categories", verbose_name=_("account")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent category"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
         constraints = [
             models.UniqueConstraint(
                 "account", Lower("name"), condition=Q(parent__isnull=True), name="category_root_name_unique"
@@ -50,23 +60,37 @@ class Category(models.Model):
 class Product(models.Model):
     """A product of the account, keyed by its barcode."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="products")
-    barcode = models.CharField(max_length=20, validators=[BARCODE_VALIDATOR])
-    name = models.CharField(max_length=100)
-    unit = models.CharField(max_length=2, choices=Unit.choices)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="products", verbose_name=_("account")
+    )
+    barcode = models.CharField(_("barcode"), max_length=20, validators=[BARCODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("category"),
     )
     subcategory = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="subcategory_products"
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subcategory_products",
+        verbose_name=_("subcategory"),
     )
-    price = MoneyField(validators=[MinValueValidator(0)])
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    price = MoneyField(_("price"), validators=[MinValueValidator(0)])
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.UniqueConstraint(fields=["account", "barcode"], name="product_barcode_unique_per_account"),
         ]
@@ -76,40 +100,54 @@ class Product(models.Model):
 
 
 class Promotion(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="promotions")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="promotions")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="promotions", verbose_name=_("account")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="promotions", verbose_name=_("product")
+    )
     percent_off = models.DecimalField(
+        _("percent off"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
-        help_text="Discount on each discounted unit: more than 0, at most 100.",
+        help_text=_("Discount on each discounted unit: more than 0, at most 100."),
     )
     limit = models.PositiveIntegerField(
-        default=0, help_text="Purchases one consumer (CPF/CNPJ) may make with it; 0 means no limit."
+        _("limit per customer"),
+        default=0,
+        help_text=_("Purchases one consumer (CPF/CNPJ) may make with it; 0 means no limit."),
     )
     quantity_limit = QuantityField(
+        _("quantity limit"),
         default=0,
         validators=[MinValueValidator(0)],
-        help_text="Units of one purchase that get the discount; 0 means all of them.",
+        help_text=_("Units of one purchase that get the discount; 0 means all of them."),
     )
     minimum_quantity = QuantityField(
+        _("minimum quantity"),
         default=0,
         validators=[MinValueValidator(0)],
-        help_text="Units of the product the purchase needs for the discount to apply.",
+        help_text=_("Units of the product the purchase needs for the discount to apply."),
     )
-    starts_at = models.DateTimeField()
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
+    starts_at = models.DateTimeField(_("starts at"))
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty: open-ended.")
+    )
     disabled_at = models.DateTimeField(
+        _("disabled at"),
         null=True,
         blank=True,
-        help_text="Set when deleted: it leaves the lists but stays in purchase history.",
+        help_text=_("Set when deleted: it leaves the lists but stays in purchase history."),
     )
-    active = models.BooleanField(default=True, help_text="The merchant's switch.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(_("active"), default=True, help_text=_("The merchant's switch."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         constraints = [
             models.CheckConstraint(
                 condition=Q(percent_off__gt=0, percent_off__lte=100), name="promotion_percent_off_range"
@@ -128,24 +166,40 @@ class Promotion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.percent_off}% off {self.product.name}" if self.product_id else f"Promotion #{self.pk}"
+        if self.product_id:
+            return gettext("%(percent_off)s%% off %(product)s") % {
+                "percent_off": self.percent_off,
+                "product": self.product.name,
+            }
+        return gettext("Promotion #%(id)s") % {"id": self.pk}
 
 
 class PromotionUse(models.Model):
     """A consumer bought with a promotion. Cancelling the purchase releases the use."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="promotion_uses"
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
     )
-    sale = models.ForeignKey("sales.Sale", on_delete=models.PROTECT, related_name="promotion_uses")
-    released = models.BooleanField(default=False)
-    released_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="uses", verbose_name=_("promotion")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="promotion_uses",
+        verbose_name=_("customer"),
+    )
+    sale = models.ForeignKey(
+        "sales.Sale", on_delete=models.PROTECT, related_name="promotion_uses", verbose_name=_("sale")
+    )
+    released = models.BooleanField(_("released"), default=False)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("promotion use")
+        verbose_name_plural = _("promotion uses")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "promotion", "sale"], name="promotion_use_once_per_sale"
@@ -158,4 +212,7 @@ class PromotionUse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Use of {self.promotion_id} by customer {self.customer_id}"
+        return gettext("Use of %(promotion)s by customer %(customer)s") % {
+            "promotion": self.promotion_id,
+            "customer": self.customer_id,
+        }

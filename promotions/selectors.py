@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
+from django.utils.translation import pgettext_lazy
 
 from loyalty.core.money import round_money
 from loyalty.tenancy.models import Account
@@ -207,10 +208,10 @@ def promotion_queryset(*, account: Account) -> QuerySet[Promotion]:
 
 
 class PromotionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    DISABLED = "disabled", "Disabled"
+    SCHEDULED = "scheduled", pgettext_lazy("promotion status", "Scheduled")
+    ACTIVE = "active", pgettext_lazy("promotion status", "Active")
+    EXPIRED = "expired", pgettext_lazy("promotion status", "Expired")
+    DISABLED = "disabled", pgettext_lazy("promotion status", "Disabled")
 
 
 def promotion_status(promotion: Promotion, *, at: datetime) -> PromotionStatus:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer
 from loyalty.core.errors import NotFoundError
@@ -36,7 +37,7 @@ class DuplicateCategory(Exception):
 
 def _check_parent(account: Account, parent: Category | None) -> None:
     if parent is not None and parent.account_id != account.pk:
-        raise NotFoundError("No such parent category in this account.")
+        raise NotFoundError(gettext("No such parent category in this account."))
 
 
 def _category_get_or_insert(account: Account, name: str, parent: Category | None) -> tuple[Category, bool]:
@@ -136,10 +137,10 @@ class PromotionTerms:
 
 def _check_terms(account_id: int, terms: PromotionTerms) -> None:
     if terms.product.account_id != account_id:
-        raise NotFoundError("No such product in this account.")
+        raise NotFoundError(gettext("No such product in this account."))
     if terms.expires_at is not None and terms.expires_at <= terms.starts_at:
         raise ValidationError(
-            {"expires_at": "Must be after starts_at, or empty for an open-ended promotion."}
+            {"expires_at": gettext("Must be after starts_at, or empty for an open-ended promotion.")}
         )
 
 

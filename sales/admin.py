@@ -10,7 +10,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from customers.display import ledger_amounts
+from customers.documents import format_document
+from loyalty.backoffice import numbers
+from loyalty.backoffice.exports import Column, CsvExportMixin
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin
 from loyalty.core.money import round_money, round_points
@@ -47,16 +53,38 @@ class SalePaymentInline(ReadOnlyInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+class SaleAdmin(
+    CsvExportMixin, SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin
+):
     list_display = (
         "occurred_at",
         "__str__",
         "store",
         "customer",
-        "amount",
+        "sale_amount",
         "cashback",
         "points",
         "status",
+    )
+    csv_filename = "sales"
+    csv_select_related = ("store", "customer", "cancelled_by")
+    csv_columns = (
+        Column(_("id"), lambda sale: sale.pk),
+        Column(_("occurred at"), lambda sale: sale.occurred_at),
+        Column(_("store"), lambda sale: sale.store.name if sale.store else ""),
+        Column(_("type"), lambda sale: sale.type),
+        Column(_("PDV"), lambda sale: sale.pdv),
+        Column(_("receipt number"), lambda sale: sale.coupon),
+        Column(_("reference"), lambda sale: sale.reference),
+        Column(_("customer"), lambda sale: sale.customer.name if sale.customer else ""),
+        Column(_("CPF/CNPJ"), lambda sale: format_document(sale.customer.document) if sale.customer else ""),
+        Column(_("amount"), lambda sale: sale.amount),
+        Column(_("total discount"), lambda sale: sale.discount_total),
+        Column(_("cashback"), lambda sale: round_money(sale.granted_cashback)),
+        Column(_("points"), lambda sale: round_points(sale.granted_points)),
+        Column(_("status"), lambda sale: sale.get_status_display()),
+        Column(_("cancelled at"), lambda sale: sale.cancelled_at),
+        Column(_("cancelled by"), lambda sale: sale.cancelled_by.get_username() if sale.cancelled_by else ""),
     )
     list_filter = ("status", "type", "source", "store", "local_date")
     search_fields = ("reference", "coupon", "pdv", "customer__document", "customer__name")
@@ -77,8 +105,8 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
         "pdv",
         "coupon",
         "operator",
-        "amount",
-        "discount_total",
+        "sale_amount",
+        "discount_shown",
         "cashback",
         "points",
         "messages_queued",
@@ -86,18 +114,33 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
         "ledger",
         "status",
         "cancelled_at",
+        "cancelled_by_whom",
         "created_at",
         "returns",
     )
     fieldsets = (
-        (None, {"fields": ("account", "store", "customer", "source", "type", "status", "cancelled_at")}),
-        ("Keys", {"fields": ("occurred_at", "local_date", "reference", "pdv", "coupon", "operator")}),
         (
-            "Amounts and rewards",
+            None,
             {
                 "fields": (
-                    "amount",
-                    "discount_total",
+                    "account",
+                    "store",
+                    "customer",
+                    "source",
+                    "type",
+                    "status",
+                    "cancelled_at",
+                    "cancelled_by_whom",
+                )
+            },
+        ),
+        (_("Keys"), {"fields": ("occurred_at", "local_date", "reference", "pdv", "coupon", "operator")}),
+        (
+            _("Amounts and rewards"),
+            {
+                "fields": (
+                    "sale_amount",
+                    "discount_shown",
                     "cashback",
                     "points",
                     "messages_queued",
@@ -106,45 +149,57 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
                 )
             },
         ),
-        ("Returns", {"fields": ("returns",)}),
-        ("Record", {"fields": ("created_at",)}),
+        (_("Returns"), {"fields": ("returns",)}),
+        (_("Record"), {"fields": ("created_at",)}),
     )
 
     def get_queryset(self, request):
         return with_rewards(super().get_queryset(request), account_id=None)
 
-    @admin.display(description="Cashback", ordering="granted_cashback")
+    @admin.display(description=_("amount"), ordering="amount")
+    def sale_amount(self, sale):
+        return numbers.money(sale.amount)
+
+    @admin.display(description=_("total discount"))
+    def discount_shown(self, sale):
+        return numbers.money(sale.discount_total)
+
+    @admin.display(description=_("Cashback"), ordering="granted_cashback")
     def cashback(self, sale):
-        return round_money(sale.granted_cashback)
+        return numbers.money(round_money(sale.granted_cashback))
 
-    @admin.display(description="Points", ordering="granted_points")
+    @admin.display(description=_("Points"), ordering="granted_points")
     def points(self, sale):
-        return round_points(sale.granted_points)
+        return numbers.points(round_points(sale.granted_points))
 
-    @admin.display(description="Messages queued")
+    @admin.display(description=_("cancelled by"))
+    def cancelled_by_whom(self, sale):
+        if sale.status != Sale.Status.CANCELLED:
+            return "—"
+        if sale.cancelled_by is not None:
+            return sale.cancelled_by.get_username()
+        return gettext("a POS or the API")
+
+    @admin.display(description=_("Messages queued"))
     def messages_queued(self, sale):
         return sale.queued_messages
 
-    @admin.display(description="Vouchers issued")
+    @admin.display(description=_("Vouchers issued"))
     def vouchers(self, sale):
         rows = [
-            (voucher.code, voucher.value, voucher.get_status_display())
+            (voucher.code, numbers.money(voucher.value), voucher.get_status_display())
             for voucher in sale.vouchers_issued.all()
         ]
-        return format_html_join(", ", "{} (R$ {}, {})", rows) or "—"
+        return format_html_join(", ", "{} ({}, {})", rows) or "—"
 
-    @admin.display(description="Ledger rows")
+    @admin.display(description=_("Ledger rows"))
     def ledger(self, sale):
         rows = [
-            (
-                entry.get_kind_display(),
-                ", ".join(f"{name} {value:+}" for name, value in entry.moved().items()),
-            )
-            for entry in sale.ledger_entries.order_by("id")
+            (entry.get_kind_display(), ledger_amounts(entry)) for entry in sale.ledger_entries.order_by("id")
         ]
         return format_html_join("", "<div>{}: {}</div>", rows) or "—"
 
-    @admin.display(description="Returns")
+    @admin.display(description=_("Returns"))
     def returns(self, sale):
         return returns_table(sale)
 
@@ -175,7 +230,7 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
     def has_cancel_permission(self, request):
         return request.user.has_perm("sales.cancel_sale")
 
-    @admin.action(description="Cancel selected sales (reverses their rewards)", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected sales (reverses their rewards)"), permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         """Asks first, on a page saying what will be reversed; only "Yes" cancels."""
         sales = list(queryset.select_related("store", "customer"))
@@ -188,7 +243,7 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
         """One sale's cancel, from its page: the same confirmation, then back to the sale."""
         sale = self.get_object(request, str(object_id))
         if sale is None:
-            raise Http404("No such sale.")
+            raise Http404(gettext("No such sale."))
         if not self.has_cancel_permission(request):
             raise PermissionDenied
         if request.method == "POST" and request.POST.get("post") == "yes":
@@ -197,18 +252,21 @@ class SaleAdmin(SaleReturnAdminMixin, ReadOnlyAdminMixin, AccountScopedAdminMixi
         return self._cancel_confirmation(request, [sale], from_list=False)
 
     def _cancel(self, request, sales) -> None:
-        outcomes = [sale_cancel(sale=sale) for sale in sales]
+        outcomes = [sale_cancel(sale=sale, staff_user=request.user) for sale in sales]
         cancelled = sum(not outcome.already_cancelled for outcome in outcomes)
-        self.message_user(
-            request,
-            f"{cancelled} sale(s) cancelled and reversed; {len(outcomes) - cancelled} were already cancelled.",
-            messages.SUCCESS,
-        )
+        already = len(outcomes) - cancelled
+        done = ngettext(
+            "%(count)d sale cancelled and reversed", "%(count)d sales cancelled and reversed", cancelled
+        ) % {"count": cancelled}
+        before = ngettext(
+            "%(count)d was already cancelled.", "%(count)d were already cancelled.", already
+        ) % {"count": already}
+        self.message_user(request, f"{done}; {before}", messages.SUCCESS)
 
     def _cancel_confirmation(self, request, sales, *, from_list: bool) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": "Cancel these sales?" if len(sales) > 1 else "Cancel this sale?",
+            "title": gettext("Cancel these sales?") if len(sales) > 1 else gettext("Cancel this sale?"),
             "opts": self.model._meta,
             "sales": sales,
             "from_list": from_list,

@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.backoffice.numbers import LocalDecimalField, money, quantity, signed_money, signed_points
@@ -124,10 +125,10 @@ def taken_back_lines(outcome: Mapping[str, Any]) -> list[str]:
         label, written = TAKEN_BACK_FIGURES.get(name, (name.replace("_", " ").capitalize(), str))
         lines.append(f"{label} {written(value)}")
     for code in outcome.get("vouchers_cancelled") or ():
-        lines.append(str(_("Voucher %(code)s cancelled (it was not used)")) % {"code": code})
+        lines.append(gettext("Voucher %(code)s cancelled (it was not used)") % {"code": code})
     for voucher in outcome.get("vouchers_charged") or ():
         lines.append(
-            str(_("Voucher %(code)s was already used: its %(value)s is taken from the cashback above"))
+            gettext("Voucher %(code)s was already used: its %(value)s is taken from the cashback above")
             % {"code": voucher["code"], "value": money(voucher["value"])}
         )
     return lines
@@ -142,13 +143,13 @@ def returns_table(sale: Sale) -> str:
         .order_by("created_at", "id")
     )
     if not records:
-        return str(_("No returns."))
+        return gettext("No returns.")
     zone = sale.account.tzinfo
 
     def units(record: SaleReturn) -> str:
         lines = list(record.lines.all())
         if not lines:
-            return str(_("Part of the amount (a sale without items)"))
+            return gettext("Part of the amount (a sale without items)")
         return "; ".join(
             f"{quantity(line.quantity)} × {line.item.name or line.item.barcode} ({money(line.total)})"
             for line in lines
@@ -172,11 +173,11 @@ def returns_table(sale: Sale) -> str:
     return format_html(
         '<table class="sale-returns"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
         "</tr></thead><tbody>{}</tbody></table>",
-        _("Reference"),
-        format_html("{} ({})", _("When"), sale.account.time_zone),
-        _("Amount"),
-        _("Items returned"),
-        _("Taken back"),
+        gettext("Reference"),
+        format_html("{} ({})", gettext("When"), sale.account.time_zone),
+        gettext("Amount"),
+        gettext("Items returned"),
+        gettext("Taken back"),
         rows,
     )
 
@@ -205,28 +206,31 @@ class SaleReturnForm(forms.Form):
                 max_digits=AMOUNT_MAX_DIGITS,
                 decimal_places=QUANTITY_PLACES,
                 disabled=group.left <= 0,
-                help_text=_("%(bought)s bought for %(total)s; %(left)s left to return.")
+                help_text=gettext("%(bought)s bought for %(total)s; %(left)s left to return.")
                 % {
                     "bought": quantity(group.bought),
                     "total": money(group.total),
                     "left": quantity(group.left),
                 },
                 error_messages={
-                    "max_value": _("Only %(left)s left to return.") % {"left": quantity(group.left)},
-                    "min_value": _("Give a quantity of 0 or more."),
+                    "max_value": gettext("Only %(left)s left to return.") % {"left": quantity(group.left)},
+                    "min_value": gettext("Give a quantity of 0 or more."),
                 },
             )
         if not returnable.has_items:
             self.fields["amount"] = LocalDecimalField(
-                label=_("Amount"),
+                label=gettext("Amount"),
                 min_value=CENT,
                 max_value=returnable.amount_left,
                 max_digits=AMOUNT_MAX_DIGITS,
                 decimal_places=MONEY_PLACES,
-                help_text=_("The sale has no items: how much of it comes back. %(left)s left to return.")
+                help_text=gettext(
+                    "The sale has no items: how much of it comes back. %(left)s left to return."
+                )
                 % {"left": money(returnable.amount_left)},
                 error_messages={
-                    "max_value": _("Only %(left)s left to return.") % {"left": money(returnable.amount_left)},
+                    "max_value": gettext("Only %(left)s left to return.")
+                    % {"left": money(returnable.amount_left)},
                 },
             )
 
@@ -240,7 +244,7 @@ class SaleReturnForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if self.returnable.has_items and not self.errors and not self.returned_units():
-            raise forms.ValidationError(_("Give back at least one unit."))
+            raise forms.ValidationError(gettext("Give back at least one unit."))
         return cleaned
 
     def returned_units(self) -> list[ReturnedUnits]:
@@ -325,7 +329,7 @@ class SaleReturnAdminMixin:
         sale_url = reverse("admin:sales_sale_change", args=[sale.pk])
         returnable = sale_returnable(sale)
         if not returnable.anything:
-            self.message_user(request, _("Nothing is left to return of this sale."), messages.WARNING)
+            self.message_user(request, gettext("Nothing is left to return of this sale."), messages.WARNING)
             return HttpResponseRedirect(sale_url)
         posted = request.method == "POST"
         form = SaleReturnForm(
@@ -347,20 +351,20 @@ class SaleReturnAdminMixin:
                         "admin/sales/sale/return_confirmation.html",
                         sale,
                         form,
-                        title=_("Confirm the return %(reference)s")
+                        title=gettext("Confirm the return %(reference)s")
                         % {"reference": form.cleaned_data["reference"]},
                         preview=preview,
                         amount=money(preview.amount),
                         taken_back=taken_back_lines(preview.taken_back),
                         line_rows=_line_rows(preview.lines),
                     )
-                form.add_error("reference", _("A return of this sale already has this reference."))
+                form.add_error("reference", gettext("A return of this sale already has this reference."))
         return self._render(
             request,
             "admin/sales/sale/return_form.html",
             sale,
             form,
-            title=_("Return items of %(sale)s") % {"sale": sale},
+            title=gettext("Return items of %(sale)s") % {"sale": sale},
         )
 
     def _record(self, request, sale: Sale, form: SaleReturnForm, sale_url: str):
@@ -375,21 +379,21 @@ class SaleReturnAdminMixin:
                 "admin/sales/sale/return_form.html",
                 sale,
                 form,
-                title=_("Return items of %(sale)s") % {"sale": sale},
+                title=gettext("Return items of %(sale)s") % {"sale": sale},
             )
         record = outcome.sale_return
         if not outcome.created:
             # The confirmation was sent twice: the first one recorded it.
             self.message_user(
                 request,
-                _("Return %(reference)s was already recorded.") % {"reference": record.reference},
+                gettext("Return %(reference)s was already recorded.") % {"reference": record.reference},
                 messages.INFO,
             )
             return HttpResponseRedirect(sale_url)
-        taken = "; ".join(taken_back_lines(record.outcome)) or _("nothing to take back")
+        taken = "; ".join(taken_back_lines(record.outcome)) or gettext("nothing to take back")
         self.message_user(
             request,
-            _("Return %(reference)s recorded: %(amount)s given back. Taken back: %(taken)s.")
+            gettext("Return %(reference)s recorded: %(amount)s given back. Taken back: %(taken)s.")
             % {"reference": record.reference, "amount": money(record.amount), "taken": taken},
             messages.SUCCESS,
         )

@@ -8,9 +8,12 @@ twice — even by two tills at the same instant — is recorded once:
 - server-to-server sales: account and `reference`.
 """
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.core.fields import MoneyField, QuantityField
 from loyalty.core.receipts import BY_RECEIPT, Receipt, identity_constraints
@@ -20,33 +23,55 @@ from loyalty.tenancy.models import Account, Store
 
 class Sale(models.Model):
     class Status(models.TextChoices):
-        RECORDED = "recorded", "Recorded"
-        CANCELLED = "cancelled", "Cancelled"
+        RECORDED = "recorded", pgettext_lazy("sale status", "Recorded")
+        CANCELLED = "cancelled", pgettext_lazy("sale status", "Cancelled")
 
     class Source(models.TextChoices):
-        POS = "pos", "POS"
-        API = "api", "Server-to-server API"
+        POS = "pos", _("POS")
+        API = "api", _("Server-to-server API")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sales")
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="sales")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="sales"
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="sales", verbose_name=_("account")
     )
-    source = models.CharField(max_length=8, choices=Source.choices)
-    type = models.CharField(max_length=4, choices=SaleType.choices, blank=True)
-    occurred_at = models.DateTimeField(help_text="When the sale happened.")
-    local_date = models.DateField(help_text="The sale's calendar day in the account's time zone.")
-    reference = models.CharField(max_length=64, blank=True)
-    pdv = models.CharField("PDV", max_length=32, blank=True)
-    coupon = models.CharField(max_length=32, blank=True)
-    operator = models.CharField(max_length=100, blank=True)
-    amount = MoneyField(help_text="Sum of the item totals, or the declared sale amount.")
-    discount_total = MoneyField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDED)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="sales", verbose_name=_("store")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("customer"),
+    )
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    type = models.CharField(_("type"), max_length=4, choices=SaleType.choices, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), help_text=_("When the sale happened."))
+    local_date = models.DateField(
+        _("local date"), help_text=_("The sale's calendar day in the account's time zone.")
+    )
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    pdv = models.CharField(_("PDV"), max_length=32, blank=True)
+    coupon = models.CharField(_("receipt number"), max_length=32, blank=True)
+    operator = models.CharField(_("operator"), max_length=100, blank=True)
+    amount = MoneyField(_("amount"), help_text=_("Sum of the item totals, or the declared sale amount."))
+    discount_total = MoneyField(_("total discount"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECORDED)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+        help_text=_("The staff user who cancelled it in the admin; empty when a POS or the API did."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         ordering = ["-occurred_at", "-id"]
         permissions = [("cancel_sale", "Can cancel sales (reverses their rewards)")]
         constraints = [
@@ -69,7 +94,7 @@ class Sale(models.Model):
 
     def __str__(self) -> str:
         key = self.reference or (f"PDV {self.pdv} / {self.coupon}" if self.pdv else f"#{self.pk}")
-        return f"{self.type or 'Sale'} {key} ({self.local_date})"
+        return f"{self.type or gettext('Sale')} {key} ({self.local_date})"
 
     @property
     def receipt(self) -> Receipt:
@@ -79,16 +104,23 @@ class Sale(models.Model):
 class SaleItem(models.Model):
     """An item as sent; `product` and `category` are what the account knows of it."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField()
-    barcode = models.CharField(max_length=20, blank=True)
-    name = models.CharField(max_length=255, blank=True)
-    unit = models.CharField(max_length=2, blank=True)
-    category_name = models.CharField(max_length=100, blank=True)
-    subcategory_name = models.CharField(max_length=100, blank=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items", verbose_name=_("sale"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    barcode = models.CharField(_("barcode"), max_length=20, blank=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    unit = models.CharField(_("unit"), max_length=2, blank=True)
+    category_name = models.CharField(_("category (as sent)"), max_length=100, blank=True)
+    subcategory_name = models.CharField(_("subcategory (as sent)"), max_length=100, blank=True)
     product = models.ForeignKey(
-        "promotions.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "promotions.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
     )
     category = models.ForeignKey(
         "promotions.Category",
@@ -96,17 +128,25 @@ class SaleItem(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The most specific known category of the item, used by category rules.",
+        verbose_name=_("category"),
+        help_text=_("The most specific known category of the item, used by category rules."),
     )
-    unit_value = MoneyField()
-    quantity = QuantityField()
-    discount = MoneyField(default=0)
-    total = MoneyField()
+    unit_value = MoneyField(_("unit price"))
+    quantity = QuantityField(_("quantity"))
+    discount = MoneyField(_("discount"), default=0)
+    total = MoneyField(_("total"))
     promotion = models.ForeignKey(
-        "promotions.Promotion", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_items"
+        "promotions.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sale_items",
+        verbose_name=_("promotion"),
     )
 
     class Meta:
+        verbose_name = _("sale item")
+        verbose_name_plural = _("sale items")
         ordering = ["sale", "position"]
 
     def __str__(self) -> str:
@@ -114,18 +154,26 @@ class SaleItem(models.Model):
 
 
 class SalePayment(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="payments")
-    position = models.PositiveSmallIntegerField()
-    method = models.PositiveSmallIntegerField(
-        choices=PaymentMethod.choices, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
     )
-    total = MoneyField()
-    digital_change = MoneyField(default=0, help_text="Change credited to the consumer's digital change.")
-    splits = models.PositiveSmallIntegerField(default=0)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="payments", verbose_name=_("sale"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    method = models.PositiveSmallIntegerField(
+        _("payment method"),
+        choices=PaymentMethod.choices,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
+    )
+    total = MoneyField(_("total"))
+    digital_change = MoneyField(
+        _("digital change"), default=0, help_text=_("Change credited to the consumer's digital change.")
+    )
+    splits = models.PositiveSmallIntegerField(_("installments"), default=0)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sale payment")
+        verbose_name_plural = _("sale payments")
         ordering = ["sale", "position"]
 
     def __str__(self) -> str:
@@ -140,22 +188,31 @@ class SaleReturn(models.Model):
     `return` linked to it.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
-    reference = models.CharField(max_length=64, help_text="The ERP's id of the return.")
-    amount = MoneyField(help_text="What the returned units were worth in the sale.")
-    discount = MoneyField(default=0, help_text="The promotion discounts of the returned units.")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns", verbose_name=_("sale"))
+    reference = models.CharField(_("reference"), max_length=64, help_text=_("The ERP's id of the return."))
+    amount = MoneyField(_("amount"), help_text=_("What the returned units were worth in the sale."))
+    discount = MoneyField(
+        _("discount"), default=0, help_text=_("The promotion discounts of the returned units.")
+    )
     completes = models.BooleanField(
-        default=False, help_text="Nothing of the sale is left after it: the purchase no longer counts."
+        _("whole sale returned"),
+        default=False,
+        help_text=_("Nothing of the sale is left after it: the purchase no longer counts."),
     )
     outcome = models.JSONField(
+        _("outcome"),
         default=dict,
         blank=True,
-        help_text="What it took back, as first answered (the same reference answers it).",
+        help_text=_("What it took back, as first answered (the same reference answers it)."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sale return")
+        verbose_name_plural = _("sale returns")
         ordering = ["sale", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -165,20 +222,28 @@ class SaleReturn(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Return {self.reference} of {self.sale}"
+        return gettext("Return %(reference)s of %(sale)s") % {"reference": self.reference, "sale": self.sale}
 
 
 class SaleReturnLine(models.Model):
     """Units of one line of the sale in a return, and what they were worth."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    sale_return = models.ForeignKey(SaleReturn, on_delete=models.CASCADE, related_name="lines")
-    item = models.ForeignKey(SaleItem, on_delete=models.PROTECT, related_name="returned")
-    quantity = QuantityField()
-    total = MoneyField(help_text="The line's total for these units.")
-    discount = MoneyField(default=0)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    sale_return = models.ForeignKey(
+        SaleReturn, on_delete=models.CASCADE, related_name="lines", verbose_name=_("return")
+    )
+    item = models.ForeignKey(
+        SaleItem, on_delete=models.PROTECT, related_name="returned", verbose_name=_("item")
+    )
+    quantity = QuantityField(_("quantity"))
+    total = MoneyField(_("total"), help_text=_("The line's total for these units."))
+    discount = MoneyField(_("discount"), default=0)
 
     class Meta:
+        verbose_name = _("sale return line")
+        verbose_name_plural = _("sale return lines")
         ordering = ["sale_return", "item__position"]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from functools import partial
 
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from customers.models import LedgerEntry, Wallet
 from loyalty.core.dates import format_api_datetime
@@ -36,7 +37,10 @@ class SaleConflict(ConflictError):
     code = "sale_conflict"
 
     def __init__(self, *, sale: Sale, differences: list[str]) -> None:
-        super().__init__(f"Sale {sale.pk} was recorded with these keys and another {', '.join(differences)}.")
+        super().__init__(
+            gettext("Sale %(id)s was recorded with these keys and another %(differences)s.")
+            % {"id": sale.pk, "differences": ", ".join(differences)}
+        )
         self.sale = sale
         self.differences = differences
 
@@ -130,12 +134,19 @@ def sale_replay(
     replay = partial(SaleOutcome, sale=sale, created=False, wallet=wallet, items=items, payments=payments)
     if sale.status != Sale.Status.CANCELLED:
         return replay(rewards=stored_rewards(sale), warnings=[])
-    when = ""
     if sale.cancelled_at is not None:
         local = sale.cancelled_at.astimezone(account.tzinfo)
-        when = f" on {local:%Y-%m-%d %H:%M} ({account.time_zone}; {format_api_datetime(sale.cancelled_at)})"
-    warning = (
-        f"This sale was cancelled{when}; it was not recorded again and earned nothing. "
-        "Its rewards show what it holds now."
-    )
+        warning = gettext(
+            "This sale was cancelled on %(local)s (%(zone)s; %(instant)s); it was not recorded again and "
+            "earned nothing. Its rewards show what it holds now."
+        ) % {
+            "local": f"{local:%Y-%m-%d %H:%M}",
+            "zone": account.time_zone,
+            "instant": format_api_datetime(sale.cancelled_at),
+        }
+    else:
+        warning = gettext(
+            "This sale was cancelled; it was not recorded again and earned nothing. "
+            "Its rewards show what it holds now."
+        )
     return replay(rewards=held_rewards(sale), warnings=[warning])

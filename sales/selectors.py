@@ -17,6 +17,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from customers.models import Customer, LedgerEntry, Wallet
 from loyalty.core.dates import format_api_datetime
@@ -189,7 +190,12 @@ class AmbiguousReference(ConflictError):
     code = "ambiguous_reference"
 
     def __init__(self, *, purchases: list[Sale], more: bool) -> None:
-        super().__init__(f"The reference names {len(purchases)}{' or more' if more else ''} purchases.")
+        message = (
+            gettext("The reference names %(count)s or more purchases.")
+            if more
+            else gettext("The reference names %(count)s purchases.")
+        )
+        super().__init__(message % {"count": len(purchases)})
         self.purchases = purchases
         self.more = more
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
     "loyalty",
     "customers",
     "promotions",
@@ -44,9 +45,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of every answer: the staff user's choice, else Accept-Language, else pt-BR.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Admin pages in the staff user's account time zone (loyalty.backoffice.timezones).
+    "loyalty.backoffice.timezones.AccountTimeZoneMiddleware",
+    # Signs the change history of rules, promotions, rewards and templates with the staff user.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -143,14 +150,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Brazilian Portuguese by default, English selectable (admin header; API: Accept-Language).
+LANGUAGE_CODE = "pt-br"
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+# One catalogue for the whole project (locale/pt_BR/LC_MESSAGES/django.po). The compiled
+# .mo files are committed, so a fresh clone needs no gettext; `make messages` rebuilds them.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Numbers shown grouped by the active language: 1.234,56 in pt-BR. Inputs never rely on it:
+# the admin's number fields parse both marks (loyalty.backoffice.numbers).
+USE_THOUSAND_SEPARATOR = True
+TIME_ZONE = "UTC"
 USE_TZ = True
 
 # The local time zone of a new merchant account: a time without an offset in a request
 # is read in the account's zone.
 DEFAULT_ACCOUNT_TIME_ZONE = "America/Sao_Paulo"
+# The zone a superuser (who belongs to no account) reads the admin in.
+BACKOFFICE_TIME_ZONE = os.environ.get("BACKOFFICE_TIME_ZONE", DEFAULT_ACCOUNT_TIME_ZONE)
 
 STATIC_URL = "/static/"
 STORAGES = {

@@ -18,6 +18,32 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _language(request, monkeypatch):
+    """The suite reads English unless a test asks for another language.
+
+    The product's default is pt-BR. Tests written against English messages ask for English
+    the way an integrator does, with `Accept-Language: en` on every test-client request (a
+    request's own header still wins); code run outside a request sees English too. A test
+    marked `@pytest.mark.language("pt-br")` gets that language instead, and
+    `@pytest.mark.language(None)` sends no header at all, to see the product's default.
+    """
+    from django.test.client import RequestFactory
+    from django.utils import translation
+
+    marker = request.node.get_closest_marker("language")
+    language = marker.args[0] if marker else "en"
+    if language is not None:
+        base_environ = RequestFactory._base_environ
+
+        def with_language(self, **extra):
+            return base_environ(self, **{"HTTP_ACCEPT_LANGUAGE": language, **extra})
+
+        monkeypatch.setattr(RequestFactory, "_base_environ", with_language)
+    with translation.override(language or "pt-br"):
+        yield
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

@@ -7,7 +7,11 @@ Stock is editable right from the rewards list, but every change goes through
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext
 
+from loyalty.backoffice import numbers
+from loyalty.backoffice.history import ChangeHistoryMixin
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.core.errors import DomainError
@@ -25,8 +29,17 @@ class StockChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Reward)
-class RewardAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "category", "points_cost", "value", "stock", "active", "starts_at", "ends_at")
+class RewardAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "category",
+        numbers.points_column("points_cost", _("points cost")),
+        numbers.money_column("value", _("value")),
+        "stock",
+        "active",
+        "starts_at",
+        "ends_at",
+    )
     list_editable = ("stock",)
     list_filter = ("active", "category", "account")
     search_fields = ("name", "description")
@@ -75,11 +88,16 @@ class RewardAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 
 class VoucherStatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("used", "Used"), ("expired", "Expired"), ("cancelled", "Cancelled")]
+        return [
+            ("active", pgettext("voucher status", "Active")),
+            ("used", pgettext("voucher status", "Used")),
+            ("expired", pgettext("voucher status", "Expired")),
+            ("cancelled", pgettext("voucher status", "Cancelled")),
+        ]
 
     def queryset(self, request, queryset):
         return vouchers_with_status(queryset, self.value(), timezone.now()) if self.value() else queryset
@@ -87,7 +105,16 @@ class VoucherStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Voucher)
 class VoucherAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "customer", "reward", "value", "status", "valid_until", "used_at", "created_at")
+    list_display = (
+        "code",
+        "customer",
+        "reward",
+        numbers.money_column("value", _("value")),
+        "status",
+        "valid_until",
+        "used_at",
+        "created_at",
+    )
     list_filter = (VoucherStatusFilter, "reward", "account")
     search_fields = ("code",)
     list_select_related = ("customer", "reward")
@@ -117,7 +144,7 @@ class VoucherAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin
     def has_cancel_permission(self, request):
         return request.user.has_perm("vouchers.change_voucher")
 
-    @admin.action(description="Cancel selected vouchers", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected vouchers"), permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         cancelled = 0
         for voucher in queryset:
@@ -128,12 +155,25 @@ class VoucherAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin
                 cancelled += 1
             except DomainError as error:
                 self.message_user(request, f"{voucher}: {error.detail}", messages.WARNING)
-        self.message_user(request, f"{cancelled} voucher(s) cancelled.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d voucher cancelled.", "%(count)d vouchers cancelled.", cancelled)
+            % {"count": cancelled},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(BalanceRedemption)
 class BalanceRedemptionAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "customer", "store", "value", "digital_change", "reference", "status")
+    list_display = (
+        "occurred_at",
+        "customer",
+        "store",
+        numbers.money_column("value", _("cashback")),
+        numbers.money_column("digital_change", _("digital change")),
+        "reference",
+        "status",
+    )
     list_filter = ("status", "store", "account")
     search_fields = ("reference", "coupon", "customer__document", "customer__name")
     list_select_related = ("customer", "store")

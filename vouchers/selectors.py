@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from loyalty.tenancy.models import Account
 from promotions.models import Category
@@ -23,26 +24,28 @@ class Refusal:
 def reward_unavailable_reason(reward: Reward, now: datetime) -> Refusal | None:
     """Why the reward cannot be taken now, or None."""
     if not reward.active:
-        return Refusal("inactive", "This reward is not active.", "reward_inactive")
+        return Refusal("inactive", gettext("This reward is not active."), "reward_inactive")
     if reward.starts_at and now < reward.starts_at:
-        return Refusal("not_started", "This reward is not available yet.", "reward_not_started")
+        return Refusal("not_started", gettext("This reward is not available yet."), "reward_not_started")
     if reward.ends_at and now >= reward.ends_at:
-        return Refusal("ended", "This reward is no longer available.", "reward_ended")
+        return Refusal("ended", gettext("This reward is no longer available."), "reward_ended")
     if reward.stock <= 0:
-        return Refusal("out_of_stock", "This reward is out of stock.", "out_of_stock")
+        return Refusal("out_of_stock", gettext("This reward is out of stock."), "out_of_stock")
     return None
 
 
 def voucher_refusal(voucher: Voucher, now: datetime) -> Refusal | None:
     """Why the voucher cannot be used now (`used`, `cancelled`, `expired`, `not_yet_valid`), or None."""
     if voucher.status == Voucher.Status.USED:
-        return Refusal("used", f"Voucher {voucher.code} was already used.")
+        return Refusal("used", gettext("Voucher %(code)s was already used.") % {"code": voucher.code})
     if voucher.status == Voucher.Status.CANCELLED:
-        return Refusal("cancelled", f"Voucher {voucher.code} was cancelled.")
+        return Refusal("cancelled", gettext("Voucher %(code)s was cancelled.") % {"code": voucher.code})
     if now >= voucher.valid_until:
-        return Refusal("expired", f"Voucher {voucher.code} expired.")
+        return Refusal("expired", gettext("Voucher %(code)s expired.") % {"code": voucher.code})
     if now < voucher.valid_from:
-        return Refusal("not_yet_valid", f"Voucher {voucher.code} is not valid yet.")
+        return Refusal(
+            "not_yet_valid", gettext("Voucher %(code)s is not valid yet.") % {"code": voucher.code}
+        )
     return None
 
 

@@ -1,6 +1,7 @@
 """The consumer wallet in the POS dialect: "Consultar carteira"."""
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -71,6 +72,6 @@ class ConsumerWalletView(PosMixin, APIView):
     def get(self, request, document: str):
         wallet = wallet_by_document(account=self.account, document=document_from_path(document))
         if wallet is None:
-            raise NotFound("No consumer with this document in this account.")
+            raise NotFound(gettext("No consumer with this document in this account."))
         next_expiry = wallet_next_expiry(wallet=wallet, account=self.account, now=timezone.now())
         return Response(PosWalletLookupSerializer(wallet, context={"next_expiry": next_expiry}).data)

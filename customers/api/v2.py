@@ -7,6 +7,8 @@ here: only sales, redemptions and staff adjustments move them.
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -33,7 +35,7 @@ from loyalty.api.pagination import CursorPagination
 
 CONTACT_API_NAMES = {"document": "cpf", "phone": "phone", "email": "email"}
 LOOKUP_KEYS = {"cpf": "document", "phone": "phone", "email": "email"}
-CONTACT_LABELS = {"document": "CPF/CNPJ", "phone": "phone", "email": "e-mail"}
+CONTACT_LABELS = {"document": _("CPF/CNPJ"), "phone": _("phone"), "email": _("e-mail")}
 
 
 class WalletSerializer(serializers.ModelSerializer):
@@ -89,12 +91,12 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(gettext("This field may not be blank."))
         return value.strip()
 
     def validate_extra(self, value):
         if value is not None and not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
+            raise serializers.ValidationError(gettext("Must be a JSON object."))
         return value
 
     def validate(self, attrs):
@@ -104,7 +106,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         # An anonymised customer has no contacts left; the service refuses the change (409).
         if not any(contacts) and not getattr(current, "anonymized_at", None):
-            raise serializers.ValidationError("Send at least one of cpf, phone or email.")
+            raise serializers.ValidationError(gettext("Send at least one of cpf, phone or email."))
         for name in CONTACT_API_NAMES:
             if name in attrs and attrs[name] == "":
                 attrs[name] = None
@@ -153,7 +155,8 @@ def duplicate_as_validation_error(error: DuplicateContact) -> ValidationError:
     return ValidationError(
         {
             CONTACT_API_NAMES[error.field]: [
-                f"A customer with this {label} already exists (id {error.existing_id})."
+                gettext("A customer with this %(label)s already exists (id %(id)s).")
+                % {"label": label, "id": error.existing_id}
             ]
         }
     )
@@ -239,14 +242,14 @@ class CustomerViewSet(
         given = {key: request.query_params.get(key, "").strip() for key in ("cpf", "phone", "email")}
         given = {key: value for key, value in given.items() if value}
         if len(given) != 1:
-            raise ValidationError({"detail": ["Send exactly one of cpf, phone or email."]})
+            raise ValidationError({"detail": [gettext("Send exactly one of cpf, phone or email.")]})
         key, value = next(iter(given.items()))
         try:
             customer = customer_find(account=self.account, **{LOOKUP_KEYS[key]: value})
         except InvalidContact as error:
             raise ValidationError({key: [str(error)]}) from None
         if customer is None:
-            raise NotFound(f"No customer with this {key} in this account.")
+            raise NotFound(gettext("No customer with this %(key)s in this account.") % {"key": key})
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(

@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
 from customers.models import Customer, Wallet
@@ -105,7 +106,9 @@ def customer_update(
 ) -> Customer:
     """Change the given fields; contacts stay unique within the account."""
     if customer.anonymized_at:
-        raise ConflictError("This customer was anonymised and can no longer be changed.", code="anonymized")
+        raise ConflictError(
+            gettext("This customer was anonymised and can no longer be changed."), code="anonymized"
+        )
     # Field values of several types, set by name.
     changes: dict[str, Any] = {
         key: value
@@ -183,7 +186,9 @@ def customer_wallet_lock(
     if customer_id is not None:
         wallet = wallets.filter(customer__account=account, customer_id=customer_id).first()
         if wallet is None:
-            raise UnknownCustomer(f"No customer with id {customer_id} in this account.")
+            raise UnknownCustomer(
+                gettext("No customer with id %(id)s in this account.") % {"id": customer_id}
+            )
         return wallet.customer, wallet
     if not document:
         raise ValueError("Name the customer by document or by id.")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import BUCKETS, POINTS_FIELDS, Customer, LedgerEntry, Wallet
 from customers.services.lots import LOT_BUCKETS, LotBook, due_expiry, lots_plan, reversed_credits
@@ -27,11 +29,11 @@ if TYPE_CHECKING:
 
 ADJUSTABLE_BUCKETS = ("points", "balance", "digital_change")
 BUCKET_LABELS = {
-    "points": "points",
-    "balance": "cashback balance",
-    "digital_change": "digital change balance",
-    "pending_points": "pending points",
-    "pending_balance": "pending balance",
+    "points": _("points"),
+    "balance": _("cashback balance"),
+    "digital_change": _("digital change balance"),
+    "pending_points": _("pending points"),
+    "pending_balance": _("pending balance"),
 }
 
 
@@ -104,10 +106,18 @@ def wallet_check_funds(*, wallet: Wallet, postings: Sequence[Posting]) -> None:
         name for name in BUCKETS if totals.get(name, ZERO) < 0 and getattr(wallet, name) + totals[name] < 0
     ]
     if short:
-        needed = ", ".join(f"{-totals[name]} of {BUCKET_LABELS[name]}" for name in short)
-        held = ", ".join(f"{getattr(wallet, name)} {BUCKET_LABELS[name]}" for name in short)
+        needed = ", ".join(
+            gettext("%(amount)s of %(bucket)s") % {"amount": -totals[name], "bucket": BUCKET_LABELS[name]}
+            for name in short
+        )
+        held = ", ".join(
+            pgettext("what a wallet holds", "%(amount)s %(bucket)s")
+            % {"amount": getattr(wallet, name), "bucket": BUCKET_LABELS[name]}
+            for name in short
+        )
         raise InsufficientFunds(
-            f"Insufficient balance: the request needs {needed}; the wallet has {held}.",
+            gettext("Insufficient balance: the request needs %(needed)s; the wallet has %(held)s.")
+            % {"needed": needed, "held": held},
             available=_available(wallet),
         )
 
@@ -286,14 +296,15 @@ def wallet_adjust(
     """
     if bucket not in ADJUSTABLE_BUCKETS:
         raise BusinessRuleError(
-            f"Only {', '.join(ADJUSTABLE_BUCKETS)} can be adjusted.", code="invalid_bucket"
+            gettext("Only %(buckets)s can be adjusted.") % {"buckets": ", ".join(ADJUSTABLE_BUCKETS)},
+            code="invalid_bucket",
         )
     reason = (reason or "").strip()
     if not reason:
-        raise BusinessRuleError("An adjustment needs a reason.", code="reason_required")
+        raise BusinessRuleError(gettext("An adjustment needs a reason."), code="reason_required")
     amount = round_points(amount) if bucket in POINTS_FIELDS else round_money(amount)
     if not amount:
-        raise BusinessRuleError("An adjustment moves a non-zero amount.", code="zero_amount")
+        raise BusinessRuleError(gettext("An adjustment moves a non-zero amount."), code="zero_amount")
     posting = Posting(
         kind=LedgerEntry.Kind.ADJUSTMENT, deltas={bucket: amount}, reason=reason, staff_user=staff_user
     )

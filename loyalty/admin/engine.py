@@ -1,19 +1,40 @@
 """Reward rules, message templates and the message outbox in the admin."""
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from loyalty.backoffice import numbers
+from loyalty.backoffice.history import ChangeHistoryMixin
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, scope_queryset
+from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
 from loyalty.engine.models import RewardRule
-from loyalty.engine.program import rule_scope_refusals, rule_scope_set
+from loyalty.engine.program import rule_has_grants, rule_scope_refusals, rule_scope_set, rule_update
 from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import message_retry, render, sample_context
 from loyalty.tenancy.models import Store
 from promotions.models import Category
+
+_EARNING = [RewardRule.Kind.CASHBACK, RewardRule.Kind.POINTS]
+_GRANTING = [*_EARNING, RewardRule.Kind.VOUCHER]
+#: The fields only some kinds use: the form shows each one for its kinds only. The model's
+#: validation refuses the kind-only ones for any other kind, whatever the page showed.
+FIELDS_OF_KIND = {
+    "value": _GRANTING,
+    "threshold": [RewardRule.Kind.VOUCHER],
+    "reward": [RewardRule.Kind.VOUCHER],
+    "maximum_reward": _EARNING,
+    "template": [RewardRule.Kind.MESSAGE],
+    "pending_days": _GRANTING,
+    "valid_days": _GRANTING,
+}
 
 
 class RewardRuleForm(forms.ModelForm):
@@ -22,40 +43,44 @@ class RewardRuleForm(forms.ModelForm):
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Local weekdays on which the rule applies. None ticked: every day.",
+        help_text=_("Local weekdays on which the rule applies. None ticked: every day."),
     )
     sale_types = forms.MultipleChoiceField(
         choices=[(kind, kind) for kind in SaleType.values],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Sale types that earn. None ticked: all (tick CF and NF for fiscal sales only).",
+        help_text=_("Sale types that earn. None ticked: all (tick CF and NF for fiscal sales only)."),
     )
     excluded_payment_methods = forms.TypedMultipleChoiceField(
         choices=PaymentMethod.choices,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The share of a sale paid with these methods earns nothing (digital change by default).",
+        help_text=_("The share of a sale paid with these methods earns nothing (digital change by default)."),
     )
     # The rule's stores and categories are links that carry the account, set by the engine's
     # service when the rule is saved (`rule_scope_set`); the admin scopes their choices.
     rule_stores = forms.ModelMultipleChoiceField(
         queryset=Store.objects.none(),
         required=False,
-        label="Stores",
-        widget=FilteredSelectMultiple("stores", is_stacked=False),
-        help_text="Empty: every store.",
+        label=_("Stores"),
+        widget=FilteredSelectMultiple(_("stores"), is_stacked=False),
+        help_text=_("Empty: every store."),
     )
     rule_categories = forms.ModelMultipleChoiceField(
         queryset=Category.objects.none(),
         required=False,
-        label="Categories",
-        widget=FilteredSelectMultiple("categories", is_stacked=False),
-        help_text="Only items of these categories (children included) are eligible; empty: the whole sale.",
+        label=_("Categories"),
+        widget=FilteredSelectMultiple(_("categories"), is_stacked=False),
+        help_text=_(
+            "Only items of these categories (children included) are eligible; empty: the whole sale."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The page shows only the chosen kind's fields (loyalty/admin/rule_form.js).
+        self.fields["kind"].widget.attrs["data-fields-of-kind"] = json.dumps(FIELDS_OF_KIND)
         if self.instance.pk:
             self.fields["rule_stores"].initial = list(self.instance.stores.all())
             self.fields["rule_categories"].initial = list(self.instance.categories.all())
@@ -82,6 +107,7 @@ class RewardRuleForm(forms.ModelForm):
             "active",
             "value",
             "threshold",
+            "reward",
             "maximum_reward",
             "template",
             "starts_at",
@@ -96,18 +122,60 @@ class RewardRuleForm(forms.ModelForm):
 
 
 @admin.register(RewardRule)
-class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class RewardRuleAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     form = RewardRuleForm
-    list_display = ("name", "kind", "value", "threshold", "window", "conditions", "active", "account")
+    list_display = ("name", "kind", "reward_shown", "window", "conditions", "active", "account")
     list_filter = ("kind", "active", "account")
     search_fields = ("name",)
+    actions = ["retire_selected"]
+
+    class Media:
+        js = ("loyalty/admin/rule_form.js",)
+
+    def get_actions(self, request):
+        # Rules are retired, never deleted: what they granted keeps pointing at them.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a rule that never granted anything can go; the others are retired.
+        if obj is None or not super().has_delete_permission(request, obj):
+            return False
+        return not rule_has_grants(rule=obj)
+
+    @admin.action(description=_("Retire selected rules (they stop granting; history stays)"))
+    def retire_selected(self, request, queryset):
+        retired = 0
+        for rule in queryset.filter(active=True):
+            rule_update(rule=rule, active=False)
+            retired += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d rule retired.", "%(count)d rules retired.", retired) % {"count": retired},
+            messages.SUCCESS,
+        )
+
+    @admin.display(description=_("Reward"), ordering="value")
+    def reward_shown(self, rule):
+        if rule.kind == RewardRule.Kind.CASHBACK:
+            return gettext("%(percent)s of the eligible amount") % {"percent": numbers.percent(rule.value)}
+        if rule.kind == RewardRule.Kind.POINTS:
+            return gettext("%(points)s points per R$ 1") % {"points": numbers.points(rule.value)}
+        if rule.kind == RewardRule.Kind.VOUCHER:
+            return gettext("voucher of %(value)s from %(threshold)s") % {
+                "value": numbers.money(rule.value),
+                "threshold": numbers.money(rule.threshold or 0),
+            }
+        return gettext("message")
+
     fieldsets = (
         (None, {"fields": ("account", "name", "kind", "active")}),
         (
-            "Reward",
+            _("Reward"),
             {
-                "fields": ("value", "threshold", "maximum_reward", "template"),
-                "description": (
+                "fields": ("value", "threshold", "reward", "maximum_reward", "template"),
+                "description": _(
                     "Cashback: <b>value</b> percent of the eligible amount. Points: <b>value</b> points per "
                     "R$ 1. Voucher: a voucher worth <b>value</b> when the eligible amount reaches the "
                     "<b>threshold</b>. Message: queues the <b>template</b>."
@@ -115,7 +183,7 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Conditions",
+            _("Conditions"),
             {
                 "fields": (
                     "starts_at",
@@ -127,7 +195,7 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                     "minimum_amount",
                     "sale_types",
                 ),
-                "description": (
+                "description": _(
                     "The eligible amount is the sum of the item totals (or the sale amount when there are "
                     "no items), less the share paid with excluded methods, limited to the chosen "
                     "categories and their children. Rules add up: a second points rule on Saturdays "
@@ -135,7 +203,7 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 ),
             },
         ),
-        ("Timing", {"fields": ("pending_days", "valid_days")}),
+        (_("Timing"), {"fields": ("pending_days", "valid_days")}),
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -159,41 +227,53 @@ class RewardRuleAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             categories=form.cleaned_data["rule_categories"],
         )
 
-    @admin.display(description="Window")
+    @admin.display(description=_("Window"))
     def window(self, rule):
-        start = rule.starts_at.date().isoformat() if rule.starts_at else "always"
-        end = rule.ends_at.date().isoformat() if rule.ends_at else "open-ended"
+        start = local_datetime(rule.starts_at) if rule.starts_at else gettext("always")
+        end = local_datetime(rule.ends_at) if rule.ends_at else gettext("open-ended")
         return f"{start} → {end}"
 
-    @admin.display(description="Conditions")
+    @admin.display(description=_("Conditions"))
     def conditions(self, rule):
         parts = []
         if rule.weekdays:
-            parts.append("days " + ",".join(Weekday(day).label[:3] for day in rule.weekdays))
+            days = ",".join(str(Weekday(day).label)[:3] for day in rule.weekdays)
+            parts.append(gettext("days %(days)s") % {"days": days})
         if rule.sale_types:
-            parts.append("types " + ",".join(rule.sale_types))
+            parts.append(gettext("types %(types)s") % {"types": ",".join(rule.sale_types)})
         if rule.minimum_amount:
-            parts.append(f"min R$ {rule.minimum_amount}")
+            parts.append(gettext("min %(amount)s") % {"amount": numbers.money(rule.minimum_amount)})
         return "; ".join(parts) or "—"
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class MessageTemplateAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "event", "channel", "active", "account")
     list_filter = ("event", "channel", "active", "account")
     search_fields = ("name", "body")
     readonly_fields = ("preview",)
     fields = ("account", "name", "event", "channel", "subject", "body", "active", "preview")
 
-    @admin.display(description="Preview with sample data")
+    class Media:
+        js = ("loyalty/admin/template_preview.js",)
+
+    @admin.display(description=_("Preview with sample data"))
     def preview(self, template):
-        if not template.body:
-            return "Save the template to see a preview."
+        """Rendered here as saved; redrawn by the page's script while the text is typed."""
         context = sample_context()
+        config = {
+            "sample": context,
+            "unknownLabel": gettext("Unknown placeholders:"),
+            "validLabel": gettext("Valid ones:"),
+        }
         return format_html(
-            '<div class="template-preview"><p><strong>{}</strong></p><p style="white-space: pre-wrap">{}</p></div>',
-            render(template.subject, context),
-            render(template.body, context),
+            '<div id="template-live-preview" class="template-preview" aria-live="polite">'
+            '<p class="preview-subject"><strong>{}</strong></p>'
+            '<p class="preview-body" style="white-space: pre-wrap">{}</p>'
+            '<p class="preview-errors errornote" hidden></p></div>{}',
+            render(template.subject or "", context),
+            render(template.body or "", context),
+            json_script(config, "template-preview-config"),
         )
 
 
@@ -244,10 +324,15 @@ class MessageAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin
     def has_retry_permission(self, request):
         return request.user.has_perm("loyalty.change_message")
 
-    @admin.action(description="Retry selected messages now", permissions=["retry"])
+    @admin.action(description=_("Retry selected messages now"), permissions=["retry"])
     def retry(self, request, queryset):
         retried = [
             message_retry(message=message)
             for message in queryset.filter(status__in=[Message.Status.QUEUED, Message.Status.FAILED])
         ]
-        self.message_user(request, f"{len(retried)} message(s) queued again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.", len(retried))
+            % {"count": len(retried)},
+            messages.SUCCESS,
+        )

@@ -9,6 +9,8 @@ import json
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
@@ -19,7 +21,7 @@ from loyalty.shell.privacy import customer_data_export, customer_erase
 class CustomerWithPrivacyAdmin(CustomerAdmin):
     actions = ["export_selected", "anonymize_selected"]
 
-    @admin.action(description="Export selected customers' data (LGPD, JSON)")
+    @admin.action(description=_("Export selected customers' data (LGPD, JSON)"))
     def export_selected(self, request, queryset):
         data = {
             str(customer.pk): customer_data_export(customer=customer)
@@ -36,20 +38,26 @@ class CustomerWithPrivacyAdmin(CustomerAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
         return response
 
-    @admin.action(description="Anonymise selected customers (LGPD)")
+    @admin.action(description=_("Anonymise selected customers (LGPD)"))
     def anonymize_selected(self, request, queryset):
         if request.POST.get("confirmed") == "yes":
             for customer in queryset:
                 customer_erase(customer=customer)
+            count = queryset.count()
             self.message_user(
                 request,
-                f"{queryset.count()} customer(s) anonymised; their ledger and sales stay.",
+                ngettext(
+                    "%(count)d customer anonymised; their ledger and sales stay.",
+                    "%(count)d customers anonymised; their ledger and sales stay.",
+                    count,
+                )
+                % {"count": count},
                 messages.SUCCESS,
             )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Anonymise customers?",
+            "title": gettext("Anonymise customers?"),
             "customers": queryset,
             "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

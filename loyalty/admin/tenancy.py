@@ -5,11 +5,22 @@ the page that follows their creation or regeneration; afterwards only a prefix i
 """
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.backoffice.mixins import ActivationActionsMixin, ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
-from loyalty.backoffice.secrets import issued_in, remember_issued, reveal_response
+from loyalty.backoffice.secrets import (
+    issued_in,
+    remember_issued,
+    reveal_redirect,
+    reveal_url_name,
+    reveal_view,
+)
 from loyalty.tenancy.models import Account, ApiCredential, Membership, Store
 from loyalty.tenancy.services import (
     IssuedSecret,
@@ -23,15 +34,40 @@ from loyalty.tenancy.services import (
 
 
 class RevealOnAddMixin:
-    """After a successful add, show the generated secrets instead of the usual redirect."""
+    """After a successful add or a regeneration, the generated secrets on their one-time page
+    (`loyalty.backoffice.secrets`); a regeneration asks first, saying what stops working."""
 
-    reveal_title = "Copy these values now"
+    reveal_title = _("Copy these values now")
+    regenerate_warning = ""
+
+    def get_urls(self):
+        reveal = path(
+            "reveal/",
+            self.admin_site.admin_view(lambda request: reveal_view(request, self)),
+            name=reveal_url_name(self),
+        )
+        return [reveal, *super().get_urls()]
 
     def response_add(self, request, obj, post_url_continue=None):
         issued = issued_in(request)
         if issued:
-            return reveal_response(request, self, issued, self.reveal_title)
+            return reveal_redirect(request, self, issued, self.reveal_title)
         return super().response_add(request, obj, post_url_continue)
+
+    def regenerate(self, request, queryset, *, action: str, issue):
+        """Asks first; on "Yes", regenerates each one and shows the new values once."""
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Regenerate these secrets?"),
+                "objects": list(queryset),
+                "warning": self.regenerate_warning,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/regenerate_confirmation.html", context)
+        return reveal_redirect(request, self, [issue(obj) for obj in queryset], self.reveal_title)
 
 
 class StoreInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -41,7 +77,7 @@ class StoreInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
 
-    @admin.display(description="Token")
+    @admin.display(description=_("Token"))
     def token_hint(self, store):
         return f"{store.token_prefix}…"
 
@@ -55,7 +91,7 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "is_active")}),
         (
-            "Program settings",
+            _("Program settings"),
             {
                 "fields": (
                     "time_zone",
@@ -65,7 +101,7 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                     "redeem_min_purchase",
                     "redeem_min_balance",
                 ),
-                "description": (
+                "description": _(
                     "How the program treats every customer of the account. New settings apply to new "
                     "grants: what was already granted keeps its expiry."
                 ),
@@ -76,7 +112,7 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(store_count=Count("stores"))
 
-    @admin.display(description="Stores", ordering="store_count")
+    @admin.display(description=_("Stores"), ordering="store_count")
     def store_count(self, account):
         return account.store_count
 
@@ -98,11 +134,15 @@ class StoreAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScopedAdminMix
     fields = ("account", "name", "token_hint", "is_active", "created_at", "updated_at")
     readonly_fields = ("token_hint", "is_active", "created_at", "updated_at")
     actions = ["deactivate", "activate", "regenerate_token"]
-    reveal_title = "Store token — copy it now, it will not be shown again"
+    reveal_title = _("Store token — copy it now, it will not be shown again")
+    regenerate_warning = _(
+        "The current token of each store stops working at once: its POS are refused until they "
+        "are given the new one."
+    )
 
-    @admin.display(description="Token")
+    @admin.display(description=_("Token"))
     def token_hint(self, store):
-        return f"{store.token_prefix}…" if store.token_prefix else "generated when saved"
+        return f"{store.token_prefix}…" if store.token_prefix else gettext("generated when saved")
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -118,13 +158,16 @@ class StoreAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScopedAdminMix
     def set_active(self, obj, active: bool) -> None:
         store_set_active(store=obj, active=active)
 
-    @admin.action(description="Regenerate the token of selected stores")
+    @admin.action(description=_("Regenerate the token of selected stores"))
     def regenerate_token(self, request, queryset):
-        issued = [
-            IssuedSecret(object=store, label="X-Store-Token", value=store_regenerate_token(store=store))
-            for store in queryset
-        ]
-        return reveal_response(request, self, issued, self.reveal_title)
+        return self.regenerate(
+            request,
+            queryset,
+            action="regenerate_token",
+            issue=lambda store: IssuedSecret(
+                object=store, label="X-Store-Token", value=store_regenerate_token(store=store)
+            ),
+        )
 
 
 @admin.register(ApiCredential)
@@ -135,11 +178,15 @@ class ApiCredentialAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScoped
     fields = ("account", "name", "api_key", "secret_hint", "is_active", "last_used_at", "created_at")
     readonly_fields = ("api_key", "secret_hint", "is_active", "last_used_at", "created_at")
     actions = ["deactivate", "activate", "regenerate_secret"]
-    reveal_title = "API credential — copy the api_secret now, it will not be shown again"
+    reveal_title = _("API credential — copy the api_secret now, it will not be shown again")
+    regenerate_warning = _(
+        "The current api_secret of each credential stops working at once, and the tokens obtained "
+        "with it are revoked: the integrations using it are refused until they are given the new one."
+    )
 
     @admin.display(description="api_secret")
     def secret_hint(self, credential):
-        return f"{credential.secret_prefix}…" if credential.secret_prefix else "generated when saved"
+        return f"{credential.secret_prefix}…" if credential.secret_prefix else gettext("generated when saved")
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -161,17 +208,18 @@ class ApiCredentialAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScoped
     def set_active(self, obj, active: bool) -> None:
         credential_set_active(credential=obj, active=active)
 
-    @admin.action(description="Regenerate the api_secret of selected credentials (revokes their tokens)")
+    @admin.action(description=_("Regenerate the api_secret of selected credentials (revokes their tokens)"))
     def regenerate_secret(self, request, queryset):
-        issued = [
-            IssuedSecret(
+        return self.regenerate(
+            request,
+            queryset,
+            action="regenerate_secret",
+            issue=lambda credential: IssuedSecret(
                 object=credential,
                 label="api_secret",
                 value=credential_regenerate_secret(credential=credential),
-            )
-            for credential in queryset
-        ]
-        return reveal_response(request, self, issued, self.reveal_title)
+            ),
+        )
 
 
 @admin.register(Membership)

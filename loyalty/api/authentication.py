@@ -9,15 +9,18 @@ the `X-Store-Token` of an active store of the same account.
 from dataclasses import dataclass
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty.tenancy import credentials
 from loyalty.tenancy.models import Account, ApiCredential, Store
 
-TOKEN_HELP = "Request one from POST /api/v2/auth/token with your api_key and api_secret."
+TOKEN_HELP = _("Request one from POST /api/v2/auth/token with your api_key and api_secret.")
 STORE_TOKEN_HEADER = "X-Store-Token"
 
 
@@ -63,24 +66,31 @@ class _BearerAuthentication(BaseAuthentication):
         header = get_authorization_header(request).split()
         if not header:
             raise exceptions.AuthenticationFailed(
-                f"Missing Authorization header: send 'Authorization: Bearer <access_token>'. {TOKEN_HELP}",
+                gettext(
+                    "Missing Authorization header: send 'Authorization: Bearer <access_token>'. "
+                    "%(token_help)s"
+                )
+                % {"token_help": TOKEN_HELP},
                 code="authorization_missing",
             )
         if header[0].lower() != b"bearer" or len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                "Malformed Authorization header: expected 'Bearer <access_token>'.",
+                gettext("Malformed Authorization header: expected 'Bearer <access_token>'."),
                 code="authorization_malformed",
             )
         try:
             token = AccessToken(header[1].decode("ascii"))
         except (TokenError, UnicodeDecodeError) as error:
-            expired = "expired" in str(error).lower()
+            # simplejwt's messages are translated: read in English, "expired" is in them.
+            with translation.override("en"):
+                expired = isinstance(error, ExpiredTokenError) or "expired" in str(error).lower()
             raise exceptions.AuthenticationFailed(
                 (
-                    f"The bearer token has expired. {TOKEN_HELP}"
+                    gettext("The bearer token has expired. %(token_help)s")
                     if expired
-                    else f"The bearer token is invalid. {TOKEN_HELP}"
-                ),
+                    else gettext("The bearer token is invalid. %(token_help)s")
+                )
+                % {"token_help": TOKEN_HELP},
                 code="token_expired" if expired else "token_invalid",
             ) from None
         credential_id, account_id = token.get("credential_id"), token.get("account_id")
@@ -95,15 +105,18 @@ class _BearerAuthentication(BaseAuthentication):
             or credential.secret_generation != token.get("generation")
         ):
             raise exceptions.AuthenticationFailed(
-                f"The bearer token was revoked or is unknown. {TOKEN_HELP}", code="token_revoked"
+                gettext("The bearer token was revoked or is unknown. %(token_help)s")
+                % {"token_help": TOKEN_HELP},
+                code="token_revoked",
             )
         if not credential.is_active:
             raise exceptions.AuthenticationFailed(
-                "The API credential of this bearer token is deactivated.", code="credential_inactive"
+                gettext("The API credential of this bearer token is deactivated."),
+                code="credential_inactive",
             )
         if not credential.account.is_active:
             raise exceptions.AuthenticationFailed(
-                "The merchant account of this bearer token is deactivated.", code="account_inactive"
+                gettext("The merchant account of this bearer token is deactivated."), code="account_inactive"
             )
         return ApiClient(account=credential.account, credential=credential), token
 
@@ -132,18 +145,21 @@ class PosAuthentication(_BearerAuthentication):
         client, token = self._authenticate_bearer(request, queryset)
         if not raw_store_token:
             raise exceptions.AuthenticationFailed(
-                f"Missing {STORE_TOKEN_HEADER} header: send the token of one of your account's stores.",
+                gettext("Missing %(header)s header: send the token of one of your account's stores.")
+                % {"header": STORE_TOKEN_HEADER},
                 code="store_token_missing",
             )
         credential = client.credential
         if credential.store_pk is None:
             raise exceptions.AuthenticationFailed(
-                f"{STORE_TOKEN_HEADER} is not valid: no store of this account has that token.",
+                gettext("%(header)s is not valid: no store of this account has that token.")
+                % {"header": STORE_TOKEN_HEADER},
                 code="store_token_invalid",
             )
         if not credential.store_is_active:
             raise exceptions.AuthenticationFailed(
-                f"{STORE_TOKEN_HEADER} names a deactivated store.", code="store_inactive"
+                gettext("%(header)s names a deactivated store.") % {"header": STORE_TOKEN_HEADER},
+                code="store_inactive",
             )
         # As `.only()` would load it: the rest of the store is read on first use.
         store = Store.from_db(

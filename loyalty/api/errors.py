@@ -9,6 +9,7 @@ error page, such as those Django shows under DEBUG.
 """
 
 import logging
+from http import HTTPStatus
 
 from django.core.exceptions import (
     BadRequest,
@@ -20,6 +21,8 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseBase, JsonResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -33,7 +36,7 @@ from loyalty.core.errors import BusinessRuleError, ConflictError, DomainError, N
 logger = logging.getLogger("loyalty.api")
 
 DATABASE_UNAVAILABLE = {
-    "detail": "The database is unavailable; the request was not processed. Try again shortly.",
+    "detail": _("The database is unavailable; the request was not processed. Try again shortly."),
     "code": "database_unavailable",
 }
 RETRY_AFTER_SECONDS = "5"
@@ -51,7 +54,7 @@ class CredentialsRejected(exceptions.APIException):
     account has its own code, given only once the secret was right."""
 
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Invalid api_key or api_secret."
+    default_detail = _("Invalid api_key or api_secret.")
     default_code = "invalid_credentials"
 
 
@@ -69,13 +72,27 @@ STATUS_CODES = {
     500: "server_error",
     503: "service_unavailable",
 }
+# Its `detail`: the status's standard reason phrase, in the request's language.
+STATUS_DETAILS = {
+    400: _("Bad Request."),
+    401: _("Unauthorized."),
+    403: _("Forbidden."),
+    404: _("Not Found."),
+    405: _("Method Not Allowed."),
+    406: _("Not Acceptable."),
+    413: _("Request Entity Too Large."),
+    415: _("Unsupported Media Type."),
+    429: _("Too Many Requests."),
+    500: _("Internal Server Error."),
+    503: _("Service Unavailable."),
+}
 
 
 class MalformedRequest(exceptions.APIException):
     """A request Django refuses to read: too many fields, a disallowed host, a bad header."""
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
+    default_detail = _("Bad request.")
     default_code = "bad_request"
 
 
@@ -83,7 +100,7 @@ class RequestTooLarge(exceptions.APIException):
     """A body over the limit that arrived without a `Content-Length` announcing it."""
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is over the limit of 1 MiB."
+    default_detail = _("The request body is over the limit of 1 MiB.")
     default_code = "request_too_large"
 
 
@@ -102,10 +119,25 @@ def refusal_of(exc: Exception) -> exceptions.APIException | None:
         return RequestTooLarge()
     if isinstance(exc, DisallowedHost):
         # Django's own message names the setting to change: for the operator, not the client.
-        return MalformedRequest("The Host header names no site served here.")
+        return MalformedRequest(gettext("The Host header names no site served here."))
     if isinstance(exc, (SuspiciousOperation, BadRequest)):
         return MalformedRequest(str(exc) or None)
     return None
+
+
+def throttled(exc: exceptions.Throttled) -> exceptions.Throttled:
+    """DRF's 429, its message in the request's language (the same words in English)."""
+    if exc.wait is None:
+        detail = gettext("Request was throttled.")
+    else:
+        detail = ngettext(
+            "Request was throttled. Expected available in %(wait)d second.",
+            "Request was throttled. Expected available in %(wait)d seconds.",
+            exc.wait,
+        ) % {"wait": exc.wait}
+    replacement = exceptions.Throttled(detail=detail)
+    replacement.wait = exc.wait
+    return replacement
 
 
 def domain_error_response(error: DomainError) -> Response:
@@ -128,11 +160,13 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.Throttled):
+        exc = throttled(exc)
     if isinstance(exc, (OperationalError, InterfaceError)):
         set_rollback()
         logger.error("Database unavailable: %s", exc.__class__.__name__)
         return Response(
-            DATABASE_UNAVAILABLE,
+            {"detail": str(DATABASE_UNAVAILABLE["detail"]), "code": DATABASE_UNAVAILABLE["code"]},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
@@ -163,20 +197,32 @@ def json_for_exception(request, exception: Exception) -> JsonResponse:
         logger.error("Database unavailable on %s %s", request.method, request.path)
         return json_error(
             503,
-            DATABASE_UNAVAILABLE["detail"],
+            str(DATABASE_UNAVAILABLE["detail"]),
             DATABASE_UNAVAILABLE["code"],
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     if isinstance(exception, Http404):
-        return json_error(404, "Not found.", "not_found")
+        return json_error(404, gettext("Not found."), "not_found")
     refusal = refusal_of(exception)
     if refusal is not None:
         logger.warning("Refused %s %s: %s", request.method, request.path, refusal.detail)
         return json_error(refusal.status_code, str(refusal.detail), refusal.default_code)
     if isinstance(exception, PermissionDenied):
-        return json_error(403, "You do not have permission to perform this action.", "permission_denied")
+        return json_error(
+            403, gettext("You do not have permission to perform this action."), "permission_denied"
+        )
     logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
-    return json_error(500, "Internal server error; the request was not completed.", "server_error")
+    return json_error(500, gettext("Internal server error; the request was not completed."), "server_error")
+
+
+def reason_detail(response: HttpResponseBase) -> str:
+    """The response's reason phrase as a `detail`: translated when it is the standard one."""
+    detail = STATUS_DETAILS.get(response.status_code)
+    try:
+        standard = response.reason_phrase == HTTPStatus(response.status_code).phrase
+    except ValueError:  # a status code the standard does not name
+        standard = False
+    return str(detail) if detail is not None and standard else f"{response.reason_phrase}."
 
 
 def json_error_for_status(response: HttpResponseBase) -> JsonResponse:
@@ -186,9 +232,7 @@ def json_error_for_status(response: HttpResponseBase) -> JsonResponse:
     body is not, since it may be a DEBUG page with settings and a traceback.
     """
     replacement = json_error(
-        response.status_code,
-        f"{response.reason_phrase}.",
-        STATUS_CODES.get(response.status_code, "error"),
+        response.status_code, reason_detail(response), STATUS_CODES.get(response.status_code, "error")
     )
     for name, value in response.items():
         if name.lower() not in ("content-type", "content-length", "content-disposition", "content-language"):
@@ -200,7 +244,9 @@ def json_error_for_status(response: HttpResponseBase) -> JsonResponse:
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under `/api/` that names no endpoint (whatever the method: never a CSRF page)."""
     return json_error(
-        404, f"No endpoint at {request.path}. See /api/docs/ for the API reference.", "not_found"
+        404,
+        gettext("No endpoint at %(path)s. See /api/docs/ for the API reference.") % {"path": request.path},
+        "not_found",
     )
 
 
@@ -208,13 +254,15 @@ def handler400(request, exception=None):
     if is_api_path(request.path):
         refusal = refusal_of(exception) if exception else None
         detail = str(refusal.detail) if refusal else (str(exception) if exception else "")
-        return json_error(400, detail or "Bad request.", "bad_request")
+        return json_error(400, detail or gettext("Bad request."), "bad_request")
     return defaults.bad_request(request, exception)
 
 
 def handler403(request, exception=None):
     if is_api_path(request.path):
-        return json_error(403, "You do not have permission to perform this action.", "permission_denied")
+        return json_error(
+            403, gettext("You do not have permission to perform this action."), "permission_denied"
+        )
     return defaults.permission_denied(request, exception)
 
 
@@ -227,11 +275,13 @@ def handler404(request, exception=None):
 def csrf_failure(request, reason=""):
     """The API uses no cookies, so a CSRF refusal can only come from a non-API page."""
     if is_api_path(request.path):
-        return json_error(403, "Forbidden.", "permission_denied")
+        return json_error(403, gettext("Forbidden."), "permission_denied")
     return csrf.csrf_failure(request, reason=reason)
 
 
 def handler500(request):
     if is_api_path(request.path):
-        return json_error(500, "Internal server error; the request was not completed.", "server_error")
+        return json_error(
+            500, gettext("Internal server error; the request was not completed."), "server_error"
+        )
     return defaults.server_error(request)

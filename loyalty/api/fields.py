@@ -4,6 +4,7 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from loyalty.core.dates import format_api_datetime, in_zone, parse_api_datetime
@@ -27,10 +28,15 @@ def account_time_zone(context: dict) -> zoneinfo.ZoneInfo:
 class ApiDateTimeField(serializers.DateTimeField):
     """Accepts every request format of the platform; answers UTC ISO 8601 (`...000000Z`)."""
 
+    # Filled by DRF with `str.format`. "invalid" spells out DATETIME_HELP.
     default_error_messages = {
-        "invalid": f"Invalid date/time {{value!r}}. Use {DATETIME_HELP}.",
-        "date": "Expected a date and time but got a date.",
-        "range": "Date/time {value!r} is out of range: in UTC it must fall between the years 1 and 9999.",
+        "invalid": _(
+            "Invalid date/time {value!r}. Use YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or "
+            "ISO 8601 (e.g. 2024-05-20T12:06:27-03:00); a time without an offset is the account's "
+            "local time."
+        ),
+        "date": _("Expected a date and time but got a date."),
+        "range": _("Date/time {value!r} is out of range: in UTC it must fall between the years 1 and 9999."),
     }
 
     def to_internal_value(self, value):
@@ -59,7 +65,7 @@ class ApiDateTimeField(serializers.DateTimeField):
 class ApiDateField(serializers.DateField):
     """A calendar date, `YYYY-MM-DD` (a date-time in an accepted format gives its date)."""
 
-    default_error_messages = {"invalid": "Invalid date {value!r}. Use YYYY-MM-DD."}
+    default_error_messages = {"invalid": _("Invalid date {value!r}. Use YYYY-MM-DD.")}
 
     def to_internal_value(self, value):
         if isinstance(value, datetime):

@@ -4,6 +4,7 @@ from datetime import date
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 
 from loyalty.core.dates import in_zone, parse_api_datetime
@@ -23,13 +24,17 @@ class ApiDateTimeFormField(forms.CharField):
         parsed = parse_api_datetime(value)
         if parsed is None:
             raise forms.ValidationError(
-                f"Invalid date/time {value!r}. Use YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601."
+                gettext(
+                    "Invalid date/time %(value)s. Use YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DD or ISO 8601."
+                )
+                % {"value": repr(value)}
             )
         # The first and last days a datetime holds may not exist in UTC once moved from a zone
         # (9999-12-31 23:59 in São Paulo is past the last instant): refused here, not a 500.
         if not FIRST_SAFE_DAY <= parsed.date() <= LAST_SAFE_DAY:
             raise forms.ValidationError(
-                f"Date/time {value!r} is out of range: use a day from {FIRST_SAFE_DAY} to {LAST_SAFE_DAY}."
+                gettext("Date/time %(value)s is out of range: use a day from %(first)s to %(last)s.")
+                % {"value": repr(value), "first": FIRST_SAFE_DAY, "last": LAST_SAFE_DAY}
             )
         return parsed
 
@@ -53,7 +58,10 @@ class IdFormField(forms.Field):
             return None
         object_id = parse_id(str(value))
         if object_id is None:
-            raise forms.ValidationError(f"Use an id: a whole number from 1 to {MAX_ID}; got {value!r}.")
+            raise forms.ValidationError(
+                gettext("Use an id: a whole number from 1 to %(max)s; got %(value)s.")
+                % {"max": MAX_ID, "value": repr(value)}
+            )
         return object_id
 
 

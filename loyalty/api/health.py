@@ -1,6 +1,7 @@
 """Liveness: the service answers and its database answers `SELECT 1`."""
 
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -38,7 +39,7 @@ class HealthView(APIView):
                 {
                     "status": "unavailable",
                     "database": "unavailable",
-                    "detail": "The database did not answer SELECT 1.",
+                    "detail": gettext("The database did not answer SELECT 1."),
                 },
                 status=503,
                 headers={"Retry-After": RETRY_AFTER_SECONDS},

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 from loyalty.api.models import IdempotencyKey
@@ -146,12 +147,14 @@ class IdempotencyMixin:
             return
         key = request.headers[HEADER].strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters."]})
+            raise ValidationError(
+                {HEADER: [gettext("Must be 1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH}]}
+            )
         assert connection.in_atomic_block, "a request with an Idempotency-Key runs in a transaction"
         claim = _Claim(request.user.account.pk, key_scope(request), key, request_fingerprint(request))
         if connection.vendor == "postgresql" and not _try_lock(_lock_id(claim.account_id, claim.scope, key)):
             raise ConflictError(
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                gettext("A request with this Idempotency-Key is still being processed; retry shortly."),
                 code="request_in_progress",
             )
         self._idempotency_claim = claim
@@ -162,7 +165,7 @@ class IdempotencyMixin:
         claim.answered = True
         if record.request_fingerprint != claim.fingerprint:
             raise BusinessRuleError(
-                "This Idempotency-Key was already used with a different request.",
+                gettext("This Idempotency-Key was already used with a different request."),
                 code="idempotency_key_reused",
             )
         raise _Replay(record)

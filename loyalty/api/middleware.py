@@ -11,6 +11,8 @@
 """
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from loyalty.api.errors import is_api_path, is_json, json_error, json_error_for_status, json_for_exception
 
@@ -27,7 +29,9 @@ class ApiRequestMiddleware:
             request.path_info = "/api/"
         elif request.path_info.endswith("/") and request.path_info != "/api/":
             request.path_info = request.path_info[:-1]
-        response = self._refuse_large_body(request)
+        # Before LocaleMiddleware: the refusal is written in the language it would choose.
+        with translation.override(translation.get_language_from_request(request)):
+            response = self._refuse_large_body(request)
         if response is None:
             response = self.get_response(request)
         if response.status_code >= 400 and not is_json(response):
@@ -45,11 +49,12 @@ class ApiRequestMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error(400, "Content-Length header is not a number.", "bad_request")
+            return json_error(400, gettext("Content-Length header is not a number."), "bad_request")
         if length > limit:
             return json_error(
                 413,
-                f"Request body is {length} bytes; the limit is {limit} bytes (1 MiB).",
+                gettext("Request body is %(length)s bytes; the limit is %(limit)s bytes (1 MiB).")
+                % {"length": length, "limit": limit},
                 "request_too_large",
             )
         return None

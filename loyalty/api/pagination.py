@@ -1,5 +1,7 @@
 """Pagination of list endpoints: `?page=N&page_size=M` (default 50, max 500) or a cursor."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -16,7 +18,12 @@ def requested_page_size(request, default: int) -> int:
         size = 0
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationError(
-            {"page_size": [f"Must be a whole number from 1 to {MAX_PAGE_SIZE}; got {raw!r}."]}
+            {
+                "page_size": [
+                    gettext("Must be a whole number from 1 to %(max)s; got %(value)s.")
+                    % {"max": MAX_PAGE_SIZE, "value": repr(raw)}
+                ]
+            }
         )
     return size
 
@@ -25,7 +32,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
-    invalid_page_message = "No page {page_number}: it is past the last page."
+    # Filled by DRF with `str.format`.
+    invalid_page_message = _("No page {page_number}: it is past the last page.")
 
     def get_page_size(self, request):
         return requested_page_size(request, self.page_size)
@@ -38,7 +46,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return super().get_page_number(request, paginator)
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise ValidationError(
-                {self.page_query_param: [f"Must be a whole number from 1, or 'last'; got {raw!r}."]}
+                {
+                    self.page_query_param: [
+                        gettext("Must be a whole number from 1, or 'last'; got %(value)s.")
+                        % {"value": repr(raw)}
+                    ]
+                }
             )
         return raw
 

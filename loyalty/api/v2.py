@@ -3,6 +3,7 @@ settings (`GET` / `PATCH /api/v2/account`)."""
 
 from decimal import Decimal
 
+from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -29,7 +30,9 @@ NEW_GRANTS_ONLY = (
 
 
 def _help(name: str) -> str:
-    return str(Account._meta.get_field(name).help_text)
+    # For the OpenAPI description, which stays English whatever language is active at import.
+    with translation.override("en"):
+        return str(Account._meta.get_field(name).help_text)
 
 
 class CredentialSummarySerializer(serializers.ModelSerializer):

@@ -1,6 +1,8 @@
 """Admin behaviours shared by the product's model admins."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ReadOnlyAdminMixin:
@@ -26,15 +28,21 @@ class ActivationActionsMixin:
     def _switch(self, request, queryset, active: bool) -> None:
         for obj in queryset:
             self.set_active(obj, active)
-        verb = "activated" if active else "deactivated; refused from now on"
+        done = (
+            gettext("%(count)d %(items)s activated.")
+            if active
+            else gettext("%(count)d %(items)s deactivated; refused from now on.")
+        )
         self.message_user(
-            request, f"{queryset.count()} {self.model._meta.verbose_name_plural} {verb}.", messages.SUCCESS
+            request,
+            done % {"count": queryset.count(), "items": self.model._meta.verbose_name_plural},
+            messages.SUCCESS,
         )
 
-    @admin.action(description="Deactivate selected %(verbose_name_plural)s (refused at once)")
+    @admin.action(description=_("Deactivate selected %(verbose_name_plural)s (refused at once)"))
     def deactivate(self, request, queryset):
         self._switch(request, queryset, active=False)
 
-    @admin.action(description="Activate selected %(verbose_name_plural)s")
+    @admin.action(description=_("Activate selected %(verbose_name_plural)s"))
     def activate(self, request, queryset):
         self._switch(request, queryset, active=True)

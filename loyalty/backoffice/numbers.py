@@ -11,6 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib import admin
+from django.db import models
 from django.utils.formats import number_format
 
 from loyalty.core.money import MONEY_PLACES
@@ -78,6 +80,39 @@ class LocalDecimalField(forms.DecimalField):
         return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
 
 
+class LocalNumbersAdminMixin:
+    """Every decimal of an admin form typed and shown the local way: `12,5` is 12.5 and an
+    input shows `12,50` in pt-BR, `12.50` in English."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DecimalField) and not db_field.choices:
+            kwargs.setdefault("form_class", LocalDecimalField)
+            kwargs.setdefault("localize", True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+def money_column(name: str, title):
+    """A list column showing the model's money field `name` as `R$ 1.234,56`, sortable."""
+
+    @admin.display(description=title, ordering=name)
+    def column(obj):
+        return money(getattr(obj, name))
+
+    column.__name__ = f"{name}_money"
+    return column
+
+
+def points_column(name: str, title):
+    """A list column showing a points field without needless decimals, sortable."""
+
+    @admin.display(description=title, ordering=name)
+    def column(obj):
+        return points(getattr(obj, name))
+
+    column.__name__ = f"{name}_points"
+    return column
+
+
 def _plain(value: Decimal, most_places: int) -> str:
     """`value` with only the places it needs, up to `most_places`, in the active language."""
     rounded = value.quantize(Decimal(1).scaleb(-most_places))
@@ -105,6 +140,11 @@ def points(value: Decimal | str | int) -> str:
 def signed_points(value: Decimal | str | int) -> str:
     amount = Decimal(value)
     return points(amount) if amount < 0 else f"+{points(amount)}"
+
+
+def percent(value: Decimal | str | int) -> str:
+    """A percentage without needless zeros: `12,5 %`."""
+    return f"{_plain(Decimal(value), 2)} %"
 
 
 def quantity(value: Decimal | str | int) -> str:

@@ -9,7 +9,9 @@ when they have several). A superuser sees everything.
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from loyalty.backoffice.numbers import LocalNumbersAdminMixin
 from loyalty.tenancy.models import Account
 
 _CACHE_ATTRIBUTE = "_loyalty_account_ids"
@@ -25,6 +27,11 @@ def user_account_ids(request: HttpRequest) -> list[int] | None:
         cached = list(user.memberships.values_list("account_id", flat=True)) if user.is_authenticated else []
         setattr(request, _CACHE_ATTRIBUTE, cached)
     return cached
+
+
+def remember_account_ids(request: HttpRequest, account_ids: list[int]) -> None:
+    """Keep the user's account ids, read elsewhere in the request, for `user_account_ids`."""
+    setattr(request, _CACHE_ATTRIBUTE, account_ids)
 
 
 def account_lookup(model: type[models.Model]) -> str | None:
@@ -69,8 +76,9 @@ def adopt_saved(target: models.Model, saved: models.Model) -> None:
     target._state.db = saved._state.db
 
 
-class AccountScopedAdminMixin:
-    """Limits an admin to the objects of the staff user's accounts."""
+class AccountScopedAdminMixin(LocalNumbersAdminMixin):
+    """Limits an admin to the objects of the staff user's accounts (and, as every product
+    admin has it, reads and shows its decimals the local way)."""
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request)
@@ -89,7 +97,7 @@ class AccountScopedAdminMixin:
             if account_ids is not None and len(account_ids) == 1:
                 kwargs["initial"] = account_ids[0]
                 kwargs["disabled"] = True
-                kwargs["help_text"] = "Your merchant account."
+                kwargs["help_text"] = _("Your merchant account.")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

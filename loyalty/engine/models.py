@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.core.fields import MoneyField, TenantOneToOneField
 from loyalty.core.vocabulary import PaymentMethod, SaleType
@@ -17,10 +19,15 @@ def default_excluded_methods() -> list[int]:
 
 #: The fields only some kinds of rule use, and those kinds.
 KIND_ONLY_FIELDS = {"threshold": ("voucher",), "reward": ("voucher",), "template": ("message",)}
-KIND_FIELD_WORDS = {
-    "threshold": "a threshold",
-    "reward": "a catalogue reward",
-    "template": "a message template",
+#: Why a rule of another kind refuses each of those fields (`%(kind)s`: the rule's kind).
+KIND_FIELD_REFUSALS = {
+    "threshold": _("A %(kind)s rule takes no threshold: only voucher rules use a threshold. Leave it empty."),
+    "reward": _(
+        "A %(kind)s rule takes no reward: only voucher rules use a catalogue reward. Leave it empty."
+    ),
+    "template": _(
+        "A %(kind)s rule takes no template: only message rules use a message template. Leave it empty."
+    ),
 }
 
 
@@ -28,29 +35,33 @@ class RewardRule(models.Model):
     """A rule of the account's program. Rules add up: each one that matches grants its reward."""
 
     class Kind(models.TextChoices):
-        CASHBACK = "cashback", "Cashback (percent of the eligible amount to the balance)"
-        POINTS = "points", "Points (per currency unit of the eligible amount)"
-        VOUCHER = "voucher", "Voucher (when the eligible amount reaches the threshold)"
-        MESSAGE = "message", "Message only (queues a communication)"
+        CASHBACK = "cashback", _("Cashback (percent of the eligible amount to the balance)")
+        POINTS = "points", _("Points (per currency unit of the eligible amount)")
+        VOUCHER = "voucher", _("Voucher (when the eligible amount reaches the threshold)")
+        MESSAGE = "message", _("Message only (queues a communication)")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rules")
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="rules", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     value = models.DecimalField(
+        _("value"),
         max_digits=12,
         decimal_places=4,
         default=0,
         validators=[MinValueValidator(0)],
-        help_text=(
+        help_text=_(
             "Cashback: percent of the eligible amount (5 = 5 %). Points: points per currency unit "
             "(1 = one point per R$ 1). Voucher: the voucher's value in R$. Message: not used."
         ),
     )
     threshold = MoneyField(
+        _("threshold"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Voucher rules: the eligible amount a sale must reach to earn the voucher.",
+        help_text=_("Voucher rules: the eligible amount a sale must reach to earn the voucher."),
     )
     reward = models.ForeignKey(
         "vouchers.Reward",
@@ -58,7 +69,10 @@ class RewardRule(models.Model):
         null=True,
         blank=True,
         related_name="rules",
-        help_text="Voucher rules: the catalogue reward it hands out (takes its stock); empty: a voucher of `value`.",
+        verbose_name=_("reward"),
+        help_text=_(
+            "Voucher rules: the catalogue reward it hands out (takes its stock); empty: a voucher of `value`."
+        ),
     )
     template = models.ForeignKey(
         "loyalty.MessageTemplate",
@@ -66,66 +80,90 @@ class RewardRule(models.Model):
         null=True,
         blank=True,
         related_name="rules",
-        help_text="Message rules: the template queued for each matching sale.",
+        verbose_name=_("message template"),
+        help_text=_("Message rules: the template queued for each matching sale."),
     )
-    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: since always.")
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
+    starts_at = models.DateTimeField(
+        _("starts at"), null=True, blank=True, help_text=_("Empty: since always.")
+    )
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True, help_text=_("Empty: open-ended."))
     weekdays = models.JSONField(
+        _("weekdays"),
         default=list,
         blank=True,
-        help_text="Local weekdays on which it applies (0 = Monday); empty: every day.",
+        help_text=_("Local weekdays on which it applies (0 = Monday); empty: every day."),
     )
     stores = models.ManyToManyField(
-        Store, through="RuleStore", blank=True, related_name="+", help_text="Empty: every store."
+        Store,
+        through="RuleStore",
+        blank=True,
+        related_name="+",
+        verbose_name=_("stores"),
+        help_text=_("Empty: every store."),
     )
     categories = models.ManyToManyField(
         "promotions.Category",
         through="RuleCategory",
         blank=True,
         related_name="+",
-        help_text="Only items of these categories (children included) are eligible; empty: the whole sale.",
+        verbose_name=_("categories"),
+        help_text=_(
+            "Only items of these categories (children included) are eligible; empty: the whole sale."
+        ),
     )
     excluded_payment_methods = models.JSONField(
+        _("excluded payment methods"),
         default=default_excluded_methods,
         blank=True,
-        help_text="Payment methods whose share earns nothing (9 = digital change).",
+        help_text=_("Payment methods whose share earns nothing (9 = digital change)."),
     )
     minimum_amount = MoneyField(
-        default=0, validators=[MinValueValidator(0)], help_text="Minimum eligible amount."
+        _("minimum amount"),
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Minimum eligible amount."),
     )
     maximum_reward = models.DecimalField(
+        _("maximum reward"),
         max_digits=14,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Cap of the reward of one sale (R$ for cashback, points for points); empty: no cap.",
+        help_text=_("Cap of the reward of one sale (R$ for cashback, points for points); empty: no cap."),
     )
     sale_types = models.JSONField(
-        default=list, blank=True, help_text="Sale types that earn (DAV, OS, FOOD, CF, NF); empty: all."
+        _("sale types"),
+        default=list,
+        blank=True,
+        help_text=_("Sale types that earn (DAV, OS, FOOD, CF, NF); empty: all."),
     )
     valid_days = models.PositiveIntegerField(
+        _("validity (days)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_EXPIRY_DAYS)],
-        help_text=(
+        help_text=_(
             "Points and cashback it grants can be spent until the end of the local day this many "
             "days after they became available; vouchers: their validity. Empty: no expiry. A "
             "change applies to later grants."
         ),
     )
     pending_days = models.PositiveIntegerField(
+        _("days until release"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(MAX_EXPIRY_DAYS)],
-        help_text="Days before what it grants becomes available.",
+        help_text=_("Days before what it grants becomes available."),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["account", "id"]
+        verbose_name = _("reward rule")
+        verbose_name_plural = _("reward rules")
 
     def __str__(self) -> str:
         return self.name
@@ -133,38 +171,37 @@ class RewardRule(models.Model):
     def clean(self) -> None:
         errors = {}
         if not isinstance(self.weekdays, list) or any(day not in range(7) for day in self.weekdays):
-            errors["weekdays"] = "A list of weekday numbers from 0 (Monday) to 6 (Sunday)."
+            errors["weekdays"] = gettext("A list of weekday numbers from 0 (Monday) to 6 (Sunday).")
         if not isinstance(self.sale_types, list) or any(
             kind not in SaleType.values for kind in self.sale_types
         ):
-            errors["sale_types"] = f"A list of sale types among {', '.join(SaleType.values)}."
+            errors["sale_types"] = gettext("A list of sale types among %(types)s.") % {
+                "types": ", ".join(SaleType.values)
+            }
         if not isinstance(self.excluded_payment_methods, list) or any(
             method not in PaymentMethod.values for method in self.excluded_payment_methods
         ):
-            errors["excluded_payment_methods"] = "A list of payment method numbers from 1 to 9."
+            errors["excluded_payment_methods"] = gettext("A list of payment method numbers from 1 to 9.")
         if self.kind == self.Kind.VOUCHER and self.threshold is None:
-            errors["threshold"] = "A voucher rule needs the amount that earns the voucher."
+            errors["threshold"] = gettext("A voucher rule needs the amount that earns the voucher.")
         if self.kind in (self.Kind.CASHBACK, self.Kind.POINTS) and not self.value:
-            errors["value"] = "This kind of rule needs a value above zero."
+            errors["value"] = gettext("This kind of rule needs a value above zero.")
         if self.kind == self.Kind.VOUCHER and not self.value and self.reward_id is None:
-            errors["value"] = "A voucher rule needs a value, or a reward of the catalogue."
+            errors["value"] = gettext("A voucher rule needs a value, or a reward of the catalogue.")
         if self.kind == self.Kind.MESSAGE and self.template_id is None:
-            errors["template"] = "A message rule needs the template it queues."
+            errors["template"] = gettext("A message rule needs the template it queues.")
         # A reward or template of another account would leak it into this account's program.
         for name in ("reward", "template"):
             linked = getattr(self, name) if getattr(self, f"{name}_id") is not None else None
             if linked is not None and linked.account_id != self.account_id:
-                errors[name] = f"{linked} is not of the rule's account."
+                errors[name] = gettext("%(object)s is not of the rule's account.") % {"object": linked}
         # A field the rule's kind does not use would be silently ignored when it grants.
         for name, kinds in KIND_ONLY_FIELDS.items():
             given = self.threshold if name == "threshold" else getattr(self, f"{name}_id")
             if given is not None and self.kind in self.Kind.values and self.kind not in kinds:
-                errors[name] = (
-                    f"A {self.kind} rule takes no {name}: only {' and '.join(kinds)} rules use "
-                    f"{KIND_FIELD_WORDS[name]}. Leave it empty."
-                )
+                errors[name] = KIND_FIELD_REFUSALS[name] % {"kind": self.kind}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = "Must be after the start."
+            errors["ends_at"] = gettext("Must be after the start.")
         if errors:
             raise ValidationError(errors)
 
@@ -172,12 +209,18 @@ class RewardRule(models.Model):
 class RuleStore(models.Model):
     """A store a rule is limited to."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    rewardrule = models.ForeignKey(RewardRule, on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    rewardrule = models.ForeignKey(
+        RewardRule, on_delete=models.CASCADE, related_name="+", verbose_name=_("reward rule")
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store"))
 
     class Meta:
         db_table = "loyalty_rewardrule_stores"
+        verbose_name = _("store of a rule")
+        verbose_name_plural = _("stores of rules")
         constraints = [
             models.UniqueConstraint(fields=["account", "rewardrule", "store"], name="rule_store_once"),
         ]
@@ -189,12 +232,20 @@ class RuleStore(models.Model):
 class RuleCategory(models.Model):
     """A category a rule is limited to (its children included)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    rewardrule = models.ForeignKey(RewardRule, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey("promotions.Category", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    rewardrule = models.ForeignKey(
+        RewardRule, on_delete=models.CASCADE, related_name="+", verbose_name=_("reward rule")
+    )
+    category = models.ForeignKey(
+        "promotions.Category", on_delete=models.CASCADE, related_name="+", verbose_name=_("category")
+    )
 
     class Meta:
         db_table = "loyalty_rewardrule_categories"
+        verbose_name = _("category of a rule")
+        verbose_name_plural = _("categories of rules")
         constraints = [
             models.UniqueConstraint(fields=["account", "rewardrule", "category"], name="rule_category_once"),
         ]
@@ -211,18 +262,32 @@ class PendingGrant(models.Model):
     due never scans the ledger.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    wallet = models.ForeignKey("customers.Wallet", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    wallet = models.ForeignKey(
+        "customers.Wallet", on_delete=models.PROTECT, related_name="+", verbose_name=_("wallet")
+    )
     entry = TenantOneToOneField(
-        "customers.LedgerEntry", on_delete=models.PROTECT, related_name="pending_grant"
+        "customers.LedgerEntry",
+        on_delete=models.PROTECT,
+        related_name="pending_grant",
+        verbose_name=_("ledger entry"),
     )
-    releases_at = models.DateTimeField()
+    releases_at = models.DateTimeField(_("releases at"))
     valid_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The rule's validity when it granted: counted from the release."
+        _("validity (days)"),
+        null=True,
+        blank=True,
+        help_text=_("The rule's validity when it granted: counted from the release."),
     )
-    settled_at = models.DateTimeField(null=True, blank=True, help_text="When it was released or reversed.")
+    settled_at = models.DateTimeField(
+        _("settled at"), null=True, blank=True, help_text=_("When it was released or reversed.")
+    )
 
     class Meta:
+        verbose_name = _("pending grant")
+        verbose_name_plural = _("pending grants")
         constraints = [
             models.UniqueConstraint(fields=["account", "entry"], name="pending_grant_once"),
         ]
@@ -239,17 +304,25 @@ class PendingGrant(models.Model):
 class ExpiryReminder(models.Model):
     """A `rewards_expiring` reminder sent to a customer for one expiry date: sent once."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    expires_on = models.DateField(help_text="The last local day on which the rewards can be spent.")
-    points = models.DecimalField(max_digits=14, decimal_places=2)
-    balance = models.DecimalField(max_digits=14, decimal_places=2)
-    messages = models.PositiveIntegerField(
-        default=0, help_text="Messages queued (one per matching template)."
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    expires_on = models.DateField(
+        _("expires on"), help_text=_("The last local day on which the rewards can be spent.")
+    )
+    points = models.DecimalField(_("points"), max_digits=14, decimal_places=2)
+    balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2)
+    messages = models.PositiveIntegerField(
+        _("messages"), default=0, help_text=_("Messages queued (one per matching template).")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "customer", "expires_on"], name="expiry_reminder_once_per_date"

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from customers.models import LedgerEntry
 from loyalty.core.money import ZERO
@@ -85,7 +86,11 @@ def rule_scope_refusals(
     """Why these stores and categories cannot limit a rule of the account, by field; empty when
     they can (each must be of the rule's own account)."""
     refusals = {
-        name: [f"{item} is not of the rule's account." for item in items if item.account_id != account_id]
+        name: [
+            gettext("%(object)s is not of the rule's account.") % {"object": item}
+            for item in items
+            if item.account_id != account_id
+        ]
         for name, items in (("stores", stores), ("categories", categories))
     }
     return {name: reasons for name, reasons in refusals.items() if reasons}
@@ -217,3 +222,15 @@ def rules_scopes(*, account_id: int, rule_ids: Sequence[int]) -> dict[int, RuleS
         )
         for rule_id in rule_ids
     }
+
+
+def rule_has_grants(*, rule: RewardRule) -> bool:
+    """Whether anything points at the rule that it granted (ledger rows, vouchers, messages,
+    pending grants): such a rule can only be retired, never deleted."""
+    for relation in RewardRule._meta.related_objects:
+        if relation.on_delete is not models.PROTECT:
+            continue  # its store and category links go with it
+        related = relation.related_model._default_manager.filter(**{relation.field.name: rule})
+        if related.exists():
+            return True
+    return False

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import LedgerEntry, Wallet
 from customers.selectors import lots_expired_of, returned_of_entries
@@ -263,10 +264,10 @@ def _voucher_of(rule: RewardRule, recorded: RecordedSale) -> Voucher | str:
             account_id=rule.account_id, reward_id=rule.reward_id, reason=f"Handed out by rule '{rule.name}'"
         )
         if reward is None:
-            return (
-                f"Rule '{rule.name}' earned a voucher of '{rule.reward}', which is not available "
+            return gettext(
+                "Rule '%(rule)s' earned a voucher of '%(reward)s', which is not available "
                 "(out of stock, inactive or outside its dates); no voucher was issued."
-            )
+            ) % {"rule": rule.name, "reward": rule.reward}
     assert recorded.customer is not None
     return voucher_issue(
         account=recorded.sale.account,

@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 logger = logging.getLogger("loyalty.messages")
 
@@ -17,7 +18,7 @@ logger = logging.getLogger("loyalty.messages")
 class EmailBackend:
     def send(self, message) -> None:
         send_mail(
-            subject=message.subject or "Your loyalty program",
+            subject=message.subject or gettext("Your loyalty program"),
             message=message.body,
             from_email=None,
             recipient_list=[message.recipient],

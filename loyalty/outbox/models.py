@@ -9,22 +9,24 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.tenancy.models import Account
 
 
 class Event(models.TextChoices):
-    SALE_REWARDED = "sale_rewarded", "Sale rewarded"
-    VOUCHER_ISSUED = "voucher_issued", "Voucher issued"
-    BALANCE_REDEEMED = "balance_redeemed", "Balance redeemed"
-    REWARDS_EXPIRING = "rewards_expiring", "Rewards expiring"
-    RULE_MESSAGE = "rule_message", "Sent by a message rule"
+    SALE_REWARDED = "sale_rewarded", _("Sale rewarded")
+    VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
+    BALANCE_REDEEMED = "balance_redeemed", _("Balance redeemed")
+    REWARDS_EXPIRING = "rewards_expiring", _("Rewards expiring")
+    RULE_MESSAGE = "rule_message", _("Sent by a message rule")
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -51,24 +53,31 @@ PLACEHOLDERS = frozenset(
 
 
 class MessageTemplate(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="message_templates")
-    name = models.CharField(max_length=120)
-    event = models.CharField(max_length=32, choices=Event.choices)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    subject = models.CharField(max_length=200, blank=True, help_text="E-mail only. Placeholders allowed.")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="message_templates", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    event = models.CharField(_("event"), max_length=32, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True, help_text=_("E-mail only. Placeholders allowed.")
+    )
     body = models.TextField(
-        help_text=(
+        _("body"),
+        help_text=_(
             "Placeholders: {name}, {cashback}, {points}, {balance}, {digital_change}, {voucher_code}, "
             "{voucher_value}, {voucher_valid_until}, {amount}, {store}, {account}. Rewards expiring: "
             "{points} and {balance} are what expires, on {expiry_date} (dd/mm/aaaa)."
-        )
+        ),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["account", "event", "name"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_event_display()}, {self.get_channel_display()})"
@@ -79,10 +88,10 @@ class MessageTemplate(models.Model):
         for field in ("subject", "body"):
             unknown = sorted(set(PLACEHOLDER.findall(getattr(self, field) or "")) - PLACEHOLDERS)
             if unknown:
-                errors[field] = (
-                    f"Unknown placeholder(s): {', '.join('{' + name + '}' for name in unknown)}. "
-                    f"Valid ones: {', '.join('{' + name + '}' for name in sorted(PLACEHOLDERS))}."
-                )
+                errors[field] = gettext("Unknown placeholder(s): %(unknown)s. Valid ones: %(valid)s.") % {
+                    "unknown": ", ".join("{" + name + "}" for name in unknown),
+                    "valid": ", ".join("{" + name + "}" for name in sorted(PLACEHOLDERS)),
+                }
         if errors:
             raise ValidationError(errors)
 
@@ -91,52 +100,84 @@ class Message(models.Model):
     """One communication in the outbox."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        WITHDRAWN = "withdrawn", "Withdrawn (its sale was cancelled before delivery)"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        WITHDRAWN = "withdrawn", _("Withdrawn (its sale was cancelled before delivery)")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="messages")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="messages", verbose_name=_("account")
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("customer"),
     )
     template = models.ForeignKey(
-        MessageTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+        MessageTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("message template"),
     )
     sale = models.ForeignKey(
-        "sales.Sale", on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+        "sales.Sale",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("sale"),
     )
-    event = models.CharField(max_length=32, choices=Event.choices)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(_("event"), max_length=32, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         indexes = [
             models.Index(fields=["next_attempt_at", "id"], condition=Q(status="queued"), name="message_due"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.recipient} ({self.get_status_display()})"
+        return gettext("%(channel)s to %(recipient)s (%(status)s)") % {
+            "channel": self.get_channel_display(),
+            "recipient": self.recipient,
+            "status": self.get_status_display(),
+        }
 
 
 class MessageAttempt(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempt_log")
-    attempted_at = models.DateTimeField(auto_now_add=True)
-    succeeded = models.BooleanField()
-    error = models.TextField(blank=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("message")
+    )
+    attempted_at = models.DateTimeField(_("attempted at"), auto_now_add=True)
+    succeeded = models.BooleanField(_("succeeded"))
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
-        return f"Attempt {self.pk} of message {self.message_id}"
+        return gettext("Attempt %(attempt)s of message %(message)s") % {
+            "attempt": self.pk,
+            "message": self.message_id,
+        }

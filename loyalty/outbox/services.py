@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from loyalty.core.dates import format_api_datetime
 from loyalty.outbox.backends import backend_for
@@ -101,6 +102,9 @@ def sample_context() -> dict[str, str]:
         "voucher_value": format_brl(Decimal("20")),
         "voucher_valid_until": "2024-07-19",
         "expiry_date": "19/07/2024",
+        "points_earned": format_brl(Decimal("152.99")),
+        "redeemed": format_brl(Decimal("10")),
+        "redeemed_digital_change": format_brl(Decimal("0.40")),
         "store": "Loja Centro",
         "account": "Mercado Demo",
     }
@@ -145,7 +149,9 @@ def _base_context(
         "balance": format_brl(wallet_after.get("balance", 0)),
         "points": format_brl(wallet_after.get("points", 0)),
         "digital_change": format_brl(wallet_after.get("digital_change", 0)),
-        "store": store.name if store else "",
+        # A sale that named no store (v2 without `store_id`) is the account's own: "cashback na
+        # Mercado Demo", never "cashback na ."
+        "store": store.name if store else account.name,
         "account": account.name,
     }
 
@@ -258,7 +264,7 @@ def messages_erase_for_customer(customer: Recipient) -> None:
     """LGPD: keep the outbox's record of what happened, not who it was sent to or what it said."""
     mine = Message.objects.filter(account_id=customer.account_id, customer_id=customer.pk)
     mine.filter(status=Message.Status.QUEUED).update(status=Message.Status.WITHDRAWN)
-    mine.update(recipient="", subject="", body="(erased: customer anonymised)")
+    mine.update(recipient="", subject="", body=gettext("(erased: customer anonymised)"))
 
 
 def messages_export_for_customer(customer: Recipient) -> list[dict[str, Any]]:

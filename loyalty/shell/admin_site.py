@@ -5,58 +5,88 @@ It lives outside the `loyalty.admin` package: Django imports it while it sets up
 `admin.site`, before any `ModelAdmin` may register on that site.
 """
 
-import csv
-import zoneinfo
+from datetime import date
 
-from django.conf import settings
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from loyalty.backoffice.scoping import user_account_ids
+from loyalty.backoffice.exports import streamed_csv_response
+from loyalty.backoffice.numbers import money
+from loyalty.backoffice.scoping import scope_queryset, user_account_ids
 from loyalty.core.ids import parse_id
-from loyalty.shell.dashboard import dashboard_figures
+from loyalty.shell.charts import ChartDay, sales_chart
+from loyalty.shell.dashboard import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period, dashboard_figures
 from loyalty.shell.liability import liability_csv_filename, liability_csv_rows, liability_report
 from loyalty.tenancy.models import Account, Store
 
 #: Wallet figures, summed: whoever may not see wallets sees no liability either.
 LIABILITY_PERMISSION = "customers.view_wallet"
 
-CHART_HEIGHT = 120
-BAR_WIDTH = 14
-BAR_GAP = 4
 
+class DashboardFilter(forms.Form):
+    """The dashboard's period (the last 7, 30 or 90 days, or chosen dates) and store."""
 
-def sales_chart(days) -> dict:
-    """Bar geometry of sales per day, drawn as inline SVG: the chart needs no script or CDN."""
-    top = max((day.amount for day in days), default=0) or 1
-    bars = []
-    for index, day in enumerate(days):
-        height = int(CHART_HEIGHT * day.amount / top) if day.amount else 0
-        bars.append(
-            {
-                "x": index * (BAR_WIDTH + BAR_GAP),
-                "y": CHART_HEIGHT - height,
-                "height": height,
-                "day": day,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": len(days) * (BAR_WIDTH + BAR_GAP),
-        "height": CHART_HEIGHT,
-        "bar_width": BAR_WIDTH,
-    }
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        coerce=int,
+        required=False,
+        initial=DEFAULT_PERIOD_DAYS,
+        choices=[
+            (7, _("Last 7 days")),
+            (30, _("Last 30 days")),
+            (90, _("Last 90 days")),
+            ("", _("Chosen dates")),
+        ],
+    )
+    # Typed as staff write dates (30/11/2026 in pt-BR); ISO (2026-11-30) is always accepted too.
+    date_from = forms.DateField(
+        label=_("from"), required=False, localize=True, widget=forms.DateInput(attrs={"size": 10})
+    )
+    date_to = forms.DateField(
+        label=_("to"), required=False, localize=True, widget=forms.DateInput(attrs={"size": 10})
+    )
+    store = forms.ModelChoiceField(
+        label=_("Store"), queryset=Store.objects.none(), required=False, empty_label=_("All stores")
+    )
 
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
 
-class _Echo:
-    """A file-like object whose `write` hands back the line, for `csv.writer` to stream."""
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if data.get("days") or (first is None and last is None):
+            return data
+        if first is None or last is None:
+            raise forms.ValidationError(gettext("Choose both dates, or one of the periods."))
+        if first > last:
+            raise forms.ValidationError(gettext("The first date is after the last one."))
+        if (last - first).days + 1 > MAX_PERIOD_DAYS:
+            raise forms.ValidationError(gettext("Choose at most %(days)s days.") % {"days": MAX_PERIOD_DAYS})
+        return data
 
-    def write(self, value: str) -> str:
-        return value
+    def period(self, today: date) -> Period:
+        """The chosen period; the last 30 days when nothing (or nothing valid) was chosen."""
+        if not self.is_valid():
+            return Period.ending(today, DEFAULT_PERIOD_DAYS)
+        data = self.cleaned_data
+        if data.get("days"):
+            return Period.ending(today, data["days"])
+        if data.get("date_from"):
+            return Period(first=data["date_from"], last=data["date_to"])
+        return Period.ending(today, DEFAULT_PERIOD_DAYS)
+
+    def store_id(self) -> int | None:
+        store = self.cleaned_data.get("store") if self.is_valid() else None
+        return store.pk if store else None
 
 
 def user_accounts(request: HttpRequest) -> list[Account]:
@@ -79,28 +109,42 @@ def chosen_account(request: HttpRequest, accounts: list[Account]) -> Account | N
 
 
 class LoyaltyAdminSite(admin.AdminSite):
-    site_header = "Loyalty program"
-    site_title = "Loyalty admin"
-    index_title = "Dashboard"
+    site_header = _("Loyalty program")
+    site_title = _("Loyalty admin")
+    index_title = _("Dashboard")
     index_template = "admin/loyalty_index.html"
 
     def index(self, request, extra_context=None):
         account_ids = user_account_ids(request)
         accounts = user_accounts(request)
-        zone = (
-            accounts[0].tzinfo
-            if account_ids and accounts
-            else zoneinfo.ZoneInfo(settings.DEFAULT_ACCOUNT_TIME_ZONE)
-        )
+        # The account's zone, made current for admin pages (loyalty.backoffice.timezones).
+        zone = timezone.get_current_timezone()
         now = timezone.now()
-        figures = dashboard_figures(account_ids=account_ids, now=now, zone=zone)
+        stores = scope_queryset(
+            Store.objects.select_related("account").order_by("account_id", "name"), request
+        )
+        choice = DashboardFilter(request.GET or None, stores=stores)
+        period = choice.period(timezone.localdate(now, zone))
+        store_id = choice.store_id()
+        dashboard = dashboard_figures(account_ids=account_ids, period=period, zone=zone, store_id=store_id)
         # The liability is one account's (its time zone, its catalogue's R$ per point): the
         # first of the user's, with a link to the report where they can choose another.
         account = chosen_account(request, accounts) if sees_liability(request) else None
         context = {
-            "figures": figures,
-            "chart": sales_chart(figures.days),
-            "liability": liability_report(account=account, now=now) if account else None,
+            "filter": choice,
+            "chosen_store": choice.cleaned_data.get("store") if choice.is_valid() else None,
+            "period": period,
+            "figures": dashboard.figures,
+            "previous": dashboard.previous,
+            "compared": dashboard.compared(),
+            "chart": sales_chart(
+                [ChartDay(day=day.day, count=day.count, amount=day.amount) for day in dashboard.figures.days],
+                money_label=money,
+                sales_label=lambda count: (
+                    ngettext("%(count)s sale", "%(count)s sales", count) % {"count": count}
+                ),
+            ),
+            "liability": (liability_report(account=account, now=now, store_id=store_id) if account else None),
             "liability_accounts": len(accounts),
             **(extra_context or {}),
         }
@@ -124,17 +168,12 @@ class LoyaltyAdminSite(admin.AdminSite):
         store = next((store for store in stores if store.pk == wanted), None)
         report = liability_report(account=account, store_id=store.pk if store else None)
         if request.GET.get("format") == "csv":
-            writer = csv.writer(_Echo())
-            response = StreamingHttpResponse(
-                (writer.writerow(row) for row in liability_csv_rows(report)),
-                content_type="text/csv; charset=utf-8",
-            )
-            response["Content-Disposition"] = f'attachment; filename="{liability_csv_filename(report)}"'
-            return response
+            header, *rows = liability_csv_rows(report)
+            return streamed_csv_response(filename=liability_csv_filename(report), header=header, rows=rows)
         query = {"account": account.pk, **({"store": store.pk} if store else {})}
         context = {
             **self.each_context(request),
-            "title": f"Liability — {account.name}",
+            "title": gettext("Liability — %(account)s") % {"account": account.name},
             "report": report,
             "account": account,
             "accounts": accounts,

@@ -7,6 +7,7 @@ slash; `ApiRequestMiddleware` makes the slash optional.
 """
 
 from django.urls import include, path, re_path
+from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -22,6 +23,16 @@ from loyalty.shell.liability.api import LiabilityReportView
 from promotions.api import urls as promotions_urls
 from sales.api import urls as sales_urls
 from vouchers.api import urls as vouchers_urls
+
+
+class EnglishSchemaView(SpectacularAPIView):
+    """The OpenAPI document in English, the integrators' language, whatever the browser asks
+    (`?lang=pt-br` gives the Portuguese texts); the API's error messages follow Accept-Language."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override(request.GET.get("lang") or "en"):
+            return super().dispatch(request, *args, **kwargs)
+
 
 APPS = (customers_urls, promotions_urls, sales_urls, vouchers_urls)
 
@@ -48,7 +59,7 @@ pos_urlpatterns = [
 
 urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", EnglishSchemaView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("v2/", include((v2_urlpatterns, "v2"))),

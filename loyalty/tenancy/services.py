@@ -10,6 +10,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty.tenancy import credentials
@@ -163,7 +165,7 @@ def credential_set_active(*, credential: ApiCredential, active: bool) -> ApiCred
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
-INVALID_CREDENTIALS_DETAIL = "Invalid api_key or api_secret."
+INVALID_CREDENTIALS_DETAIL = _("Invalid api_key or api_secret.")
 
 
 class CredentialRefused(Exception):
@@ -189,16 +191,18 @@ def credential_authenticate(*, api_key: str, api_secret: str) -> ApiCredential:
     # so that neither the words nor the time tell whether the key exists.
     if credential is None:
         make_password(api_secret)
-        raise CredentialRefused(INVALID_CREDENTIALS_DETAIL, field=None, code=INVALID_CREDENTIALS)
+        raise CredentialRefused(str(INVALID_CREDENTIALS_DETAIL), field=None, code=INVALID_CREDENTIALS)
     if not check_password(api_secret, credential.secret_hash):
-        raise CredentialRefused(INVALID_CREDENTIALS_DETAIL, field=None, code=INVALID_CREDENTIALS)
+        raise CredentialRefused(str(INVALID_CREDENTIALS_DETAIL), field=None, code=INVALID_CREDENTIALS)
     # Only the holder of the right secret learns that the credential or account is switched off.
     if not credential.is_active:
         raise CredentialRefused(
-            "This API credential is deactivated.", field="api_key", code="credential_inactive"
+            gettext("This API credential is deactivated."), field="api_key", code="credential_inactive"
         )
     if not credential.account.is_active:
-        raise CredentialRefused("This merchant account is deactivated.", field=None, code="account_inactive")
+        raise CredentialRefused(
+            gettext("This merchant account is deactivated."), field=None, code="account_inactive"
+        )
     now = timezone.now()
     ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
     credential.last_used_at = now

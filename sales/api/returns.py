@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -39,8 +41,9 @@ def returned_units_field(**kwargs) -> serializers.ListField:
         min_length=1,
         max_length=MAX_ITEMS,
         error_messages={
-            "min_length": "A return gives back at least one item.",
-            "max_length": f"A return has at most {MAX_ITEMS} items.",
+            "min_length": _("A return gives back at least one item."),
+            # DRF fills in {max_length} (MAX_ITEMS) when the message is shown.
+            "max_length": _("A return has at most {max_length} items."),
         },
         help_text="The units given back, by barcode; a barcode may repeat (its quantities add up).",
         **kwargs,
@@ -147,7 +150,10 @@ def taken_back_data(outcome: Mapping[str, Any]) -> dict[str, Any]:
 def return_warnings(outcome: Mapping[str, Any]) -> list[str]:
     """What the till or the ERP should tell the consumer: used vouchers charged to the balance."""
     return [
-        f"Voucher {voucher['code']} had already been used: its value, {voucher['value']}, was debited "
-        "from the consumer's cashback balance, which may now be negative."
+        gettext(
+            "Voucher %(code)s had already been used: its value, %(value)s, was debited from the consumer's "
+            "cashback balance, which may now be negative."
+        )
+        % {"code": voucher["code"], "value": voucher["value"]}
         for voucher in outcome.get("vouchers_charged", [])
     ]

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +16,7 @@ from sales.outcomes import ItemData, PaymentData
 from sales.selectors import sale_items, sale_payments
 
 TOTAL_TOLERANCE = Decimal("0.01")
-BARCODE = RegexValidator(r"^[0-9]{1,20}$", "A barcode is 1 to 20 digits (0-9).")
+BARCODE = RegexValidator(r"^[0-9]{1,20}$", _("A barcode is 1 to 20 digits (0-9)."))
 PAYMENT_METHODS_HELP = ", ".join(f"{choice.value} {choice.label.lower()}" for choice in PaymentMethod)
 
 
@@ -36,8 +38,11 @@ class ItemInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {
                     "total": [
-                        f"Item total {attrs['total']} differs from unit_value × quantity − discount "
-                        f"= {expected.quantize(Decimal('0.01'))} by more than one cent."
+                        gettext(
+                            "Item total %(total)s differs from unit_value × quantity − discount "
+                            "= %(expected)s by more than one cent."
+                        )
+                        % {"total": attrs["total"], "expected": expected.quantize(Decimal("0.01"))}
                     ]
                 }
             )
@@ -86,7 +91,8 @@ class PaymentInputSerializer(serializers.Serializer):
 
 def items_field(**kwargs) -> serializers.ListField:
     messages = {
-        "max_length": f"A purchase has at most {MAX_ITEMS} items.",
+        # DRF fills in {max_length} (MAX_ITEMS) when the message is shown, in the request's language.
+        "max_length": _("A purchase has at most {max_length} items."),
         **kwargs.pop("error_messages", {}),
     }
     return serializers.ListField(
@@ -96,7 +102,7 @@ def items_field(**kwargs) -> serializers.ListField:
 
 def payments_field(**kwargs) -> serializers.ListField:
     messages = {
-        "max_length": f"A purchase has at most {MAX_PAYMENTS} payments.",
+        "max_length": _("A purchase has at most {max_length} payments."),
         **kwargs.pop("error_messages", {}),
     }
     return serializers.ListField(

@@ -8,6 +8,7 @@ balance redeemed for the purchase, each writing its own rows and returning what 
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Sum
@@ -19,6 +20,9 @@ from promotions.services import promotion_uses_release
 from sales.models import Sale
 from sales.outcomes import CancelledSale, CancelOutcome, Reversal
 from sales.signals import sale_cancelled_send
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: The ledger rows a sale writes itself (the rules' grants are the engine's).
 OWN_KINDS = (
@@ -46,8 +50,10 @@ def _returned_totals(sale: Sale, own_rows: list[LedgerEntry]) -> dict[int, Mappi
 
 
 @transaction.atomic(savepoint=False)
-def sale_cancel(*, sale: Sale) -> CancelOutcome:
-    """Cancel a sale and reverse everything it did; cancelling twice changes nothing."""
+def sale_cancel(*, sale: Sale, staff_user: "User | None" = None) -> CancelOutcome:
+    """Cancel a sale and reverse everything it did; cancelling twice changes nothing.
+
+    `staff_user` is the person who cancelled it in the admin (none for a POS or the API)."""
     sale = (
         Sale.objects.select_for_update(of=("self",))
         .select_related("account", "customer")
@@ -68,9 +74,9 @@ def sale_cancel(*, sale: Sale) -> CancelOutcome:
         )
     now = timezone.now()
     Sale.objects.filter(account_id=sale.account_id, pk=sale.pk).update(
-        status=Sale.Status.CANCELLED, cancelled_at=now
+        status=Sale.Status.CANCELLED, cancelled_at=now, cancelled_by=staff_user
     )
-    sale.status, sale.cancelled_at = Sale.Status.CANCELLED, now
+    sale.status, sale.cancelled_at, sale.cancelled_by = Sale.Status.CANCELLED, now, staff_user
 
     wallet = None
     own = Reversal()

@@ -15,6 +15,7 @@ from datetime import date
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, ngettext
 
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import Posting, customer_wallet_lock, wallet_post
@@ -77,7 +78,10 @@ def _line_promotion(item: ItemData, catalogue: LineCatalogue) -> Promotion | Non
 def _unknown_promotion_warnings(items: Sequence[ItemData], catalogue: LineCatalogue) -> list[str]:
     sent = sorted({str(item.promotion_id).strip() for item in items if str(item.promotion_id or "").strip()})
     return [
-        f"promotion_id {value} is not a promotion of this account; the item was recorded without it."
+        gettext(
+            "promotion_id %(value)s is not a promotion of this account; the item was recorded without it."
+        )
+        % {"value": value}
         for value in sent
         if parse_id(value) not in catalogue.promotions
     ]
@@ -186,7 +190,7 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
             account=account, document=sent.document, customer_id=sent.customer_id
         )
     elif sent.uses_digital_change:
-        raise CustomerRequired("Digital change needs an identified customer.")
+        raise CustomerRequired(gettext("Digital change needs an identified customer."))
 
     sale = Sale(
         account=account,
@@ -226,8 +230,14 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
         }
         limited = promotion_uses_record(sale=sale, customer=customer, promotions=list(used.values()))
         warnings.extend(
-            f"Promotion {promotion.pk} ({promotion}) had already reached its limit of {promotion.limit} "
-            "purchase(s) for this consumer; the purchase was recorded anyway."
+            ngettext(
+                "Promotion %(id)s (%(promotion)s) had already reached its limit of %(limit)s purchase for "
+                "this consumer; the purchase was recorded anyway.",
+                "Promotion %(id)s (%(promotion)s) had already reached its limit of %(limit)s purchases for "
+                "this consumer; the purchase was recorded anyway.",
+                promotion.limit,
+            )
+            % {"id": promotion.pk, "promotion": promotion, "limit": promotion.limit}
             for promotion in limited
         )
 

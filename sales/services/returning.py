@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from customers.models import LedgerEntry
 from customers.services import Posting, wallet_lock, wallet_post
@@ -86,13 +87,24 @@ def _lines(
     for units in asked:
         candidates = [item for item in items if item.barcode == units.barcode]
         if not candidates:
-            raise ReturnRefused(f"Item {units.barcode!r} is not in this sale.", item=units.barcode)
+            raise ReturnRefused(
+                gettext("Item %(item)s is not in this sale.") % {"item": repr(units.barcode)},
+                item=units.barcode,
+            )
         available = sum((left[item.pk] for item in candidates), ZERO)
         if units.quantity > available:
             bought = sum((item.quantity for item in candidates), ZERO)
             raise ReturnRefused(
-                f"Item {units.barcode!r}: {units.quantity} unit(s) asked back, but {available} of the "
-                f"{bought} bought are left to return.",
+                gettext(
+                    "Item %(item)s: %(asked)s unit(s) asked back, but %(available)s of the %(bought)s bought "
+                    "are left to return."
+                )
+                % {
+                    "item": repr(units.barcode),
+                    "asked": units.quantity,
+                    "available": available,
+                    "bought": bought,
+                },
                 item=units.barcode,
                 available=available,
             )
@@ -175,12 +187,13 @@ def sale_return(
     if existing is not None:
         if not _same_return(existing, items, amount):
             raise ReturnConflict(
-                f"Return {reference!r} of this sale was recorded with other units.",
+                gettext("Return %(reference)s of this sale was recorded with other units.")
+                % {"reference": repr(reference)},
                 sale_return_id=existing.pk,
             )
         return ReturnOutcome(sale_return=existing, created=False, taken_back=existing.outcome, wallet=None)
     if sale.status == Sale.Status.CANCELLED:
-        raise SaleAlreadyCancelled("The sale is cancelled: nothing is left to return.")
+        raise SaleAlreadyCancelled(gettext("The sale is cancelled: nothing is left to return."))
 
     sale_items = list(SaleItem.objects.filter(account_id=sale.account_id, sale=sale).order_by("position"))
     earlier_returns = SaleReturn.objects.filter(account_id=sale.account_id, sale=sale).aggregate(
@@ -189,7 +202,9 @@ def sale_return(
     earlier = {name: round_money(value or ZERO) for name, value in earlier_returns.items()}
     if sale_items:
         if amount is not None or not items:
-            raise ReturnRefused("This sale has items: return them by barcode and quantity.", field="items")
+            raise ReturnRefused(
+                gettext("This sale has items: return them by barcode and quantity."), field="items"
+            )
         before = _returned_before(sale)
         lines = _lines(sale_items, items, before)
         value = sum((line.total for line in lines), ZERO)
@@ -201,11 +216,12 @@ def sale_return(
         completes = all(back.get(item.pk, ZERO) >= item.quantity for item in sale_items)
     else:
         if amount is None or items:
-            raise ReturnRefused("This sale has no items: return part of its amount.", field="amount")
+            raise ReturnRefused(gettext("This sale has no items: return part of its amount."), field="amount")
         left = sale.amount - earlier["amount"]
         if amount > left:
             raise ReturnRefused(
-                f"{amount} asked back, but {left} of the sale's {sale.amount} is left to return.",
+                gettext("%(asked)s asked back, but %(left)s of the sale's %(amount)s is left to return.")
+                % {"asked": amount, "left": left, "amount": sale.amount},
                 field="amount",
                 available=left,
             )

@@ -30,7 +30,9 @@ ARGUMENTS = (
 )
 
 
-def start_chromium(*, arguments: Iterable[str] = (), capabilities: dict | None = None):
+def start_chromium(
+    *, arguments: Iterable[str] = (), capabilities: dict | None = None, language: str | None = None
+):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -40,4 +42,8 @@ def start_chromium(*, arguments: Iterable[str] = (), capabilities: dict | None =
         options.add_argument(argument)
     for name, value in (capabilities or {}).items():
         options.set_capability(name, value)
+    if language:
+        # The browser's language, as a Brazilian store manager's: its Accept-Language header.
+        options.add_argument(f"--lang={language}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": language})
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)

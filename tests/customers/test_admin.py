@@ -81,7 +81,7 @@ def test_change_form_shows_the_wallet_read_only_with_the_ledger(client, staff_a,
     html = response.content.decode()
     assert response.status_code == 200
     assert "Cashback balance" in html
-    assert "balance +20.00" in html
+    assert "Cashback +R$ 20.00" in html
     assert 'name="balance"' not in html
     assert reverse("admin:customers_customer_adjust_wallet", args=[maria.pk]) in html
 
@@ -99,7 +99,7 @@ def test_change_form_says_what_expires_next(client, staff_a, maria):
     html = client.get(reverse("admin:customers_customer_change", args=[maria.pk])).content.decode()
 
     last_day = last_local_day(soon, maria.account.tzinfo)
-    assert f"0.00 points and 4.50 cashback at the end of {last_day:%d/%m/%Y}" in html
+    assert f"0 points and R$ 4.50 cashback at the end of {last_day:%d/%m/%Y}" in html
 
 
 def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff_a, maria):

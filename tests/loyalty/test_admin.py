@@ -59,11 +59,19 @@ def test_store_filter_offers_only_own_accounts(client, staff_b, merchant, other_
 def test_adding_a_store_shows_its_token_once_and_the_token_works(client, staff_a, merchant):
     client.force_login(staff_a)
 
-    response = client.post(reverse("admin:loyalty_store_add"), {"name": "Loja Sul"})
+    posted = client.post(reverse("admin:loyalty_store_add"), {"name": "Loja Sul"})
 
+    # Post, redirect, get: reloading the page that shows the token never posts again.
+    assert posted.status_code == 302
+    assert posted["Location"] == reverse("admin:loyalty_store_reveal")
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     token = re.search(r'class="revealed-secret">([^<]+)<', response.content.decode()).group(1)
+    reloaded = client.get(posted["Location"]).content.decode()
+    assert token not in reloaded
+    assert "already shown" in reloaded
+    assert Store.objects.filter(name="Loja Sul").count() == 1
     store = Store.objects.get(name="Loja Sul")
     assert store.account == merchant.account
     assert token not in store.token_digest
@@ -81,7 +89,7 @@ def test_adding_a_store_shows_its_token_once_and_the_token_works(client, staff_a
 def test_adding_a_credential_shows_key_and_secret_once(client, staff_a, merchant):
     client.force_login(staff_a)
 
-    response = client.post(reverse("admin:loyalty_apicredential_add"), {"name": "E-commerce"})
+    response = client.post(reverse("admin:loyalty_apicredential_add"), {"name": "E-commerce"}, follow=True)
 
     values = re.findall(r'class="revealed-secret">([^<]+)<', response.content.decode())
     credential = ApiCredential.objects.get(name="E-commerce")
@@ -100,12 +108,19 @@ def test_deactivate_action_refuses_the_store_at_once(client, staff_a, tenant):
     assert tenant.pos.get(f"{POS}/store").status_code == 401
 
 
-def test_regenerate_secret_action_reveals_a_working_secret(client, staff_a, tenant):
+def test_regenerate_secret_action_asks_first_then_reveals_a_working_secret(client, staff_a, tenant):
     client.force_login(staff_a)
+    chosen = {"action": "regenerate_secret", "_selected_action": [tenant.merchant.credential.pk]}
+
+    asked = client.post(reverse("admin:loyalty_apicredential_changelist"), chosen)
+
+    assert asked.status_code == 200
+    assert "stops working at once" in asked.content.decode()
+    assert reverse("admin:loyalty_apicredential_changelist") in asked.content.decode()  # the way back
+    assert tenant.v2.get("/api/v2/account").status_code == 200  # nothing changed yet
 
     response = client.post(
-        reverse("admin:loyalty_apicredential_changelist"),
-        {"action": "regenerate_secret", "_selected_action": [tenant.merchant.credential.pk]},
+        reverse("admin:loyalty_apicredential_changelist"), {**chosen, "post": "yes"}, follow=True
     )
 
     secret = re.search(r'class="revealed-secret">([^<]+)<', response.content.decode()).group(1)

@@ -1,5 +1,7 @@
-"""The admin index is the program's dashboard for the last 30 days, scoped to the user's accounts."""
+"""The admin index is the program's dashboard: a period (the last 30 days unless chosen) and a
+store, beside the previous period, scoped to the user's accounts."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -83,7 +85,68 @@ def test_the_dashboard_costs_the_same_queries_with_or_without_activity(
     for user in (staff_a, staff_b):
         client.force_login(user)
         client.get(reverse("admin:index"))
-        # 14 for the figures (one of them the returns), 5 for the liability tile
-        # (`loyalty.shell.liability`).
-        with django_assert_num_queries(19):
+        # 7 for the period's figures (5 sums, the top promotions, the days), 5 for the previous
+        # period's sums, 1 for the store choice, 5 for the liability tile
+        # (`loyalty.shell.liability`), the rest the admin's own (session, user, accounts and zone,
+        # permissions for the app list).
+        with django_assert_num_queries(25):
             client.get(reverse("admin:index"))
+
+
+def test_a_period_and_a_store_are_chosen_and_compared_with_the_period_before(
+    client, staff_a, tenant, activity
+):
+    from loyalty.tenancy.services import store_create
+
+    other_store = store_create(account=tenant.account, name="Filial Centro")[0]
+    client.force_login(staff_a)
+
+    week = client.get(reverse("admin:index"), {"days": "7"}).context
+    elsewhere = client.get(reverse("admin:index"), {"days": "30", "store": other_store.pk}).context
+    here = client.get(reverse("admin:index"), {"days": "30", "store": tenant.store.pk}).context
+
+    assert week["period"].days == 7
+    assert len(week["figures"].days) == 7
+    assert week["previous"].period.last == week["period"].first - timedelta(days=1)
+    assert (week["figures"].sales_count, week["previous"].sales_count) == (2, 0)
+    assert week["compared"]["sales_amount"].change is None  # nothing to compare with
+    assert (elsewhere["figures"].sales_count, elsewhere["figures"].cashback_granted) == (0, 0)
+    # The POS purchase was rung at the store; the v2 sale named none.
+    assert (here["figures"].sales_count, here["figures"].sales_amount) == (1, Decimal("24.00"))
+
+
+def test_chosen_dates_are_checked_and_an_invalid_choice_falls_back_to_30_days(client, staff_a, activity):
+    client.force_login(staff_a)
+    today = timezone.localdate(timezone.now(), staff_a.memberships.get().account.tzinfo)
+
+    chosen = client.get(
+        reverse("admin:index"),
+        {"date_from": (today - timedelta(days=2)).isoformat(), "date_to": today.isoformat()},
+    ).context
+    backwards = client.get(
+        reverse("admin:index"),
+        {"date_from": today.isoformat(), "date_to": (today - timedelta(days=2)).isoformat()},
+    )
+
+    assert (chosen["period"].days, chosen["figures"].sales_count) == (3, 2)
+    assert backwards.context["period"].days == 30
+    assert "The first date is after the last one." in backwards.content.decode()
+
+
+@pytest.mark.language("pt-br")
+def test_the_chart_has_axes_day_labels_values_and_empty_days(client, staff_a, activity):
+    client.force_login(staff_a)
+
+    response = client.get(reverse("admin:index"), {"days": "7"})
+
+    html = response.content.decode()
+    chart = response.context["chart"]
+    assert len(chart.bars) == 7
+    assert [bar.empty for bar in chart.bars] == [True] * 6 + [False]
+    assert all(float(bar.height) > 0 for bar in chart.bars)  # an empty day still shows
+    today = timezone.localdate(timezone.now(), staff_a.memberships.get().account.tzinfo)
+    assert f">{today:%d/%m}</text>" in html
+    assert ">124</text>" in html  # the day's amount over its bar, whole reais
+    assert [tick.label for tick in chart.ticks] == ["0", "50", "100", "150", "200"]
+    assert "Vendas por dia (R$)" in html
+    assert "2 · R$ 124,00" in html

@@ -453,7 +453,8 @@ def csv_rows(response) -> list[list[str]]:
     return list(
         csv.reader(
             io.StringIO(
-                b"".join(response.streaming_content).decode()
+                # The admin's download starts with a byte-order mark, for spreadsheets.
+                b"".join(response.streaming_content).decode("utf-8-sig")
                 if response.streaming
                 else response.content.decode()
             )

@@ -687,9 +687,9 @@ def test_create_costs_a_bounded_number_of_queries(tenant, grocery, reward, djang
 
     # The savepoint and its release, the credential; the reward, stores and categories named
     # (one query each); the model's own checks of the account and the reward; the insert; each
-    # link list set (current links, existing ones, the insert); the answer (the rule with
-    # `granted`, its stores, its categories).
-    with django_assert_num_queries(18):
+    # link list set (current links, existing ones, the insert); the change history's row; the
+    # answer (the rule with `granted`, its stores, its categories).
+    with django_assert_num_queries(19):
         assert tenant.v2.post(RULES, body, format="json").status_code == 201
 
 
@@ -697,9 +697,9 @@ def test_patch_costs_a_bounded_number_of_queries(tenant, grocery, django_assert_
     rule = created(tenant, store_ids=[tenant.store.pk])
 
     # The savepoint and its release, the credential, the rule, the model's check of the
-    # account, the update, the answer's stores and categories.
-    with django_assert_num_queries(8):
+    # account, the update and its change history row, the answer's stores and categories.
+    with django_assert_num_queries(9):
         assert patch(tenant, rule["id"], {"value": 7, "active": False}).status_code == 200
     # The same, plus the categories named and both link lists set again.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert patch(tenant, rule["id"], {"category_ids": [grocery.pk]}).status_code == 200

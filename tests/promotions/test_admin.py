@@ -289,4 +289,4 @@ def test_window_is_shown_in_the_accounts_time(client, staff_a, chips):
 
     html = client.get(reverse("admin:promotions_promotion_changelist")).content.decode()
 
-    assert "2024-05-22 15:45 – 2024-06-01 00:00" in html
+    assert "05/22/2024 15:45 – 06/01/2024 00:00" in html

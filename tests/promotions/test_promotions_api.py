@@ -282,8 +282,9 @@ def test_list_costs_the_same_whatever_its_length(tenant, size, django_assert_num
 
 
 def test_create_costs_a_bounded_number_of_queries(tenant, coffee, django_assert_num_queries):
-    # The request's savepoint; credential with the store, product by barcode, insert.
-    with django_assert_num_queries(5):
+    # The request's savepoint; credential with the store, product by barcode, insert and its
+    # change history row.
+    with django_assert_num_queries(6):
         assert post_promotion(tenant).status_code == 201
 
 
@@ -293,9 +294,10 @@ def test_get_put_and_delete_cost_a_fixed_number_of_queries(tenant, coffee, djang
     # Credential with the store, the promotion with its product and categories.
     with django_assert_num_queries(2):
         assert tenant.pos.get(url).status_code == 200
-    # ... then, in the request's savepoint, the product by barcode and the update.
-    with django_assert_num_queries(6):
+    # ... then, in the request's savepoint, the product by barcode, the update and its change
+    # history row.
+    with django_assert_num_queries(7):
         assert tenant.pos.put(url, SEED_PROMOTION, format="json").status_code == 200
-    # ... or only the update.
-    with django_assert_num_queries(5):
+    # ... or only the update (and its history row).
+    with django_assert_num_queries(6):
         assert tenant.pos.delete(url).status_code == 204

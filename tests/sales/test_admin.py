@@ -46,7 +46,7 @@ def test_sale_page_shows_items_payments_and_rewards_read_only(client, staff_a, r
     html = response.content.decode()
     assert response.status_code == 200
     assert "Batata Pringles Cheddar Bacon 105g" in html
-    assert "Cashback: balance +1.20" in html
+    assert "Cashback +R$ 1.20" in html
     assert 'name="amount"' not in html
     assert (
         client.post(reverse("admin:sales_sale_change", args=[recorded.pk]), {"amount": "1"}).status_code

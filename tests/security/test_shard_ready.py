@@ -50,11 +50,20 @@ def _names_account(constraint: models.UniqueConstraint) -> bool:
     )
 
 
+def is_change_history(model) -> bool:
+    return hasattr(model, "history_object")
+
+
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda model: model._meta.label)
 def test_every_tenant_table_carries_the_account(model):
     field = model._meta.get_field("account")
 
     assert field.related_model is Account
+    if is_change_history(model):
+        # django-simple-history copies every foreign key as nullable (what it points at may be
+        # gone later); each row is written from a saved object, whose account is required —
+        # tests/loyalty/test_history.py checks the copied account.
+        return
     assert not field.null, f"{model._meta.label}.account may be empty"
 
 

@@ -10,6 +10,8 @@ category, which the vouchers app keeps, so the endpoint lives here, a floor abov
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -27,8 +29,8 @@ class ScopedParentField(serializers.PrimaryKeyRelatedField):
     """A top-level category of the caller's account, by id."""
 
     default_error_messages = {
-        "does_not_exist": "No category with id {pk_value} in this account.",
-        "incorrect_type": "Send the id (a whole number) of the parent category; got {data_type}.",
+        "does_not_exist": _("No category with id {pk_value} in this account."),
+        "incorrect_type": _("Send the id (a whole number) of the parent category; got {data_type}."),
     }
 
     def get_queryset(self):
@@ -58,8 +60,11 @@ class CategorySerializer(serializers.ModelSerializer):
     def validate_parent(self, parent: Category | None) -> Category | None:
         if parent is not None and parent.parent_id is not None:
             raise serializers.ValidationError(
-                f"Category {parent.pk} is itself a subcategory; the tree has two levels, so the parent "
-                "must be a top-level category."
+                gettext(
+                    "Category %(id)s is itself a subcategory; the tree has two levels, so the parent "
+                    "must be a top-level category."
+                )
+                % {"id": parent.pk}
             )
         return parent
 
@@ -75,7 +80,10 @@ class ParentFormField(forms.Field):
             return "none"
         category_id = parse_id(value)
         if category_id is None:
-            raise forms.ValidationError(f"Use a category id or 'none' (top-level categories); got {value!r}.")
+            raise forms.ValidationError(
+                gettext("Use a category id or 'none' (top-level categories); got %(value)r.")
+                % {"value": value}
+            )
         return category_id
 
 
@@ -136,13 +144,12 @@ class CategoryViewSet(V2Mixin, mixins.ListModelMixin, mixins.CreateModelMixin, v
         try:
             category = category_create(account=self.account, **serializer.validated_data)
         except DuplicateCategory as duplicate:
-            where = "at the top level" if duplicate.existing.parent_id is None else "under this parent"
-            raise ValidationError(
-                {
-                    "name": [
-                        f"A category named {duplicate.existing.name!r} already exists {where} (id {duplicate.existing.pk})."
-                    ]
-                }
-            ) from None
+            existing = duplicate.existing
+            message = (
+                gettext("A category named %(name)r already exists at the top level (id %(id)s).")
+                if existing.parent_id is None
+                else gettext("A category named %(name)r already exists under this parent (id %(id)s).")
+            )
+            raise ValidationError({"name": [message % {"name": existing.name, "id": existing.pk}]}) from None
         category.product_count = category.coupon_count = 0
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ of those limits on, and then only when cashback (`value`) is spent.
 
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -62,15 +63,17 @@ class RedeemSerializer(serializers.Serializer):
 
     def validate_purchase_total(self, value):
         if value is not None and value <= 0:
-            raise serializers.ValidationError(f"The purchase_total must be more than 0; got {value}.")
+            raise serializers.ValidationError(
+                gettext("The purchase_total must be more than 0; got %(value)s.") % {"value": value}
+            )
         return value
 
     def validate(self, attrs):
         if not attrs.get("value") and not attrs.get("digital_change"):
-            raise serializers.ValidationError("Send a value or a digital_change above zero.")
+            raise serializers.ValidationError(gettext("Send a value or a digital_change above zero."))
         if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
             raise serializers.ValidationError(
-                "Send reference, or pdv and coupon, to identify the redemption."
+                gettext("Send reference, or pdv and coupon, to identify the redemption.")
             )
         return attrs
 
@@ -121,9 +124,12 @@ def redemption_conflict(conflict: RedemptionConflict) -> ConflictError:
     redemption = conflict.redemption
     differences = ["consumer" if name == "customer" else name for name in conflict.differences]
     return ConflictError(
-        f"Redemption {redemption.pk} was already recorded at this store with these keys and another "
-        f"{', '.join(differences)}; nothing was debited. A different redemption needs its own pdv and "
-        "coupon (or reference).",
+        gettext(
+            "Redemption %(id)s was already recorded at this store with these keys and another "
+            "%(differences)s; nothing was debited. A different redemption needs its own pdv and "
+            "coupon (or reference)."
+        )
+        % {"id": redemption.pk, "differences": ", ".join(differences)},
         code="redemption_conflict",
         redemption={
             "id": redemption.pk,
@@ -238,7 +244,7 @@ class BalanceRedeemView(PosMixin, APIView):
         serializer.is_valid(raise_exception=True)
         customer = Customer.objects.filter(account=self.account, document=bare).first()
         if customer is None:
-            raise NotFound("No consumer with this document in this account.")
+            raise NotFound(gettext("No consumer with this document in this account."))
         data = serializer.validated_data
         try:
             outcome = balance_redeem(

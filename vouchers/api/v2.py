@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import django_filters
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -81,8 +83,8 @@ class CouponSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Id of a category.",
         error_messages={
-            "does_not_exist": "No category with id {pk_value} in this account.",
-            "incorrect_type": "Send the id (a whole number) of a category; got {data_type}.",
+            "does_not_exist": _("No category with id {pk_value} in this account."),
+            "incorrect_type": _("Send the id (a whole number) of a category; got {data_type}."),
         },
     )
     points_cost = PointsField(min_value=Decimal("0"), help_text="Points a customer gives for it.")
@@ -127,7 +129,7 @@ class CouponSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         starts, ends = attrs.get("starts_at"), attrs.get("ends_at")
         if starts and ends and ends <= starts:
-            raise ValidationError({"ends_at": ["Must be after starts_at."]})
+            raise ValidationError({"ends_at": [gettext("Must be after starts_at.")]})
         return attrs
 
 
@@ -140,7 +142,7 @@ class StockChangeSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if ("stock" in attrs) == ("delta" in attrs):
-            raise ValidationError("Send exactly one of stock and delta.")
+            raise ValidationError(gettext("Send exactly one of stock and delta."))
         return attrs
 
 
@@ -150,14 +152,18 @@ class CustomerReferenceSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("cpf")) == (attrs.get("customer_id") is not None):
-            raise ValidationError("Send exactly one of customer_id and cpf.")
+            raise ValidationError(gettext("Send exactly one of customer_id and cpf."))
         account = self.context["account"]
         if attrs.get("customer_id") is not None:
             customer = Customer.objects.filter(account=account, pk=attrs["customer_id"]).first()
-            missing = {"customer_id": [f"No customer with id {attrs['customer_id']} in this account."]}
+            missing = {
+                "customer_id": [
+                    gettext("No customer with id %(id)s in this account.") % {"id": attrs["customer_id"]}
+                ]
+            }
         else:
             customer = Customer.objects.filter(account=account, document=attrs["cpf"]).first()
-            missing = {"cpf": ["No customer with this CPF/CNPJ in this account."]}
+            missing = {"cpf": [gettext("No customer with this CPF/CNPJ in this account.")]}
         if customer is None:
             raise ValidationError(missing)
         attrs["customer"] = customer
@@ -321,7 +327,7 @@ class VoucherViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         # Codes are stored upper-case; matching them that way keeps the index in use.
         voucher = self.scoped_queryset().filter(code=self.kwargs["code"].upper()).first()
         if voucher is None:
-            raise NotFound("No voucher with this code in this account.")
+            raise NotFound(gettext("No voucher with this code in this account."))
         return voucher
 
     @extend_schema(
@@ -356,7 +362,7 @@ class VoucherViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         if serializer.validated_data.get("store") is not None:
             store = Store.objects.filter(account=self.account, pk=serializer.validated_data["store"]).first()
             if store is None:
-                raise ValidationError({"store": ["No store with this id in this account."]})
+                raise ValidationError({"store": [gettext("No store with this id in this account.")]})
         voucher = self.get_object()
         used = voucher_use(
             account=self.account,

@@ -15,6 +15,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer, LedgerEntry, Wallet
 from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
@@ -46,7 +47,8 @@ class RedemptionConflict(ConflictError):
 
     def __init__(self, *, redemption: BalanceRedemption, differences: list[str]) -> None:
         super().__init__(
-            f"Redemption {redemption.pk} was recorded with these keys and another {', '.join(differences)}."
+            gettext("Redemption %(id)s was recorded with these keys and another %(differences)s.")
+            % {"id": redemption.pk, "differences": ", ".join(differences)}
         )
         self.redemption = redemption
         self.differences = differences
@@ -84,28 +86,42 @@ def _limit_refusal(
     digital_change: Decimal,
     purchase_total: Decimal | None,
 ) -> RedeemLimitExceeded:
+    values = {
+        "value": value,
+        "limit": str(limit),
+        "balance": balance,
+        "purchase_total": purchase_total,
+        "min_balance": limits.min_balance,
+        "min_purchase": limits.min_purchase,
+        "max_share": _percent(limits.max_share),
+        "allowed": redeemable.balance,
+    }
     if redeemable.purchase_total_missing:
-        why = (
-            f"this account limits cashback redemption by the purchase ({limit}): send purchase_total, "
-            "the purchase's amount, to spend cashback balance (digital change needs none)"
+        message = gettext(
+            "Redemption limit: %(value)s of cashback balance asked, but this account limits cashback "
+            "redemption by the purchase (%(limit)s): send purchase_total, the purchase's amount, to "
+            "spend cashback balance (digital change needs none). Nothing was debited."
         )
     elif limit == RedeemLimit.MIN_BALANCE:
-        why = (
-            f"cashback balance may be spent once the customer holds at least {limits.min_balance} of it "
-            f"({limit}); this customer holds {balance}"
+        message = gettext(
+            "Redemption limit: %(value)s of cashback balance asked, but cashback balance may be spent "
+            "once the customer holds at least %(min_balance)s of it (%(limit)s); this customer holds "
+            "%(balance)s. Nothing was debited."
         )
     elif limit == RedeemLimit.MIN_PURCHASE:
-        why = (
-            f"cashback balance may be spent on purchases of at least {limits.min_purchase} ({limit}); "
-            f"purchase_total is {purchase_total}"
+        message = gettext(
+            "Redemption limit: %(value)s of cashback balance asked, but cashback balance may be spent "
+            "on purchases of at least %(min_purchase)s (%(limit)s); purchase_total is "
+            "%(purchase_total)s. Nothing was debited."
         )
     else:
-        why = (
-            f"cashback balance may pay at most {_percent(limits.max_share)}% of a purchase ({limit}): "
-            f"at most {redeemable.balance} of purchase_total {purchase_total}"
+        message = gettext(
+            "Redemption limit: %(value)s of cashback balance asked, but cashback balance may pay at "
+            "most %(max_share)s%% of a purchase (%(limit)s): at most %(allowed)s of purchase_total "
+            "%(purchase_total)s. Nothing was debited."
         )
     return RedeemLimitExceeded(
-        f"Redemption limit: {value} of cashback balance asked, but {why}. Nothing was debited.",
+        message % values,
         limit=limit,
         balance=redeemable.balance,
         digital_change=max(digital_change, ZERO),  # a debt (left by a reversal) allows nothing
@@ -169,15 +185,19 @@ def _redemption_replay(
     warnings = []
     if redemption.status == BalanceRedemption.Status.RETURNED:
         # The till must not grant the discount again: its purchase was cancelled.
-        when = (
-            f" on {redemption.returned_at.astimezone(account.tzinfo):%Y-%m-%d %H:%M} ({account.time_zone})"
-            if redemption.returned_at
-            else ""
-        )
-        warnings.append(
-            f"This redemption was given back{when} when its purchase was cancelled; "
-            "nothing was debited again."
-        )
+        if redemption.returned_at:
+            warning = gettext(
+                "This redemption was given back on %(when)s (%(time_zone)s) when its purchase was "
+                "cancelled; nothing was debited again."
+            ) % {
+                "when": f"{redemption.returned_at.astimezone(account.tzinfo):%Y-%m-%d %H:%M}",
+                "time_zone": account.time_zone,
+            }
+        else:
+            warning = gettext(
+                "This redemption was given back when its purchase was cancelled; nothing was debited again."
+            )
+        warnings.append(warning)
     wallet = Wallet.objects.get(account_id=customer.account_id, customer=customer)
     return RedemptionOutcome(redemption=redemption, created=False, wallet=wallet, warnings=warnings)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer, LedgerEntry
 from customers.services import InsufficientFunds, Posting, wallet_lock, wallet_post
@@ -110,7 +111,8 @@ def reward_stock_set(
     target = stock if stock is not None else locked.stock + (delta or 0)
     if target < 0:
         raise ConflictError(
-            f"Stock cannot go below zero: it is {locked.stock}, the change asks for {target}.",
+            gettext("Stock cannot go below zero: it is %(stock)s, the change asks for %(target)s.")
+            % {"stock": locked.stock, "target": target},
             code="stock_below_zero",
             stock=locked.stock,
         )
@@ -142,7 +144,8 @@ def reward_redeem(*, reward: Reward, customer: Customer) -> Voucher:
         raise ConflictError(unavailable.message, code=unavailable.code)
     if wallet.points < locked.points_cost:
         raise InsufficientFunds(
-            f"Insufficient points: the reward costs {locked.points_cost}; the customer has {wallet.points}.",
+            gettext("Insufficient points: the reward costs %(cost)s; the customer has %(points)s.")
+            % {"cost": locked.points_cost, "points": wallet.points},
             code="insufficient_points",
             available={"points": wallet.points},
         )

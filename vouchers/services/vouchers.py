@@ -10,6 +10,7 @@ from typing import Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer, LedgerEntry
 from customers.services import entries_reversal, wallet_lock, wallet_post
@@ -72,7 +73,7 @@ def voucher_lock(*, account: Account, code: str) -> Voucher:
     """The account's voucher with this code (any case), locked (voucher lock: last)."""
     voucher = Voucher.objects.select_for_update().filter(account=account, code=code.strip().upper()).first()
     if voucher is None:
-        raise NotFoundError("No voucher with this code in this account.")
+        raise NotFoundError(gettext("No voucher with this code in this account."))
     return voucher
 
 
@@ -99,7 +100,9 @@ def voucher_cancel(*, voucher: Voucher) -> Voucher:
     wallet = wallet_lock(account_id=voucher.account_id, customer_id=voucher.customer_id)
     voucher = Voucher.objects.select_for_update().get(account_id=voucher.account_id, pk=voucher.pk)
     if voucher.status == Voucher.Status.USED:
-        raise ConflictError("A used voucher cannot be cancelled.", code="voucher_used", reason="used")
+        raise ConflictError(
+            gettext("A used voucher cannot be cancelled."), code="voucher_used", reason="used"
+        )
     if voucher.status != Voucher.Status.CANCELLED:
         voucher.status = Voucher.Status.CANCELLED
         voucher.cancelled_at = timezone.now()

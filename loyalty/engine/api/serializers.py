@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -48,7 +50,7 @@ def _account(context: dict[str, Any]) -> Account:
 class AccountObjectField(serializers.IntegerField):
     """The id of one of the caller's account's objects (answered as that id)."""
 
-    default_error_messages = {"missing": "No {noun} with id {pk} in this account."}
+    default_error_messages = {"missing": _("No {noun} with id {pk} in this account.")}
 
     def __init__(self, *, model: type[Model], noun: str, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
@@ -75,7 +77,7 @@ class AccountObjectField(serializers.IntegerField):
 class AccountObjectsField(serializers.ListField):
     """Ids of the caller's account's objects, looked up in one query (answered as ids)."""
 
-    default_error_messages = {"missing": "No {noun} with id {pks} in this account."}
+    default_error_messages = {"missing": _("No {noun} with id {pks} in this account.")}
 
     def __init__(self, *, model: type[Model], noun: str, scope: str, **kwargs: Any) -> None:
         kwargs.setdefault("child", serializers.IntegerField(min_value=1, max_value=MAX_ID))
@@ -138,7 +140,7 @@ class RuleSerializer(serializers.ModelSerializer):
     )
     reward_id = AccountObjectField(
         model=Reward,
-        noun="reward",
+        noun=_("reward"),
         source="reward",
         required=False,
         allow_null=True,
@@ -146,7 +148,7 @@ class RuleSerializer(serializers.ModelSerializer):
     )
     template_id = AccountObjectField(
         model=MessageTemplate,
-        noun="message template",
+        noun=_("message template"),
         source="template",
         required=False,
         allow_null=True,
@@ -162,7 +164,7 @@ class RuleSerializer(serializers.ModelSerializer):
     )
     store_ids = AccountObjectsField(
         model=Store,
-        noun="store",
+        noun=_("store"),
         scope="store_ids",
         source="stores",
         required=False,
@@ -170,7 +172,7 @@ class RuleSerializer(serializers.ModelSerializer):
     )
     category_ids = AccountObjectsField(
         model=Category,
-        noun="category",
+        noun=_("category"),
         scope="category_ids",
         source="categories",
         required=False,
@@ -250,7 +252,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(gettext("This field may not be blank."))
         return value.strip()
 
     def validate_weekdays(self, value: list[int]) -> list[int]:

@@ -8,6 +8,7 @@ window), so its size does not grow with the number of customers.
 """
 
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -209,7 +210,14 @@ def _store_filter(value: str | None) -> int | None:
         return None
     store_id = parse_id(value)
     if store_id is None:
-        raise ValidationError({"store": [f"Use an id: a whole number from 1 to {MAX_ID}; got {value!r}."]})
+        raise ValidationError(
+            {
+                "store": [
+                    gettext("Use an id: a whole number from 1 to %(max)s; got %(value)s.")
+                    % {"max": MAX_ID, "value": repr(value)}
+                ]
+            }
+        )
     return store_id
 
 
@@ -223,7 +231,7 @@ class LiabilityReportView(V2Mixin, APIView):
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
-            raise ValidationError({"format": ["Use json or csv."]}) from None
+            raise ValidationError({"format": [gettext("Use json or csv.")]}) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Only the report itself is CSV: an error answers JSON, as everything under /api/.

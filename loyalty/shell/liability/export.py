@@ -2,6 +2,8 @@
 
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, ngettext
+
 from loyalty.core.dates import local_date
 from loyalty.shell.liability.report import Amounts, LiabilityReport
 
@@ -29,13 +31,18 @@ def liability_csv_rows(report: LiabilityReport) -> list[list[str]]:
     zone = ZoneInfo(report.time_zone)
     rows = [
         list(CSV_HEADER),
-        ["totals", "", "Outstanding", *_csv_amounts(report.totals)],
-        ["debts", "", "Debts (negative wallets)", *_csv_amounts(report.debts)],
+        ["totals", "", gettext("Outstanding"), *_csv_amounts(report.totals)],
+        ["debts", "", gettext("Debts (negative wallets)"), *_csv_amounts(report.debts)],
     ]
     for row in report.by_store:
         if not row.amounts.is_zero:
             rows.append(
-                ["store", _key(row.store_id), _text(row.store_name or "No store"), *_csv_amounts(row.amounts)]
+                [
+                    "store",
+                    _key(row.store_id),
+                    _text(row.store_name or gettext("No store")),
+                    *_csv_amounts(row.amounts),
+                ]
             )
     for row in report.by_store:
         if not row.debts.is_zero:
@@ -43,13 +50,18 @@ def liability_csv_rows(report: LiabilityReport) -> list[list[str]]:
                 [
                     "store_debts",
                     _key(row.store_id),
-                    _text(row.store_name or "No store"),
+                    _text(row.store_name or gettext("No store")),
                     *_csv_amounts(row.debts),
                 ]
             )
     for month in report.by_expiry_month:
         rows.append(
-            ["expiry_month", month.label or "", month.label or "No expiry", *_csv_amounts(month.amounts)]
+            [
+                "expiry_month",
+                month.label or "",
+                month.label or gettext("No expiry"),
+                *_csv_amounts(month.amounts),
+            ]
         )
     for window in report.expiring:
         until = local_date(window.until, zone).isoformat()
@@ -57,7 +69,10 @@ def liability_csv_rows(report: LiabilityReport) -> list[list[str]]:
             [
                 "expiring",
                 str(window.days),
-                f"Within {window.days} days (by {until})",
+                ngettext(
+                    "Within %(days)s day (by %(date)s)", "Within %(days)s days (by %(date)s)", window.days
+                )
+                % {"days": window.days, "date": until},
                 *_csv_amounts(window.amounts),
             ]
         )

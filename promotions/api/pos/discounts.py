@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -74,8 +76,20 @@ class QuoteItemSerializer(serializers.Serializer):
 
     def validate_quantity(self, value):
         if value <= 0:
-            raise serializers.ValidationError(f"The quantity must be more than 0; got {value}.")
+            raise serializers.ValidationError(
+                gettext("The quantity must be more than 0; got %(value)s.") % {"value": value}
+            )
         return value
+
+
+# DRF fills in `{input}`; the types are filled in here, in the language active then.
+sale_type_choice_message = lazy(
+    lambda: (
+        gettext('"{input}" is not a purchase type; use one of %(types)s.')
+        % {"types": ", ".join(SaleType.values)}
+    ),
+    str,
+)
 
 
 class DiscountQuoteRequestSerializer(serializers.Serializer):
@@ -86,9 +100,7 @@ class DiscountQuoteRequestSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         allow_null=True,
-        error_messages={
-            "invalid_choice": f'"{{input}}" is not a purchase type; use one of {", ".join(SaleType.values)}.'
-        },
+        error_messages={"invalid_choice": sale_type_choice_message()},
     )
     pdv = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     coupon = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
@@ -102,7 +114,12 @@ class DiscountQuoteRequestSerializer(serializers.Serializer):
         items = data.get("items") if isinstance(data, dict) else None
         if isinstance(items, list) and len(items) > MAX_ITEMS:
             raise serializers.ValidationError(
-                {"items": [f"At most {MAX_ITEMS} items per quote; got {len(items)}."]}
+                {
+                    "items": [
+                        gettext("At most %(max)s items per quote; got %(count)s.")
+                        % {"max": MAX_ITEMS, "count": len(items)}
+                    ]
+                }
             )
         return super().to_internal_value(data)
 
@@ -112,9 +129,17 @@ class DiscountQuoteRequestSerializer(serializers.Serializer):
             first = unit_values.setdefault(item["barcode"], item["unit_value"])
             if first != item["unit_value"]:
                 raise serializers.ValidationError(
-                    f"Item {position} repeats barcode {item['barcode']} with unit_value {item['unit_value']}, "
-                    f"but an earlier item has {first}: items of one barcode are one purchase of their "
-                    "summed quantity and must have one unit value."
+                    gettext(
+                        "Item %(position)s repeats barcode %(barcode)s with unit_value %(unit_value)s, "
+                        "but an earlier item has %(first)s: items of one barcode are one purchase of "
+                        "their summed quantity and must have one unit value."
+                    )
+                    % {
+                        "position": position,
+                        "barcode": item["barcode"],
+                        "unit_value": item["unit_value"],
+                        "first": first,
+                    }
                 )
         return items
 

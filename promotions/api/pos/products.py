@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
@@ -96,7 +97,7 @@ class ProductUpsertSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("subcategory") and not attrs.get("category"):
             raise serializers.ValidationError(
-                {"subcategory": ["A subcategory needs its category: send both."]}
+                {"subcategory": [gettext("A subcategory needs its category: send both.")]}
             )
         return attrs
 
@@ -143,7 +144,7 @@ class ProductViewSet(PosMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_object(self):
         product = self.get_queryset().filter(barcode=self.kwargs["barcode"]).first()
         if product is None:
-            raise NotFound("No product with this barcode in this account.")
+            raise NotFound(gettext("No product with this barcode in this account."))
         return product
 
     @extend_schema(

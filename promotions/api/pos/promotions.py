@@ -7,6 +7,8 @@ purchases that used it, and its id answers 404 from then on.
 
 import django_filters
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
@@ -43,7 +45,7 @@ PROMOTION_EXAMPLE = {
     "created_at": "2024-05-20T12:06:27.000000Z",
     "updated_at": "2024-05-21T12:24:52.000000Z",
 }
-PERCENT_OFF_MESSAGE = "percent_off must be more than 0 and at most 100."
+PERCENT_OFF_MESSAGE = _("percent_off must be more than 0 and at most 100.")
 MAX_LIMIT = 2_147_483_647
 
 
@@ -115,7 +117,9 @@ class PromotionWriteSerializer(serializers.Serializer):
 
     def validate_percent_off(self, value):
         if not 0 < value <= 100:
-            raise serializers.ValidationError(f"{PERCENT_OFF_MESSAGE} Got {value}.")
+            raise serializers.ValidationError(
+                gettext("percent_off must be more than 0 and at most 100. Got %(value)s.") % {"value": value}
+            )
         return value
 
     def validate(self, attrs):
@@ -125,7 +129,9 @@ class PromotionWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {
                     "barcode": [
-                        "No product with this barcode in this account; register it with POST /products."
+                        gettext(
+                            "No product with this barcode in this account; register it with POST /products."
+                        )
                     ]
                 }
             )
@@ -133,7 +139,7 @@ class PromotionWriteSerializer(serializers.Serializer):
         attrs.setdefault("starts_at", timezone.now())
         if attrs["expires_at"] is not None and attrs["expires_at"] <= attrs["starts_at"]:
             raise serializers.ValidationError(
-                {"expires_at": ["Must be after starts_at, or null for an open-ended promotion."]}
+                {"expires_at": [gettext("Must be after starts_at, or null for an open-ended promotion.")]}
             )
         return attrs
 
@@ -215,7 +221,7 @@ class PromotionViewSet(
     def get_object(self):
         promotion = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if promotion is None:
-            raise NotFound("No promotion with this id in this account.")
+            raise NotFound(gettext("No promotion with this id in this account."))
         return promotion
 
     def _write_serializer(self, request) -> PromotionWriteSerializer:

@@ -7,6 +7,8 @@ another consumer, amount, items or payments are a 409 `purchase_conflict` that n
 recorded purchase (never its consumer) and records nothing.
 """
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -76,11 +78,13 @@ class PurchaseSerializer(serializers.Serializer):
     coupon = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     operator = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     payments = payments_field(required=False)
-    items = items_field(min_length=1, error_messages={"min_length": "A purchase has at least one item."})
+    items = items_field(min_length=1, error_messages={"min_length": _("A purchase has at least one item.")})
 
     def validate(self, attrs):
         if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
-            raise serializers.ValidationError("Send reference, or pdv and coupon, to identify the purchase.")
+            raise serializers.ValidationError(
+                gettext("Send reference, or pdv and coupon, to identify the purchase.")
+            )
         return attrs
 
 
@@ -154,14 +158,23 @@ def purchase_keys(sale: Sale) -> dict:
 def purchase_conflict(conflict: SaleConflict) -> ConflictError:
     sale = conflict.sale
     differences = ["consumer" if name == CUSTOMER else name for name in conflict.differences]
+    # pdv, coupon and reference name the request's fields: they stay as they are in every language.
     receipt = (
         f"pdv {sale.pdv}, coupon {sale.coupon}" if sale.receipt.is_fiscal else f"reference {sale.reference}"
     )
     return ConflictError(
-        f"Purchase {sale.pk} ({sale.type}, {sale.local_date.isoformat()}, {receipt}) was already recorded "
-        f"at this store with another {', '.join(differences)}; nothing was recorded. A different sale "
-        "needs its own pdv and coupon (or reference); to correct a purchase, cancel it and send the "
-        "correction under a new coupon.",
+        gettext(
+            "Purchase %(id)s (%(type)s, %(day)s, %(receipt)s) was already recorded at this store with "
+            "another %(differences)s; nothing was recorded. A different sale needs its own pdv and coupon "
+            "(or reference); to correct a purchase, cancel it and send the correction under a new coupon."
+        )
+        % {
+            "id": sale.pk,
+            "type": sale.type,
+            "day": sale.local_date.isoformat(),
+            "receipt": receipt,
+            "differences": ", ".join(differences),
+        },
         code="purchase_conflict",
         purchase=purchase_keys(sale),
         differences=differences,
@@ -238,7 +251,7 @@ class PurchaseView(PosMixin, APIView):
             raise purchase_conflict(conflict) from None
         except CustomerRequired:
             raise ValidationError(
-                {"consumer": ["Digital change needs an identified consumer (send consumer)."]}
+                {"consumer": [gettext("Digital change needs an identified consumer (send consumer).")]}
             ) from None
         context = {"items": outcome.items, "payments": outcome.payments}
         body = {

@@ -10,6 +10,7 @@ the first result.
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -60,7 +61,9 @@ class CancelPurchaseSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
-            raise serializers.ValidationError("Send reference, or pdv and coupon, to name the purchase.")
+            raise serializers.ValidationError(
+                gettext("Send reference, or pdv and coupon, to name the purchase.")
+            )
         return attrs
 
 
@@ -134,15 +137,35 @@ def purchase_of(account: Account, store: Store, data: Mapping[str, Any], *, undo
             listed=AMBIGUOUS_LISTED,
         )
     except AmbiguousReference as ambiguous:
-        how_many = f"more than {AMBIGUOUS_LISTED}" if ambiguous.more else len(ambiguous.purchases)
+        how_many = (
+            gettext("more than %(count)s") % {"count": AMBIGUOUS_LISTED}
+            if ambiguous.more
+            else len(ambiguous.purchases)
+        )
+        if undone == "cancelled":
+            message = gettext(
+                "Reference %(reference)s names %(count)s purchases of this store on %(day)s; send pdv and "
+                "coupon to say which one. Nothing was cancelled."
+            )
+        else:
+            message = gettext(
+                "Reference %(reference)s names %(count)s purchases of this store on %(day)s; send pdv and "
+                "coupon to say which one. Nothing was returned."
+            )
         raise ConflictError(
-            f"Reference {text_of(data.get('reference'))!r} names {how_many} purchases of this store on "
-            f"{data['date'].isoformat()}; send pdv and coupon to say which one. Nothing was {undone}.",
+            message
+            % {
+                "reference": repr(text_of(data.get("reference"))),
+                "count": how_many,
+                "day": data["date"].isoformat(),
+            },
             code="ambiguous_reference",
             purchases=[purchase_keys(purchase) for purchase in ambiguous.purchases],
         ) from None
     if sale is None:
-        raise NotFound("No purchase of this store matches these date, type and reference or pdv/coupon.")
+        raise NotFound(
+            gettext("No purchase of this store matches these date, type and reference or pdv/coupon.")
+        )
     return sale
 
 
@@ -206,8 +229,11 @@ class CancelPurchaseView(PosMixin, APIView):
 
 def return_conflict(sale: Sale, reference: str, conflict: ReturnConflict) -> ConflictError:
     return ConflictError(
-        f"Return {reference!r} of purchase {sale.pk} was already recorded with other items; nothing was "
-        "returned. A different return needs its own return_reference.",
+        gettext(
+            "Return %(reference)s of purchase %(id)s was already recorded with other items; nothing was "
+            "returned. A different return needs its own return_reference."
+        )
+        % {"reference": repr(reference), "id": sale.pk},
         code="return_conflict",
         **{"return": {"id": conflict.extra["sale_return_id"], "return_reference": reference}},
     )
@@ -215,7 +241,7 @@ def return_conflict(sale: Sale, reference: str, conflict: ReturnConflict) -> Con
 
 def purchase_cancelled(sale: Sale) -> ConflictError:
     return ConflictError(
-        f"Purchase {sale.pk} is cancelled: nothing is left to return.",
+        gettext("Purchase %(id)s is cancelled: nothing is left to return.") % {"id": sale.pk},
         code=SaleAlreadyCancelled.code,
         purchase=purchase_keys(sale),
     )

@@ -3,6 +3,7 @@ errors that name one."""
 
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
@@ -79,13 +80,13 @@ class SaleCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("cpf")) == (attrs.get("customer_id") is not None):
-            raise serializers.ValidationError("Send exactly one of cpf and customer_id.")
+            raise serializers.ValidationError(gettext("Send exactly one of cpf and customer_id."))
         store_id = attrs.get("store")
         if store_id is not None:
             store = Store.objects.filter(account=self.context["account"], pk=store_id).first()
             if store is None:
                 raise serializers.ValidationError(
-                    {"store": [f"No store with id {store_id} in this account."]}
+                    {"store": [gettext("No store with id %(id)s in this account.") % {"id": store_id}]}
                 )
             attrs["store"] = store
         return attrs
@@ -189,8 +190,10 @@ class SaleReturnCreateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if ("items" in attrs) == ("amount" in attrs):
             raise serializers.ValidationError(
-                "Send either items (the barcode and quantity of the units given back) or, for a sale "
-                "recorded without items, amount."
+                gettext(
+                    "Send either items (the barcode and quantity of the units given back) or, for a sale "
+                    "recorded without items, amount."
+                )
             )
         return attrs
 
@@ -233,8 +236,11 @@ ReturnedSaleSerializer = inline_serializer(
 
 def return_conflict(sale: Sale, reference: str, conflict: ReturnConflict) -> ConflictError:
     return ConflictError(
-        f"Return {reference!r} of sale {sale.pk} was already recorded with other items or amount; nothing "
-        "was returned. A different return needs its own reference.",
+        gettext(
+            "Return %(reference)s of sale %(id)s was already recorded with other items or amount; nothing "
+            "was returned. A different return needs its own reference."
+        )
+        % {"reference": repr(reference), "id": sale.pk},
         code="return_conflict",
         **{"return": {"id": conflict.extra["sale_return_id"], "reference": reference}},
     )
@@ -242,7 +248,7 @@ def return_conflict(sale: Sale, reference: str, conflict: ReturnConflict) -> Con
 
 def sale_cancelled(sale: Sale) -> ConflictError:
     return ConflictError(
-        f"Sale {sale.pk} is cancelled: nothing is left to return.",
+        gettext("Sale %(id)s is cancelled: nothing is left to return.") % {"id": sale.pk},
         code=SaleAlreadyCancelled.code,
         sale=sale_keys(sale),
     )
@@ -256,8 +262,11 @@ def sale_conflict(conflict: SaleConflict) -> ConflictError:
     sale = conflict.sale
     differences = [V2_FIELD_NAMES.get(name, name) for name in conflict.differences]
     return ConflictError(
-        f"Sale {sale.pk} was already recorded with reference {sale.reference!r} and another "
-        f"{', '.join(differences)}; nothing was recorded. A different sale needs its own reference.",
+        gettext(
+            "Sale %(id)s was already recorded with reference %(reference)s and another %(differences)s; "
+            "nothing was recorded. A different sale needs its own reference."
+        )
+        % {"id": sale.pk, "reference": repr(sale.reference), "differences": ", ".join(differences)},
         code="sale_conflict",
         sale=sale_keys(sale),
         differences=differences,

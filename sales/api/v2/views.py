@@ -11,6 +11,7 @@ sale's `returns` counts them.
 
 import django_filters
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -78,7 +79,14 @@ class SaleFilter(django_filters.FilterSet):
     def filter_date(self, queryset, name, value):
         parsed = parse_api_datetime(value)
         if parsed is None:
-            raise ValidationError({name: [f"Invalid date {value!r}. Use YYYY-MM-DD or a date and time."]})
+            raise ValidationError(
+                {
+                    name: [
+                        gettext("Invalid date %(value)s. Use YYYY-MM-DD or a date and time.")
+                        % {"value": repr(value)}
+                    ]
+                }
+            )
         bound = "gte" if name == "date_after" else "lte"
         if len(value.strip()) == len("YYYY-MM-DD"):
             return queryset.filter(**{f"local_date__{bound}": parsed.date()})
@@ -86,7 +94,9 @@ class SaleFilter(django_filters.FilterSet):
             instant = in_zone(parsed, self.request.user.account.tzinfo)
         except OverflowError:
             # The calendar's first and last hours may not exist in UTC once moved from a zone.
-            raise ValidationError({name: [f"Date/time {value!r} is out of range."]}) from None
+            raise ValidationError(
+                {name: [gettext("Date/time %(value)s is out of range.") % {"value": repr(value)}]}
+            ) from None
         return queryset.filter(**{f"occurred_at__{bound}": instant})
 
 

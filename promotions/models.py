@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -168,7 +169,8 @@ class Promotion(models.Model):
     def __str__(self) -> str:
         if self.product_id:
             return gettext("%(percent_off)s%% off %(product)s") % {
-                "percent_off": self.percent_off,
+                # 12,5 in pt-BR, 12.5 in English: no needless zeros.
+                "percent_off": number_format(self.percent_off.normalize() if self.percent_off else 0),
                 "product": self.product.name,
             }
         return gettext("Promotion #%(id)s") % {"id": self.pk}

@@ -23,12 +23,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.backoffice.numbers import LocalDecimalField, money, quantity, signed_money, signed_points
+from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.errors import DomainError
 from loyalty.core.money import AMOUNT_MAX_DIGITS, CENT, MONEY_PLACES, QUANTITY_PLACES, ZERO
 from sales.models import Sale, SaleItem, SaleReturn, SaleReturnLine
@@ -135,7 +135,7 @@ def taken_back_lines(outcome: Mapping[str, Any]) -> list[str]:
 
 
 def returns_table(sale: Sale) -> str:
-    """The sale's returns as a table, times in the account's time zone."""
+    """The sale's returns as a table, times in the staff user's (the account's) time zone."""
     lines = SaleReturnLine.objects.filter(account_id=sale.account_id).select_related("item")
     records = list(
         SaleReturn.objects.filter(account_id=sale.account_id, sale=sale)
@@ -144,7 +144,6 @@ def returns_table(sale: Sale) -> str:
     )
     if not records:
         return gettext("No returns.")
-    zone = sale.account.tzinfo
 
     def units(record: SaleReturn) -> str:
         lines = list(record.lines.all())
@@ -161,7 +160,7 @@ def returns_table(sale: Sale) -> str:
         (
             (
                 record.reference,
-                timezone.localtime(record.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                local_datetime(record.created_at),
                 money(record.amount),
                 units(record),
                 format_html_join("", "<div>{}</div>", ((line,) for line in taken_back_lines(record.outcome)))
@@ -174,7 +173,7 @@ def returns_table(sale: Sale) -> str:
         '<table class="sale-returns"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
         "</tr></thead><tbody>{}</tbody></table>",
         gettext("Reference"),
-        format_html("{} ({})", gettext("When"), sale.account.time_zone),
+        gettext("When"),
         gettext("Amount"),
         gettext("Items returned"),
         gettext("Taken back"),

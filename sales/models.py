@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +95,7 @@ class Sale(models.Model):
 
     def __str__(self) -> str:
         key = self.reference or (f"PDV {self.pdv} / {self.coupon}" if self.pdv else f"#{self.pk}")
-        return f"{self.type or gettext('Sale')} {key} ({self.local_date})"
+        return f"{self.type or gettext('Sale')} {key} ({date_format(self.local_date, 'SHORT_DATE_FORMAT')})"
 
     @property
     def receipt(self) -> Receipt:

@@ -60,8 +60,9 @@ class Reward(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = _("reward (coupon)")
-        verbose_name_plural = _("rewards (coupons)")
+        # The catalogue the customers redeem points in; "cupom" is the sale's receipt.
+        verbose_name = _("catalogue reward")
+        verbose_name_plural = _("rewards catalogue")
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="reward_stock_not_negative"),
             models.CheckConstraint(

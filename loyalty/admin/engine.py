@@ -270,7 +270,7 @@ class MessageTemplateAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.Mo
             '<div id="template-live-preview" class="template-preview" aria-live="polite">'
             '<p class="preview-subject"><strong>{}</strong></p>'
             '<p class="preview-body" style="white-space: pre-wrap">{}</p>'
-            '<p class="preview-errors errornote" hidden></p></div>{}',
+            '<p class="preview-errors errornote" style="display: none"></p></div>{}',
             render(template.subject or "", context),
             render(template.body or "", context),
             json_script(config, "template-preview-config"),

@@ -88,9 +88,6 @@ def test_the_dashboard_reads_in_portuguese_with_a_labelled_chart(live_server, br
     assert all(len(label) == 5 and label[2] == "/" for label in day_labels)
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.sales-chart rect.bar.empty")) == 27
     assert next(tick.text for tick in browser.find_elements(By.CSS_SELECTOR, "svg.sales-chart .tick")) == "0"
-    # The lists fit a 1400 px screen: no horizontal scroll on the page.
-    browser.get(f"{live_server.url}/admin/promotions/promotion/")
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_a_promotion_of_12_5_percent_is_typed_with_a_comma(live_server, browser, demo):
@@ -203,3 +200,65 @@ def test_a_sale_rung_at_17_30_local_reads_17_30(live_server, browser, demo):
     assert "17:30" in occurred
     assert "20:30" not in occurred
     assert "17:30" in listed
+
+
+def test_the_rule_form_shows_only_the_fields_of_its_kind(live_server, browser, demo):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{live_server.url}/admin/loyalty/rewardrule/add/")
+    kind = Select(browser.find_element(By.NAME, "kind"))
+
+    def shown(field: str) -> bool:
+        return browser.find_element(By.CSS_SELECTOR, f".form-row.field-{field}").is_displayed()
+
+    kind.select_by_value("cashback")
+    assert (shown("value"), shown("maximum_reward"), shown("threshold"), shown("template")) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    kind.select_by_value("voucher")
+    assert (shown("threshold"), shown("reward"), shown("maximum_reward")) == (True, True, False)
+    kind.select_by_value("message")
+    shoot(browser, "09-rule-form-message")
+    assert (shown("template"), shown("value"), shown("threshold"), shown("valid_days")) == (
+        True,
+        False,
+        False,
+        False,
+    )
+
+
+def test_a_template_preview_follows_the_typing_and_points_out_unknown_placeholders(
+    live_server, browser, demo
+):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{live_server.url}/admin/loyalty/messagetemplate/add/")
+    body = browser.find_element(By.NAME, "body")
+    body.send_keys("Olá {name}, você ganhou {cashback} na {store}.")
+    preview = browser.find_element(By.ID, "template-live-preview")
+    assert preview.find_element(By.CSS_SELECTOR, ".preview-body").text == (
+        "Olá Maria Souza, você ganhou 7,65 na Loja Centro."
+    )
+    assert not preview.find_element(By.CSS_SELECTOR, ".preview-errors").is_displayed()
+
+    body.send_keys(" Até {nome}!")
+
+    errors = preview.find_element(By.CSS_SELECTOR, ".preview-errors")
+    shoot(browser, "10-template-preview")
+    assert errors.is_displayed()
+    assert "{nome}" in errors.text
+    assert "{name}" in errors.text  # the valid ones are listed
+
+
+@pytest.mark.parametrize(
+    "path", ["promotions/promotion", "customers/customer", "sales/sale", "loyalty/message"]
+)
+def test_lists_fit_a_1400_px_screen(live_server, browser, demo, path):
+    browser.get(f"{live_server.url}/admin/{path}/")
+    wait_for(browser, "#changelist")
+
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), path

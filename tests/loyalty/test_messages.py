@@ -157,3 +157,26 @@ def test_messages_are_exported_and_erased_with_the_customer(tenant, merchant, ma
     message = Message.objects.get()
     assert (message.recipient, message.status) == ("", "withdrawn")
     assert "Maria" not in message.body
+
+
+def test_a_sale_that_names_no_store_says_the_accounts_name(tenant, maria):
+    from loyalty.engine.program import rule_create
+
+    rule_create(account=tenant.account, name="5%", kind="cashback", value="5")
+    message_template_create(
+        account=tenant.account,
+        name="SMS",
+        event="sale_rewarded",
+        channel="sms",
+        body="Você ganhou {cashback} de cashback na {store}. Saldo {balance}",
+    )
+
+    # The v2 dialect may leave the store out.
+    response = tenant.v2.post(
+        "/api/v2/sales", {"customer_id": maria.pk, "sale_amount": 100, "reference": "S-1"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    body = Message.objects.get(channel="sms").body
+    assert f"na {tenant.account.name}." in body
+    assert "na ." not in body

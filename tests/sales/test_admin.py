@@ -222,3 +222,41 @@ def test_outbox_retry_action_requeues_failed_messages(client, staff_a, recorded)
     )
 
     assert set(Message.objects.values_list("status", "attempts")) == {("queued", 0)}
+
+
+def test_sales_export_is_the_filtered_list_with_receipts_rewards_and_local_time(
+    client, staff_a, staff_b, recorded
+):
+    import csv
+    import io
+
+    client.force_login(staff_a)
+    url = reverse("admin:sales_sale_export")
+
+    response = client.get(url, {"status__exact": "recorded"})
+    header, row = csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    cancelled_only = b"".join(client.get(url, {"status__exact": "cancelled"}).streaming_content)
+
+    assert response["Content-Disposition"].startswith('attachment; filename="sales-')
+    assert dict(zip(header, row, strict=True)) | {"id": "-"} == {
+        "id": "-",
+        "occurred at": "2024-05-24 15:10:00",  # as the till sent it, in São Paulo time
+        "store": recorded.store.name,
+        "type": "CF",
+        "PDV": "1",
+        "receipt number": "15",
+        "reference": "11",
+        "customer": "Maria",
+        "CPF/CNPJ": "539.335.150-09",
+        "amount": "24.00",
+        "total discount": "0.00",
+        "cashback": "1.20",
+        "points": "24.00",
+        "status": "Recorded",
+        "cancelled at": "",
+        "cancelled by": "",
+    }
+    assert cancelled_only.decode("utf-8-sig").count("\n") == 1  # the header alone
+    client.force_login(staff_b)
+    other = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
+    assert other.count("\n") == 1

@@ -24,10 +24,11 @@
       if (unknown.size) {
         problems.textContent = unknownLabel + " " + [...unknown].join(", ") + ". " + validLabel + " " +
           Object.keys(sample).map((name) => "{" + name + "}").join(", ") + ".";
-        problems.hidden = false;
+        problems.style.display = "";
       } else {
         problems.textContent = "";
-        problems.hidden = true;
+        // Not `hidden`: the admin's .errornote style would show it anyway.
+        problems.style.display = "none";
       }
     }
     body.addEventListener("input", render);

@@ -18,11 +18,12 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.display import LEDGER_SUMMARY_RELATED, ledger_summary
+from customers.display import LEDGER_SUMMARY_RELATED, ledger_origin, ledger_summary
 from customers.documents import (
     InvalidContact,
     format_document,
@@ -236,7 +237,7 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
                     % {
                         "points": numbers.points(next_expiry.points),
                         "balance": numbers.money(next_expiry.balance),
-                        "date": next_expiry.date.strftime("%d/%m/%Y"),
+                        "date": date_format(next_expiry.date, "SHORT_DATE_FORMAT"),
                     },
                 )
             )
@@ -258,14 +259,12 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             return gettext("No movements yet.")
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     local_datetime(entry.created_at),
                     entry.get_kind_display(),
                     ledger_summary(entry),
-                    entry.reason,
-                    entry.staff_user or "",
                 )
                 for entry in entries
             ),
@@ -274,13 +273,11 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             reverse("admin:customers_ledgerentry_changelist") + f"?wallet__customer__id__exact={customer.pk}"
         )
         return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
             '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
             gettext("When"),
             gettext("Kind"),
-            gettext("Moved"),
-            gettext("Reason"),
-            gettext("By"),
+            gettext("Movement"),
             rows,
             full,
             gettext("All ledger entries"),
@@ -384,11 +381,11 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
 class LedgerEntryAdmin(CsvExportMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     """The wallet ledger: append-only, newest first, never edited."""
 
-    list_display = ("created_at", "customer", "kind", "moved", "reason", "store", "staff_user")
+    list_display = ("created_at", "customer", "kind", "movement", "store")
     list_filter = ("kind", "created_at")
     list_select_related = ("wallet__customer", "store", *LEDGER_SUMMARY_RELATED)
     csv_filename = "ledger"
-    csv_select_related = ("wallet__customer", "store", "sale", "staff_user")
+    csv_select_related = ("wallet__customer", "store", *LEDGER_SUMMARY_RELATED)
     csv_columns = (
         Column(_("id"), lambda entry: entry.pk),
         Column(_("when"), lambda entry: entry.created_at),
@@ -403,6 +400,7 @@ class LedgerEntryAdmin(CsvExportMixin, ReadOnlyAdminMixin, AccountScopedAdminMix
         Column(_("receipt number"), lambda entry: entry.sale.coupon if entry.sale else ""),
         Column(_("PDV"), lambda entry: entry.sale.pdv if entry.sale else ""),
         Column(_("store"), lambda entry: entry.store.name if entry.store else ""),
+        Column(_("origin"), ledger_origin),
         Column(_("reason"), lambda entry: entry.reason),
         Column(_("by"), lambda entry: entry.staff_user.get_username() if entry.staff_user else ""),
     )
@@ -419,6 +417,6 @@ class LedgerEntryAdmin(CsvExportMixin, ReadOnlyAdminMixin, AccountScopedAdminMix
         # The customer page links here with its ledger filter.
         return lookup == "wallet__customer__id__exact" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description=_("Moved"))
-    def moved(self, entry):
+    @admin.display(description=_("Movement"))
+    def movement(self, entry):
         return ledger_summary(entry)

@@ -7,6 +7,7 @@ The words follow the active language; the stored `reason` stays what the service
 
 from decimal import Decimal
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from customers.models import POINTS_FIELDS, LedgerEntry
@@ -39,29 +40,45 @@ def ledger_amounts(entry: LedgerEntry) -> str:
 
 
 def sale_words(sale) -> str:
-    """A sale as its receipt says it: `compra cupom 15, PDV 1`."""
+    """A sale (or a redemption at the till) as its receipt says it: `compra cupom 15, PDV 1`."""
     if sale.coupon and sale.pdv:
         return gettext("purchase receipt %(coupon)s, PDV %(pdv)s") % {"coupon": sale.coupon, "pdv": sale.pdv}
     if sale.coupon:
         return gettext("purchase receipt %(coupon)s") % {"coupon": sale.coupon}
     if sale.reference:
         return gettext("purchase %(reference)s") % {"reference": sale.reference}
-    return gettext("purchase of %(day)s") % {"day": sale.local_date.strftime("%d/%m/%Y")}
+    return gettext("purchase of %(day)s") % {"day": date_format(sale.local_date, "SHORT_DATE_FORMAT")}
 
 
 def ledger_origin(entry: LedgerEntry) -> str:
-    """Where the row came from, in words: the sale's receipt, the voucher, the person."""
+    """Where the row came from, in the staff user's words and language: the sale's receipt,
+    the redemption's, the voucher, the person and their reason. The stored `reason` (written
+    once, in no particular language) is said only for what has no other origin."""
+    kind = entry.kind
+    if entry.staff_user is not None:
+        return gettext("by %(user)s: %(reason)s") % {"user": entry.staff_user, "reason": entry.reason}
     if entry.sale_return_id is not None and entry.sale is not None:
         return gettext("return of %(sale)s") % {"sale": sale_words(entry.sale)}
+    if entry.redemption is not None:
+        words = gettext("redemption at the till, %(receipt)s") % {"receipt": sale_words(entry.redemption)}
+        return (
+            gettext("cancellation of %(what)s") % {"what": words}
+            if kind == LedgerEntry.Kind.REVERSAL
+            else words
+        )
     if entry.sale is not None:
         words = sale_words(entry.sale)
-        if entry.kind == LedgerEntry.Kind.REVERSAL:
+        if kind == LedgerEntry.Kind.REVERSAL:
             return gettext("cancellation of %(sale)s") % {"sale": words}
+        if kind == LedgerEntry.Kind.RELEASE:
+            return gettext("released: %(sale)s") % {"sale": words}
         return words
     if entry.voucher is not None:
         return gettext("voucher %(code)s") % {"code": entry.voucher.code}
-    if entry.staff_user is not None:
-        return gettext("by %(user)s: %(reason)s") % {"user": entry.staff_user, "reason": entry.reason}
+    if kind == LedgerEntry.Kind.EXPIRY:
+        return gettext("expired")
+    if kind == LedgerEntry.Kind.RELEASE:
+        return gettext("released after the waiting days")
     return entry.reason
 
 
@@ -73,4 +90,4 @@ def ledger_summary(entry: LedgerEntry) -> str:
 
 
 #: What a list of ledger rows must load so that `ledger_summary` costs no query per row.
-LEDGER_SUMMARY_RELATED = ("sale", "voucher", "staff_user")
+LEDGER_SUMMARY_RELATED = ("sale", "voucher", "redemption", "staff_user")

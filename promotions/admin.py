@@ -318,7 +318,9 @@ class PromotionAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdm
         else:
             adopt_saved(obj, promotion_create(account=form.cleaned_data["account"], terms=terms))
 
-    @admin.action(description=_("Activate selected promotions (withdrawn ones come back)"))
+    @admin.action(
+        description=_("Activate selected promotions (withdrawn ones come back)"), permissions=["change"]
+    )
     def activate_selected(self, request, queryset):
         for promotion in queryset:
             promotion_set_active(promotion=promotion, active=True)
@@ -330,7 +332,10 @@ class PromotionAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdm
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Disable selected promotions (they leave the tills' lists and quotes)"))
+    @admin.action(
+        description=_("Disable selected promotions (they leave the tills' lists and quotes)"),
+        permissions=["change"],
+    )
     def disable_selected(self, request, queryset):
         for promotion in queryset:
             promotion_disable(promotion=promotion)

@@ -13,7 +13,8 @@ def product_models() -> list:
 def database_rows() -> dict[str, dict[int, dict]]:
     """Every row of every model of the product apps, by model and primary key."""
     return {
-        model._meta.label: {row["id"]: row for row in model._default_manager.values()}
+        # By the primary key: a change-history row's `id` is its object's, `history_id` its own.
+        model._meta.label: {row[model._meta.pk.attname]: row for row in model._default_manager.values()}
         for model in product_models()
     }
 

@@ -15,7 +15,7 @@ from loyalty.backoffice.mixins import ReadOnlyAdminMixin
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, scope_queryset
 from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.vocabulary import PaymentMethod, SaleType, Weekday
-from loyalty.engine.models import RewardRule
+from loyalty.engine.models import KIND_ONLY_FIELDS, RewardRule
 from loyalty.engine.program import rule_has_grants, rule_scope_refusals, rule_scope_set, rule_update
 from loyalty.outbox.models import Message, MessageAttempt, MessageTemplate
 from loyalty.outbox.services import message_retry, render, sample_context
@@ -87,6 +87,12 @@ class RewardRuleForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # A field the page hid for this kind (a voucher's threshold after switching to
+        # cashback) is dropped, not refused: the staff user could not see what to correct.
+        kind = cleaned.get("kind")
+        for name in KIND_ONLY_FIELDS:
+            if kind and kind not in FIELDS_OF_KIND[name]:
+                cleaned[name] = None
         account = cleaned.get("account") or getattr(self.instance, "account", None)
         if account is not None:
             refused = rule_scope_refusals(
@@ -144,7 +150,9 @@ class RewardRuleAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAd
             return False
         return not rule_has_grants(rule=obj)
 
-    @admin.action(description=_("Retire selected rules (they stop granting; history stays)"))
+    @admin.action(
+        description=_("Retire selected rules (they stop granting; history stays)"), permissions=["change"]
+    )
     def retire_selected(self, request, queryset):
         retired = 0
         for rule in queryset.filter(active=True):

@@ -38,7 +38,7 @@ class CustomerWithPrivacyAdmin(CustomerAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}-export.json"'
         return response
 
-    @admin.action(description=_("Anonymise selected customers (LGPD)"))
+    @admin.action(description=_("Anonymise selected customers (LGPD)"), permissions=["change"])
     def anonymize_selected(self, request, queryset):
         if request.POST.get("confirmed") == "yes":
             for customer in queryset:

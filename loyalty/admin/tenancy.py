@@ -158,7 +158,7 @@ class StoreAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScopedAdminMix
     def set_active(self, obj, active: bool) -> None:
         store_set_active(store=obj, active=active)
 
-    @admin.action(description=_("Regenerate the token of selected stores"))
+    @admin.action(description=_("Regenerate the token of selected stores"), permissions=["change"])
     def regenerate_token(self, request, queryset):
         return self.regenerate(
             request,
@@ -208,7 +208,10 @@ class ApiCredentialAdmin(ActivationActionsMixin, RevealOnAddMixin, AccountScoped
     def set_active(self, obj, active: bool) -> None:
         credential_set_active(credential=obj, active=active)
 
-    @admin.action(description=_("Regenerate the api_secret of selected credentials (revokes their tokens)"))
+    @admin.action(
+        description=_("Regenerate the api_secret of selected credentials (revokes their tokens)"),
+        permissions=["change"],
+    )
     def regenerate_secret(self, request, queryset):
         return self.regenerate(
             request,

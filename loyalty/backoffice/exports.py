@@ -15,9 +15,10 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
@@ -113,7 +114,14 @@ class CsvExportMixin:
     def export_csv_view(self, request):
         if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+        try:
+            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+        except IncorrectLookupParameters:
+            # As the list itself answers a filter it does not know: back to it, unfiltered.
+            opts = self.model._meta  # type: ignore[attr-defined]
+            return HttpResponseRedirect(
+                f"{reverse(f'admin:{opts.app_label}_{opts.model_name}_changelist')}?e=1"
+            )
         queryset = changelist.get_queryset(request)
         day = timezone.localdate().isoformat()
         return streamed_csv_response(

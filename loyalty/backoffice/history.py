@@ -4,11 +4,16 @@ For the models whose history is kept (`loyalty.shell.history`). The newest chang
 first; each row compares a version with the one before it, read in the same query.
 """
 
+from datetime import date, datetime
+from decimal import Decimal
+
 from django.contrib import admin
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.backoffice.numbers import decimal_shown
 from loyalty.backoffice.timezones import local_datetime
 
 HISTORY_ROWS = 20
@@ -26,6 +31,12 @@ def _shown(field, value) -> str:
         return f"#{value}"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal):
+        return decimal_shown(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     return str(value)

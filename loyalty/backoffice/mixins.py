@@ -39,10 +39,12 @@ class ActivationActionsMixin:
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Deactivate selected %(verbose_name_plural)s (refused at once)"))
+    @admin.action(
+        description=_("Deactivate selected %(verbose_name_plural)s (refused at once)"), permissions=["change"]
+    )
     def deactivate(self, request, queryset):
         self._switch(request, queryset, active=False)
 
-    @admin.action(description=_("Activate selected %(verbose_name_plural)s"))
+    @admin.action(description=_("Activate selected %(verbose_name_plural)s"), permissions=["change"])
     def activate(self, request, queryset):
         self._switch(request, queryset, active=True)

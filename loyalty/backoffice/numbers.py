@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 
 from loyalty.core.money import MONEY_PLACES
 
@@ -21,10 +21,13 @@ _DIGITS = re.compile(r"\d+")
 _MARKS = {",": ".", ".": ","}
 
 
-def parse_decimal(text: str) -> Decimal:
+def parse_decimal(text: str, *, thousands_mark: str | None = None) -> Decimal:
     """The number in `text`: a comma or a point as the decimal mark, the other one as an
-    optional thousands separator (`1.050,00`, `1,050.00`); a single mark alone is always the
-    decimal mark (`10,50`, `10.50`), several of one alone are thousands (`1.050.000`).
+    optional thousands separator (`1.050,00`, `1,050.00`); a single mark alone is the decimal
+    mark (`10,50`, `10.50`), several of one alone are thousands (`1.050.000`). The one
+    ambiguous case, a single mark before exactly three digits (`1.000`), is read as the
+    person's language writes it: with `thousands_mark` "." (pt-BR) `1.000` is a thousand and
+    `1,000` one; with "," (English) the other way round.
 
     Raises `ValueError` for anything else, so that a typo is refused instead of guessed.
     """
@@ -38,6 +41,10 @@ def parse_decimal(text: str) -> Decimal:
         decimal_mark: str | None = "," if value.rfind(",") > value.rfind(".") else "."
     elif value.count(",") == 1 or value.count(".") == 1:
         decimal_mark = "," if "," in value else "."
+        if decimal_mark == thousands_mark and re.fullmatch(
+            rf"\d{{1,3}}{re.escape(decimal_mark)}\d{{3}}", value
+        ):
+            decimal_mark = None
     else:
         decimal_mark = None
     if decimal_mark is not None:
@@ -72,7 +79,7 @@ class LocalDecimalField(forms.DecimalField):
         if isinstance(value, Decimal):
             return value
         try:
-            return parse_decimal(str(value))
+            return parse_decimal(str(value), thousands_mark=get_format("THOUSAND_SEPARATOR"))
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
@@ -140,6 +147,11 @@ def points(value: Decimal | str | int) -> str:
 def signed_points(value: Decimal | str | int) -> str:
     amount = Decimal(value)
     return points(amount) if amount < 0 else f"+{points(amount)}"
+
+
+def decimal_shown(value: Decimal) -> str:
+    """Any stored decimal (a rule's value, a price) without needless zeros: `7,5`."""
+    return _plain(value, max(-value.as_tuple().exponent, 0))
 
 
 def percent(value: Decimal | str | int) -> str:

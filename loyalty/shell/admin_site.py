@@ -127,12 +127,16 @@ class LoyaltyAdminSite(admin.AdminSite):
         period = choice.period(timezone.localdate(now, zone))
         store_id = choice.store_id()
         dashboard = dashboard_figures(account_ids=account_ids, period=period, zone=zone, store_id=store_id)
-        # The liability is one account's (its time zone, its catalogue's R$ per point): the
-        # first of the user's, with a link to the report where they can choose another.
-        account = chosen_account(request, accounts) if sees_liability(request) else None
+        # The liability is one account's (its time zone, its catalogue's R$ per point): the chosen
+        # store's account, else the first of the user's, with a link to the report where they
+        # can choose another.
+        chosen_store = choice.cleaned_data.get("store") if choice.is_valid() else None
+        account = None
+        if sees_liability(request):
+            account = chosen_store.account if chosen_store else chosen_account(request, accounts)
         context = {
             "filter": choice,
-            "chosen_store": choice.cleaned_data.get("store") if choice.is_valid() else None,
+            "chosen_store": chosen_store,
             "period": period,
             "figures": dashboard.figures,
             "previous": dashboard.previous,

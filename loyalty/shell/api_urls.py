@@ -30,7 +30,14 @@ class EnglishSchemaView(SpectacularAPIView):
     (`?lang=pt-br` gives the Portuguese texts); the API's error messages follow Accept-Language."""
 
     def dispatch(self, request, *args, **kwargs):
-        with translation.override(request.GET.get("lang") or "en"):
+        # Only a language the product speaks: Django keeps one catalogue per code asked for.
+        try:
+            language = translation.get_supported_language_variant((request.GET.get("lang") or "en").lower())
+        except LookupError:
+            language = "en"
+        request.GET = request.GET.copy()
+        request.GET["lang"] = language
+        with translation.override(language):
             return super().dispatch(request, *args, **kwargs)
 
 

@@ -8,7 +8,7 @@ template as plain coordinates, so that no locale ever writes `12,5` inside an SV
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import date_format, number_format
 
@@ -77,7 +77,7 @@ def _nice_ceiling(value: Decimal) -> Decimal:
 
 def _whole(value: Decimal) -> str:
     """An amount rounded to whole reais, grouped for the active language (R$ 1.235)."""
-    return number_format(value.quantize(Decimal(1), rounding=ROUND_CEILING), 0, force_grouping=True)
+    return number_format(value.quantize(Decimal(1), rounding=ROUND_HALF_UP), 0, force_grouping=True)
 
 
 def sales_chart(days: list[ChartDay], *, money_label, sales_label) -> SalesChart:

@@ -27,11 +27,15 @@ def history_user(instance=None, request=None, **kwargs):
     return None
 
 
+#: Per model, what else is kept elsewhere: a reward's stock moves with every redemption
+#: (an UPDATE, which writes no history) and has its own record of changes (StockChange).
+ALSO_NOT_HISTORY = {Reward: ["stock"]}
+
 for model in (RewardRule, Promotion, Reward, MessageTemplate):
     register(
         model,
         app="loyalty",
-        excluded_fields=NOT_HISTORY,
+        excluded_fields=[*NOT_HISTORY, *ALSO_NOT_HISTORY.get(model, [])],
         get_user=history_user,
         user_related_name="+",
     )

@@ -5,6 +5,7 @@ is a signed percentage."""
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import date_format, time_format
 
 from loyalty.backoffice import numbers
 
@@ -19,6 +20,13 @@ def money(value) -> str:
 @register.filter
 def points(value) -> str:
     return numbers.points(value if value is not None else 0)
+
+
+@register.filter
+def moment(value) -> str:
+    """An aware datetime as staff read it, in its own zone (put it there with `|timezone:`):
+    the language's short date and a 24-hour time, `30/11/2026 10:00` in pt-BR."""
+    return f"{date_format(value, 'SHORT_DATE_FORMAT')} {time_format(value, 'H:i')}"
 
 
 @register.filter

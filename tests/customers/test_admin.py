@@ -99,7 +99,7 @@ def test_change_form_says_what_expires_next(client, staff_a, maria):
     html = client.get(reverse("admin:customers_customer_change", args=[maria.pk])).content.decode()
 
     last_day = last_local_day(soon, maria.account.tzinfo)
-    assert f"0 points and R$ 4.50 cashback at the end of {last_day:%d/%m/%Y}" in html
+    assert f"0 points and R$ 4.50 cashback at the end of {last_day:%m/%d/%Y}" in html  # English: month first
 
 
 def test_adjustment_goes_through_the_ledger_signed_by_the_staff_user(client, staff_a, maria):

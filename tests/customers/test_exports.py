@@ -138,3 +138,12 @@ def test_a_100000_row_export_streams_in_constant_memory(client, staff_a, merchan
     # the rows read at once, would take well over 100 MiB (100,000 rows of 15 cells).
     assert lines == 100_001
     assert _resident_kib() - before < 16 * 1024
+
+
+def test_an_unknown_filter_goes_back_to_the_list_as_the_list_does(client, staff_a, customers):
+    client.force_login(staff_a)
+
+    response = client.get(reverse("admin:customers_customer_export"), {"no_such_field__exact": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:customers_customer_changelist") + "?e=1"

@@ -4,7 +4,9 @@ import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from loyalty.tenancy.models import Account, ApiCredential, Store
 from tests.builders import POS, obtain_token
@@ -63,7 +65,7 @@ def test_adding_a_store_shows_its_token_once_and_the_token_works(client, staff_a
 
     # Post, redirect, get: reloading the page that shows the token never posts again.
     assert posted.status_code == 302
-    assert posted["Location"] == reverse("admin:loyalty_store_reveal")
+    assert posted["Location"].startswith(reverse("admin:loyalty_store_reveal") + "?shown=")
     response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -72,6 +74,7 @@ def test_adding_a_store_shows_its_token_once_and_the_token_works(client, staff_a
     assert token not in reloaded
     assert "already shown" in reloaded
     assert Store.objects.filter(name="Loja Sul").count() == 1
+    assert "loyalty_issued_secrets" not in client.session  # nothing left waiting
     store = Store.objects.get(name="Loja Sul")
     assert store.account == merchant.account
     assert token not in store.token_digest
@@ -233,3 +236,65 @@ def test_staff_cannot_change_another_accounts_settings(client, staff_b, merchant
     change_form(client, merchant.account)
 
     assert Account.objects.get(pk=merchant.account.pk).expiry_inactivity_days is None
+
+
+def test_values_left_unshown_are_forgotten_after_a_few_minutes(client, staff_a, merchant):
+    client.force_login(staff_a)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        posted = client.post(reverse("admin:loyalty_store_add"), {"name": "Loja Norte"})
+        traveller.shift(301)
+        late = client.get(posted["Location"]).content.decode()
+
+    assert "already shown" in late
+    assert "revealed-secret" not in late
+    assert "loyalty_issued_secrets" not in client.session
+
+
+def test_a_reveal_page_shows_only_its_own_models_values(client, staff_a, merchant):
+    client.force_login(staff_a)
+    posted = client.post(reverse("admin:loyalty_store_add"), {"name": "Loja Leste"})
+    key = posted["Location"].split("?", 1)[1]
+
+    other = client.get(f"{reverse('admin:loyalty_apicredential_reveal')}?{key}").content.decode()
+
+    assert "revealed-secret" not in other
+
+
+def test_a_view_only_user_cannot_retire_rules_or_regenerate_secrets(client, tenant):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from loyalty.engine.program import rule_create
+    from loyalty.tenancy.models import Membership
+
+    rule = rule_create(account=tenant.account, name="5%", kind="cashback", value=Decimal("5"))
+    viewer = get_user_model().objects.create_user(username="viewer", password="pw", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    Membership.objects.create(user=viewer, account=tenant.account)
+    client.force_login(viewer)
+
+    client.post(
+        reverse("admin:loyalty_rewardrule_changelist"),
+        {"action": "retire_selected", "_selected_action": [rule.pk]},
+    )
+    client.post(
+        reverse("admin:loyalty_store_changelist"),
+        {"action": "regenerate_token", "_selected_action": [tenant.store.pk], "post": "yes"},
+    )
+
+    rule.refresh_from_db()
+    assert rule.active
+    assert tenant.pos.get(f"{POS}/store").status_code == 200  # the token still works
+
+
+@pytest.mark.language("pt-br")
+def test_ids_of_a_thousand_and_more_are_never_grouped_in_forms(client, staff_a, tenant):
+    Store.objects.filter(pk=tenant.store.pk).update(id=1234)  # nothing points at it yet
+    client.force_login(staff_a)
+
+    asked = client.post(
+        reverse("admin:loyalty_store_changelist"), {"action": "regenerate_token", "_selected_action": [1234]}
+    ).content.decode()
+
+    assert 'value="1234"' in asked
+    assert "1.234" not in asked

@@ -150,3 +150,24 @@ def test_the_chart_has_axes_day_labels_values_and_empty_days(client, staff_a, ac
     assert [tick.label for tick in chart.ticks] == ["0", "50", "100", "150", "200"]
     assert "Vendas por dia (R$)" in html
     assert "2 · R$ 124,00" in html
+
+
+def test_a_superuser_choosing_another_accounts_store_sees_that_accounts_liability(
+    client, superuser, tenant, other_tenant, activity
+):
+    client.force_login(superuser)
+
+    context = client.get(reverse("admin:index"), {"store": other_tenant.store.pk}).context
+
+    assert context["liability"].account_id == other_tenant.account.pk
+    assert context["chosen_store"] == other_tenant.store
+
+
+def test_staff_cannot_choose_another_accounts_store(client, staff_a, tenant, other_tenant, activity):
+    client.force_login(staff_a)
+
+    response = client.get(reverse("admin:index"), {"store": other_tenant.store.pk})
+
+    assert response.context["chosen_store"] is None  # refused: the whole account is shown
+    assert response.context["figures"].sales_count == 2
+    assert list(response.context["filter"].fields["store"].queryset) == [tenant.store]

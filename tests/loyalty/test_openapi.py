@@ -163,3 +163,16 @@ def test_the_promotion_list_example_is_a_flat_list_shaped_like_the_answer(tenant
     assert len(answer) == 1
     assert set(example[0]) == set(answer[0])
     assert set(example[0]["product"]) == set(answer[0]["product"])
+
+
+def test_the_schema_is_english_whatever_the_browser_asks_and_only_known_languages_are_served(anonymous):
+    from django.utils.translation import trans_real
+
+    asked_portuguese = anonymous.get("/api/schema", HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    portuguese = anonymous.get("/api/schema", {"lang": "pt-br"}).content.decode()
+    unknown = [anonymous.get("/api/schema", {"lang": f"zz{index}"}) for index in range(3)]
+
+    assert "A page number within the paginated result set." in asked_portuguese
+    assert "Um número de página dentro do conjunto de resultados paginado." in portuguese
+    assert all(response.status_code == 200 for response in unknown)
+    assert not any(code.startswith("zz") for code in trans_real._translations)

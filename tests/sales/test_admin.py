@@ -1,5 +1,7 @@
 """Sales, rules, templates and the outbox in the admin."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -260,3 +262,46 @@ def test_sales_export_is_the_filtered_list_with_receipts_rewards_and_local_time(
     client.force_login(staff_b)
     other = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
     assert other.count("\n") == 1
+
+
+def test_a_voucher_rule_switched_to_cashback_drops_its_hidden_threshold(client, staff_a, merchant):
+    from loyalty.engine.program import rule_create
+
+    rule = rule_create(
+        account=merchant.account, name="Vale", kind="voucher", value=Decimal("10"), threshold=Decimal("100")
+    )
+    client.force_login(staff_a)
+
+    response = client.post(
+        reverse("admin:loyalty_rewardrule_change", args=[rule.pk]),
+        {
+            "name": "Cashback 5",
+            "kind": "cashback",
+            "value": "5",
+            "threshold": "100,00",  # still in the page, hidden by its script
+            "active": "on",
+            "excluded_payment_methods": ["9"],
+            "minimum_amount": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rule.refresh_from_db()
+    assert (rule.kind, rule.value, rule.threshold) == ("cashback", Decimal("5"), None)
+
+
+@pytest.mark.language("pt-br")
+def test_the_ledger_reads_in_merchant_words(client, staff_a, recorded):
+    client.force_login(staff_a)
+    client.post(reverse("admin:sales_sale_cancel", args=[recorded.pk]), {"post": "yes"})
+
+    ledger = client.get(reverse("admin:customers_ledgerentry_changelist")).content.decode()
+    customer = client.get(
+        reverse("admin:customers_customer_change", args=[recorded.customer_id])
+    ).content.decode()
+
+    for html in (ledger, customer):
+        assert "Cashback +R$ 1,20 — compra cupom 15, PDV 1" in html
+        assert "Cashback -R$ 1,20 — cancelamento da compra cupom 15, PDV 1" in html
+        assert "total_shoppings" not in html
+    assert "Compras +R$ 24,00 · +1 compra — compra cupom 15, PDV 1" in ledger

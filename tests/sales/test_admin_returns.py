@@ -380,6 +380,22 @@ def test_typed_numbers_keep_their_decimal_mark(typed, read):
     assert parse_decimal(typed) == Decimal(read)
 
 
+@pytest.mark.parametrize(
+    ("thousands_mark", "typed", "read"),
+    [
+        (".", "1.000", "1000"),
+        (".", "1,000", "1.000"),
+        (",", "1,000", "1000"),
+        (",", "1.000", "1.000"),
+        (".", "10.50", "10.50"),
+    ],
+)
+def test_a_mark_before_three_digits_is_read_as_the_staff_users_language_writes_it(
+    thousands_mark, typed, read
+):
+    assert parse_decimal(typed, thousands_mark=thousands_mark) == Decimal(read)
+
+
 @pytest.mark.parametrize("typed", ["5,", "1,,5", "1.05.0", "10,50,00", "abc", ""])
 def test_ambiguous_or_broken_numbers_are_refused(typed):
     with pytest.raises(ValueError, match="Not a number"):

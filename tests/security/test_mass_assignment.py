@@ -161,7 +161,7 @@ def written(before: dict, after: dict) -> tuple[list, set[str]]:
     def stable(label: str, column: str, value):
         model = next(model for model in product_models() if model._meta.label == label)
         related = foreign_keys(model).get(column)
-        if column == "id":
+        if column in ("id", model._meta.pk.attname):
             return "<new id>"
         if related and value in new_ids.get(related, ()):
             return "<new row>"

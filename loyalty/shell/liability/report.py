@@ -61,12 +61,6 @@ class PointsValuation:
             return None
         return (self.value / self.points_cost).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
 
-    @property
-    def value_per_point_text(self) -> str:
-        """The rate without needless zeros (`0.2`, `10`), for people."""
-        rate = self.value_per_point
-        return format(rate.normalize(), "f") if rate is not None else ""
-
     def of(self, points: Decimal) -> Decimal:
         """The R$ value of `points`, with the exact ratio, rounded once."""
         if not self.points_cost:

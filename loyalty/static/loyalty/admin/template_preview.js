@@ -3,7 +3,8 @@
 // refuse it on save. The texts come translated from the page (#template-preview-config).
 "use strict";
 (function () {
-  const PLACEHOLDER = /\{(\w+)\}/g;
+  // As the server reads them (Python's \w is Unicode): {nóme} is a placeholder too.
+  const PLACEHOLDER = /\{([\p{L}\p{N}_]+)\}/gu;
   function start() {
     const config = document.getElementById("template-preview-config");
     const body = document.getElementById("id_body");
@@ -11,12 +12,12 @@
     const out = document.getElementById("template-live-preview");
     if (!config || !body || !out) return;
     const { sample, unknownLabel, validLabel } = JSON.parse(config.textContent);
-    const fill = (text) => text.replace(PLACEHOLDER, (whole, name) => (name in sample ? sample[name] : whole));
+    const fill = (text) => text.replace(PLACEHOLDER, (whole, name) => (Object.hasOwn(sample, name) ? sample[name] : whole));
     function render() {
       const texts = [subject ? subject.value : "", body.value];
       const unknown = new Set();
       for (const text of texts) for (const match of text.matchAll(PLACEHOLDER)) {
-        if (!(match[1] in sample)) unknown.add("{" + match[1] + "}");
+        if (!Object.hasOwn(sample, match[1])) unknown.add("{" + match[1] + "}");
       }
       out.querySelector(".preview-subject").textContent = fill(texts[0]);
       out.querySelector(".preview-body").textContent = fill(texts[1]);

@@ -304,6 +304,9 @@ MESSAGE_BACKENDS = {
 }
 MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MESSAGE_MAX_ATTEMPTS", "5"))
 MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "60"))
+# How long a sender holds the messages it took before another may take them: longer than a
+# batch of provider calls takes, short enough that a crashed sender's messages go out soon.
+MESSAGE_LEASE_SECONDS = int(os.environ.get("MESSAGE_LEASE_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

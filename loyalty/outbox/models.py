@@ -1,7 +1,9 @@
 """Customer communications: templates, the outbox and every delivery attempt.
 
 Messages are written to the outbox in the same transaction as the sale (or redemption)
-that causes them, and delivered afterwards by `send_messages`.
+that causes them, and delivered afterwards by `send_messages`: claimed with a lease,
+handed to the provider outside any transaction, each result recorded on its own
+(`loyalty.outbox.services.messages_send_due`).
 """
 
 import re
@@ -142,6 +144,9 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The sender delivering it now (a random key), until `next_attempt_at`: its lease. A sender
+    # that dies leaves it queued, and it is due again when the lease runs out.
+    claim = models.CharField(_("claimed by"), max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext
 
 from loyalty.core.dates import format_api_datetime
@@ -297,46 +298,82 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
 
 
-def _deliver(message: Message, report: SendReport) -> None:
+@transaction.atomic(savepoint=False)
+def messages_claim(*, batch_size: int, claim: str) -> list[Message]:
+    """Take up to `batch_size` due messages for this sender, for `MESSAGE_LEASE_SECONDS`.
+
+    Committed before any provider is called: the attempt is counted now, so a sender that
+    dies mid-batch costs its messages one attempt, and they are due again once the lease runs
+    out. A message whose every attempt ended without a recorded result is failed here.
+    """
     now = timezone.now()
-    message.attempts += 1
+    due = list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")[:batch_size]
+    )
+    claimed = []
+    lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    for message in due:
+        if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            message.status = Message.Status.FAILED
+            message.claim = ""
+            message.last_error = "No result was recorded: the sender stopped during every attempt."
+            message.save(update_fields=["status", "claim", "last_error"])
+            continue
+        message.attempts += 1
+        message.claim = claim
+        message.next_attempt_at = lease
+        claimed.append(message)
+    Message.objects.bulk_update(claimed, ["attempts", "claim", "next_attempt_at"])
+    return claimed
+
+
+def _provider_call(message: Message) -> str | None:
+    """Hands the message to its channel's provider, outside any transaction; the error, if any."""
     try:
         backend_for(message.channel).send(message)
     except Exception as error:  # noqa: BLE001 - any provider failure is recorded and retried
-        detail = f"{error.__class__.__name__}: {error}"[:2000]
-        MessageAttempt.objects.create(
-            account_id=message.account_id, message=message, succeeded=False, error=detail
-        )
-        message.last_error = detail
-        if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-            message.status = Message.Status.FAILED
-            report.failed += 1
-        else:
-            message.next_attempt_at = now + _retry_delay(message.attempts)
-            report.retried += 1
-    else:
-        MessageAttempt.objects.create(account_id=message.account_id, message=message, succeeded=True)
-        message.status = Message.Status.SENT
-        message.sent_at = now
-        report.sent += 1
-    message.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "sent_at"])
+        return f"{error.__class__.__name__}: {error}"[:2000]
+    return None
+
+
+@transaction.atomic(savepoint=False)
+def message_delivery_record(*, message: Message, claim: str, error: str | None) -> str:
+    """Records one attempt's result in a short transaction: `sent`, `retried` or `failed`.
+
+    Only the sender holding the claim moves the message; one whose lease ran out and that
+    another sender took meanwhile keeps the other's outcome (the attempt is still recorded).
+    """
+    now = timezone.now()
+    MessageAttempt.objects.create(
+        account_id=message.account_id, message=message, succeeded=error is None, error=error or ""
+    )
+    held = Message.objects.filter(pk=message.pk, claim=claim, status=Message.Status.QUEUED)
+    if error is None:
+        held.update(status=Message.Status.SENT, sent_at=now, claim="")
+        return "sent"
+    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        held.update(status=Message.Status.FAILED, last_error=error, claim="")
+        return "failed"
+    held.update(next_attempt_at=now + _retry_delay(message.attempts), last_error=error, claim="")
+    return "retried"
 
 
 def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -> SendReport:
-    """Deliver every due queued message, a batch per transaction."""
+    """Deliver every due queued message: claim a batch (committed), call each provider outside
+    any transaction, record each result in its own short transaction. A crash at any point
+    loses nothing and never sends again a message recorded as sent."""
     report = SendReport()
+    claim = get_random_string(32)
     batches = 0
     while max_batches is None or batches < max_batches:
-        with transaction.atomic():
-            batch = list(
-                Message.objects.select_for_update(skip_locked=True)
-                .filter(status=Message.Status.QUEUED, next_attempt_at__lte=timezone.now())
-                .order_by("next_attempt_at", "id")[:batch_size]
-            )
-            if not batch:
-                break
-            for message in batch:
-                _deliver(message, report)
+        batch = messages_claim(batch_size=batch_size, claim=claim)
+        if not batch:
+            break
+        for message in batch:
+            outcome = message_delivery_record(message=message, claim=claim, error=_provider_call(message))
+            setattr(report, outcome, getattr(report, outcome) + 1)
         batches += 1
     return report
 
@@ -348,6 +385,7 @@ def message_retry(*, message: Message) -> Message:
         return message
     message.status = Message.Status.QUEUED
     message.attempts = 0
+    message.claim = ""
     message.next_attempt_at = timezone.now()
-    message.save(update_fields=["status", "attempts", "next_attempt_at"])
+    message.save(update_fields=["status", "attempts", "claim", "next_attempt_at"])
     return message

@@ -56,10 +56,13 @@ install-tools: $(TOOLS)/.installed
 
 # --- the application -----------------------------------------------------------------------
 
+# The background jobs (message delivery, rewards processing, purges) run beside the server in
+# one process with no broker (`run_jobs`), stopped with it; production runs them on Celery.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py run_jobs & JOBS=$$!; trap 'kill $$JOBS 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The suite tests the benchmark's own code too (tests/bench), so it needs that lock as well.
 test: install-test install-bench

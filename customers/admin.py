@@ -1,8 +1,9 @@
-"""Customers and wallets in the admin.
+"""Customers, their marketing consent and wallets in the admin.
 
 Staff find customers by CPF (formatted or not), phone (any written form), e-mail or name.
 Wallets are read-only: the only way to move one is the adjustment form, which writes a
-ledger row signed by the staff user through `wallet_adjust`.
+ledger row signed by the staff user through `wallet_adjust`. Consent is changed on the
+customer's page, through `consents_set`, signed by the staff user; its history is read-only.
 """
 
 import re
@@ -31,10 +32,11 @@ from customers.documents import (
     normalize_email,
     normalize_phone,
 )
-from customers.models import POINTS_FIELDS, Customer, LedgerEntry
-from customers.selectors import wallet_next_expiry
+from customers.models import POINTS_FIELDS, ConsentChange, ConsentSource, Customer, LedgerEntry
+from customers.selectors import consent_history, consent_of, wallet_next_expiry
 from customers.services import (
     InsufficientFunds,
+    consents_set,
     customer_create,
     customer_update,
     wallet_adjust,
@@ -47,15 +49,62 @@ from loyalty.backoffice.numbers import LocalDecimalField
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.errors import DomainError
+from loyalty.outbox.models import Channel
 
 LEDGER_PREVIEW_ROWS = 10
+CONSENT_HISTORY_ROWS = 20
 SEARCH_PUNCTUATION = re.compile(r"[\s.\-/()+]")
 
 
+#: Each channel's consent field of the customer form: `consent_<channel>`.
+CONSENT_FIELDS = {f"consent_{channel}": channel for channel in Channel.values}
+NOT_ASKED, ACCEPTS, REFUSES = "", "yes", "no"
+
+
+def consent_choice_field(label) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        choices=[
+            (NOT_ASKED, _("Not asked")),
+            (ACCEPTS, _("Accepts marketing")),
+            (REFUSES, _("Refuses marketing")),
+        ],
+        help_text=_(
+            "Change it only as the customer asked; the change is kept in the history with your user."
+        ),
+    )
+
+
 class CustomerAdminForm(forms.ModelForm):
+    consent_email = consent_choice_field(_("Marketing by e-mail"))
+    consent_sms = consent_choice_field(_("Marketing by SMS"))
+    consent_whatsapp = consent_choice_field(_("Marketing by WhatsApp"))
+
     class Meta:
         model = Customer
         fields = ["account", "name", "document", "phone", "email", "birth_date", "gender", "extra"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = consent_of(self.instance) if self.instance.pk else {}
+        for name, channel in CONSENT_FIELDS.items():
+            field = self.fields[name]
+            state = current.get(channel)
+            if state and state["changed_at"] is not None:
+                field.initial = ACCEPTS if state["granted"] else REFUSES
+                # Once answered, a channel is accepted or refused: "not asked" is no answer.
+                field.choices = [choice for choice in field.choices if choice[0] != NOT_ASKED]
+            if self.instance.anonymized_at:
+                field.disabled = True
+
+    def consent_changes(self) -> dict[str, bool]:
+        """The channels whose answer the staff user changed, with the new answer."""
+        return {
+            channel: self.cleaned_data[name] == ACCEPTS
+            for name, channel in CONSENT_FIELDS.items()
+            if name in self.changed_data and self.cleaned_data.get(name) in (ACCEPTS, REFUSES)
+        }
 
     def _normalized(self, name, normalizer):
         value = self.cleaned_data.get(name)
@@ -164,7 +213,14 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("gender", "created_at", "account")
     search_fields = ("name",)  # the search itself is `get_search_results`
     search_help_text = _("CPF/CNPJ (formatted or not), phone (any form), e-mail or name.")
-    readonly_fields = ("wallet_summary", "ledger_preview", "created_at", "updated_at", "anonymized_at")
+    readonly_fields = (
+        "wallet_summary",
+        "ledger_preview",
+        "consent_log",
+        "created_at",
+        "updated_at",
+        "anonymized_at",
+    )
     change_form_template = "admin/customers/customer/change_form.html"
 
     def get_queryset(self, request):
@@ -174,6 +230,7 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("account", "name", "document", "phone", "email")}),
         (_("Profile"), {"fields": ("birth_date", "gender", "extra")}),
+        (_("Marketing consent (LGPD)"), {"fields": (*CONSENT_FIELDS, "consent_log")}),
         (_("Wallet"), {"fields": ("wallet_summary", "ledger_preview")}),
         (_("Record"), {"fields": ("created_at", "updated_at", "anonymized_at")}),
     )
@@ -283,6 +340,43 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             gettext("All ledger entries"),
         )
 
+    @admin.display(description=_("Consent history"))
+    def consent_log(self, customer):
+        if customer.pk is None:
+            return "—"
+        changes = list(
+            consent_history(customer=customer).select_related("store", "staff_user")[:CONSENT_HISTORY_ROWS]
+        )
+        if not changes:
+            return gettext("Never asked: no marketing message is sent.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    local_datetime(change.occurred_at),
+                    change.get_channel_display(),
+                    gettext("Given") if change.granted else gettext("Withdrawn"),
+                    change.get_source_display() + (f" · {change.store.name}" if change.store else ""),
+                    change.staff_user.get_username() if change.staff_user else "—",
+                )
+                for change in changes
+            ),
+        )
+        full = reverse("admin:customers_consentchange_changelist") + f"?customer__id__exact={customer.pk}"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            gettext("When"),
+            gettext("Channel"),
+            gettext("Consent"),
+            gettext("Where"),
+            gettext("By"),
+            rows,
+            full,
+            gettext("All consent changes"),
+        )
+
     def has_delete_permission(self, request, obj=None):
         # Sales and the ledger keep their customer: a customer is anonymised (LGPD), never deleted.
         return False
@@ -298,12 +392,20 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change and obj.anonymized_at:
             return
-        data = {name: form.cleaned_data.get(name) for name in form.Meta.fields if name in form.cleaned_data}
+        # The record's own fields: the form the admin builds also lists the consent choices.
+        data = {
+            name: form.cleaned_data.get(name)
+            for name in CustomerAdminForm.Meta.fields
+            if name in form.cleaned_data
+        }
         data.pop("account", None)
         if change:
             customer_update(customer=obj, **data)
         else:
             adopt_saved(obj, customer_create(account=form.cleaned_data["account"], **data))
+        consent = form.consent_changes()
+        if consent:
+            consents_set(customer=obj, changes=consent, source=ConsentSource.ADMIN, staff_user=request.user)
 
     # --- wallet adjustment --------------------------------------------------------
 
@@ -375,6 +477,23 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             )
             return TemplateResponse(request, "admin/customers/customer/adjust_wallet_confirm.html", context)
         return TemplateResponse(request, "admin/customers/customer/adjust_wallet.html", context)
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+    """Every change of customers' marketing consent: append-only, newest first, never edited
+    (a customer's consent is changed on their page)."""
+
+    list_display = ("occurred_at", "customer", "channel", "granted", "source", "store", "staff_user")
+    list_filter = ("channel", "granted", "source", "occurred_at")
+    list_select_related = ("customer", "store", "staff_user")
+    search_fields = ("customer__name", "customer__document", "customer__email")
+    ordering = ("-id",)
+    list_per_page = 50
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer page links here with its customer's filter.
+        return lookup == "customer__id__exact" or super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(LedgerEntry)

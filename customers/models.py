@@ -1,8 +1,10 @@
-"""Customers, their wallets and the append-only wallet ledger.
+"""Customers, their marketing consent, their wallets and the append-only wallet ledger.
 
 A wallet's buckets are a materialised sum of its ledger: they change only in
 `customers.services.wallets`, in the same transaction as the ledger rows that move them,
-so that every bucket equals the sum of its rows (`check_wallets` proves it).
+so that every bucket equals the sum of its rows (`check_wallets` proves it). Consent works
+the same way: `CustomerConsent` is the current state of each channel, changed only by
+`customers.services.consent` with the append-only `ConsentChange` row that records it.
 """
 
 from decimal import Decimal
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.documents import format_document
 from loyalty.core.fields import MoneyField, PointsField, TenantOneToOneField
+from loyalty.outbox.models import Channel
 from loyalty.tenancy.models import Account, Store
 
 # Buckets hold what a customer can spend; totals describe their purchases. Ledger rows
@@ -81,6 +84,102 @@ class Customer(models.Model):
     @property
     def formatted_document(self) -> str:
         return format_document(self.document)
+
+    def marketing_channels(self) -> frozenset[str]:
+        """The channels on which the customer accepts marketing messages now (one query).
+
+        The outbox, a floor below, asks this of the customer it addresses, and only when a
+        marketing template would reach them (`loyalty.outbox.services.Recipient`).
+        """
+        return frozenset(
+            CustomerConsent.objects.filter(
+                account_id=self.account_id, customer_id=self.pk, granted=True
+            ).values_list("channel", flat=True)
+        )
+
+
+class ConsentSource(models.TextChoices):
+    """Where a customer gave or withdrew their consent."""
+
+    ADMIN = "admin", _("Back office")
+    API = "api", _("API")
+    POS = "pos", _("Till (POS)")
+
+
+class CustomerConsent(models.Model):
+    """Whether a customer accepts marketing messages on one channel now (LGPD).
+
+    The latest of the customer's `ConsentChange` rows for the channel, kept in step with them
+    by `customers.services.consent`. No row: the customer was never asked, which is no consent.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="consents", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    granted = models.BooleanField(_("accepts marketing"))
+    changed_at = models.DateTimeField(_("changed at"))
+    source = models.CharField(_("source"), max_length=8, choices=ConsentSource.choices)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store")
+    )
+
+    class Meta:
+        ordering = ["customer", "channel"]
+        verbose_name = _("marketing consent")
+        verbose_name_plural = _("marketing consents")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "customer", "channel"], name="consent_one_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(channel)s marketing of %(customer)s: %(answer)s") % {
+            "channel": self.get_channel_display(),
+            "customer": self.customer_id,
+            "answer": gettext("accepted") if self.granted else gettext("refused"),
+        }
+
+
+class ConsentChange(models.Model):
+    """One change of a customer's marketing consent on one channel: given or withdrawn, when,
+    where and by whom. Rows are never updated or deleted."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="consent_changes", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    granted = models.BooleanField(_("accepts marketing"))
+    source = models.CharField(_("source"), max_length=8, choices=ConsentSource.choices)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store")
+    )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+
+    def __str__(self) -> str:
+        return gettext("%(channel)s marketing %(change)s (#%(id)s)") % {
+            "channel": self.get_channel_display(),
+            "change": gettext("given") if self.granted else gettext("withdrawn"),
+            "id": self.pk,
+        }
 
 
 class Wallet(models.Model):

@@ -1,4 +1,5 @@
-"""Reads of the customers app: customers, wallets, the ledger, exports and ledger checks."""
+"""Reads of the customers app: customers, their consent, wallets, the ledger, exports and
+ledger checks."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,15 +22,65 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from customers.documents import normalize_document, normalize_email, normalize_phone
-from customers.models import POINTS_FIELDS, WALLET_FIELDS, Customer, ExpiryLot, LedgerEntry, Wallet
+from customers.models import (
+    POINTS_FIELDS,
+    WALLET_FIELDS,
+    ConsentChange,
+    Customer,
+    CustomerConsent,
+    ExpiryLot,
+    LedgerEntry,
+    Wallet,
+)
 from loyalty.core.dates import format_api_datetime, last_local_day, local_date, local_day_end
 from loyalty.core.money import ZERO, round_money, round_points
+from loyalty.outbox.models import Channel
 from loyalty.tenancy.models import Account
+
+#: Where `customer_queryset` puts each customer's current consent rows.
+CONSENTS_PREFETCHED = "consents_now"
 
 
 def customer_queryset(*, account: Account) -> QuerySet[Customer]:
+    """The account's customers with their wallet and current consent (one query each per page)."""
     wallets = Prefetch("wallet", queryset=Wallet.objects.filter(account=account))
-    return Customer.objects.filter(account=account).prefetch_related(wallets)
+    consents = Prefetch(
+        "consents", queryset=CustomerConsent.objects.filter(account=account), to_attr=CONSENTS_PREFETCHED
+    )
+    return Customer.objects.filter(account=account).prefetch_related(wallets, consents)
+
+
+def consent_of(customer: Customer) -> dict[str, dict[str, Any]]:
+    """The customer's marketing consent on every channel: `granted`, when it last `changed_at`
+    and its `source` (both None for a channel never answered, which is no consent).
+
+    Reads what `customer_queryset` prefetched, or else one query.
+    """
+    states: Iterable[CustomerConsent] | None = getattr(customer, CONSENTS_PREFETCHED, None)
+    if states is None:
+        states = CustomerConsent.objects.filter(account_id=customer.account_id, customer_id=customer.pk)
+    by_channel = {state.channel: state for state in states}
+    summary: dict[str, dict[str, Any]] = {}
+    for channel in Channel.values:
+        state = by_channel.get(channel)
+        summary[channel] = {
+            "granted": bool(state and state.granted),
+            "changed_at": state.changed_at if state else None,
+            "source": state.source if state else None,
+        }
+    return summary
+
+
+def consent_forget_prefetched(customer: Customer) -> None:
+    """Drop the consent read with the customer, so that the next read sees a change just made."""
+    customer.__dict__.pop(CONSENTS_PREFETCHED, None)
+
+
+def consent_history(*, customer: Customer) -> QuerySet[ConsentChange]:
+    """Every change of the customer's marketing consent, newest first."""
+    return ConsentChange.objects.filter(account_id=customer.account_id, customer_id=customer.pk).order_by(
+        "-id"
+    )
 
 
 def customer_find(
@@ -60,8 +111,9 @@ def ledger_entries(*, customer: Customer) -> QuerySet[LedgerEntry]:
 
 
 def customer_export(*, customer: Customer) -> dict[str, Any]:
-    """The customer's own part of an LGPD export: their record, wallet and ledger (the whole
-    export is `loyalty.shell.privacy.customer_data_export`)."""
+    """The customer's own part of an LGPD export: their record, wallet, ledger, and marketing
+    consent with its whole history (the whole export is
+    `loyalty.shell.privacy.customer_data_export`)."""
     wallet = customer.wallet
     data: dict[str, Any] = {
         "customer": {
@@ -89,6 +141,23 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
                 "created_at": format_api_datetime(entry.created_at),
             }
             for entry in ledger_entries(customer=customer).order_by("id")
+        ],
+        "consent": {
+            channel: {
+                **state,
+                "changed_at": format_api_datetime(state["changed_at"]) if state["changed_at"] else None,
+            }
+            for channel, state in consent_of(customer).items()
+        },
+        "consent_history": [
+            {
+                "channel": change.channel,
+                "granted": change.granted,
+                "source": change.source,
+                "store_id": change.store_id,
+                "occurred_at": format_api_datetime(change.occurred_at),
+            }
+            for change in consent_history(customer=customer).order_by("id")
         ],
     }
     return data

@@ -18,6 +18,7 @@ from loyalty.core.money import ZERO, round_money
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
 from loyalty.outbox.services import AnnouncedVoucher
+from loyalty.outbox.webhooks.services import WebhookEventData
 from loyalty.tenancy.models import Store
 from sales.models import Sale, SaleItem, SalePayment, SaleReturn, SaleReturnLine
 
@@ -69,8 +70,9 @@ class SaleInput:
     """A sale as a till or an ERP sent it, in neither dialect's words.
 
     The customer is named by `document` (created when unknown) or by `customer_id`, or not
-    at all (an unidentified sale). `declared_amount` is the v2 `sale_amount`; a POS purchase
-    is the sum of its items.
+    at all (an unidentified sale); an identified one may give or withdraw their marketing
+    consent with it. `declared_amount` is the v2 `sale_amount`; a POS purchase is the sum of
+    its items.
     """
 
     source: str
@@ -84,6 +86,9 @@ class SaleInput:
     declared_amount: Decimal | None = None
     items: tuple[ItemData, ...] = ()
     payments: tuple[PaymentData, ...] = ()
+    #: Marketing consent the customer gave (True) or withdrew (False) with this sale, by
+    #: channel; recorded with a new sale only, never with a replay.
+    consent: tuple[tuple[str, bool], ...] = ()
 
     @cached_property
     def amount(self) -> Decimal:
@@ -125,6 +130,9 @@ class SaleRewards:
     warnings: tuple[str, ...] = ()
     #: The wallet as the receiver left it (None: it did not touch it).
     wallet: Wallet | None = None
+    #: Webhook events of what the receiver did (the vouchers it issued), for the recording
+    #: to queue with the sale's own in one statement.
+    events: tuple[WebhookEventData, ...] = ()
 
     @classmethod
     def combine(cls, parts: Iterable["SaleRewards"]) -> "SaleRewards":
@@ -137,6 +145,7 @@ class SaleRewards:
                 messages=total.messages + part.messages,
                 warnings=total.warnings + tuple(part.warnings),
                 wallet=part.wallet or total.wallet,
+                events=total.events + tuple(part.events),
             )
         return total
 

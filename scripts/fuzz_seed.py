@@ -1,7 +1,7 @@
 """The data `make fuzz` registers through the live API before Schemathesis runs.
 
-Objects of every kind a path names (customers, products, promotions, a category,
-rewards, sales, vouchers, a balance redemption, reward rules), so that path parameters can
+Objects of every kind a path names (a webhook endpoint, customers, products, promotions, a
+category, rewards, sales, vouchers, a balance redemption, reward rules), so that path parameters can
 name real objects, and purchases whose keys the returns' examples name; a tiny JSON client
 over urllib does the calls.
 """
@@ -74,6 +74,22 @@ def seed(api: Api, merchant: dict) -> dict[str, list]:
         "X-Store-Token": merchant["store_token"],
     }
 
+    # A webhook endpoint before the sales, so that they queue deliveries for its log. Its URL
+    # is a public address literal: nothing is resolved, and nothing is posted during the run.
+    webhook = api.call(
+        "POST",
+        f"{V2}/webhooks",
+        {
+            "url": "https://93.184.215.14/loyalty-fuzz",
+            "events": [
+                "sale.recorded",
+                "sale.cancelled",
+                "sale.returned",
+                "voucher.issued",
+                "balance.redeemed",
+            ],
+        },
+    )["id"]
     customers = [
         api.call(
             "POST",
@@ -180,7 +196,9 @@ def seed(api: Api, merchant: dict) -> dict[str, list]:
     rules = [rule["id"] for rule in api.call("GET", f"{V2}/rules")["results"]]
     return {
         # Path ids are documented as digit strings (the URL pattern), so the dictionary holds strings.
-        "ids": [str(pk) for pk in sorted({*customers, *sales, *coupons, *promotions, *rules, category})],
+        "ids": [
+            str(pk) for pk in sorted({*customers, *sales, *coupons, *promotions, *rules, category, webhook})
+        ],
         "barcodes": barcodes,
         "documents": list(DOCUMENTS),
         "codes": vouchers,

@@ -273,6 +273,13 @@ SPECTACULAR_SETTINGS = {
             "description": "What the account owes its customers (liability), as JSON or CSV.",
         },
         {
+            "name": "Webhooks",
+            "description": (
+                "Endpoints the account's events are posted to, signed the Standard Webhooks way, "
+                "and their delivery log."
+            ),
+        },
+        {
             "name": "POS · Products",
             "description": "Cadastrar produto: the till's product catalogue, by barcode.",
         },
@@ -293,20 +300,81 @@ SPECTACULAR_SETTINGS = {
         "SaleStatusEnum": "sales.models.Sale.Status",
         "SaleTypeEnum": "loyalty.core.vocabulary.SaleType",
         "PaymentMethodEnum": "loyalty.core.vocabulary.PaymentMethod",
+        "ConsentSourceEnum": "customers.models.ConsentSource",
     },
 }
 
 # Customer messages: a delivery backend per channel, and the retry policy of the outbox.
 MESSAGE_BACKENDS = {
-    "email": "loyalty.outbox.backends.EmailBackend",
+    "email": "loyalty.outbox.backends.EmailBackend",  # Django's EMAIL_BACKEND chooses the provider
     "sms": os.environ.get("MESSAGE_SMS_BACKEND", "loyalty.outbox.backends.LoggingBackend"),
     "whatsapp": os.environ.get("MESSAGE_WHATSAPP_BACKEND", "loyalty.outbox.backends.LoggingBackend"),
 }
 MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MESSAGE_MAX_ATTEMPTS", "5"))
 MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "60"))
+# Providers (loyalty.outbox.backends). SMS: Zenvia; WhatsApp: Meta's Cloud API, one approved
+# template whose body parameter carries the text. A provider call waits this long at most.
+MESSAGE_PROVIDER_TIMEOUT_SECONDS = int(os.environ.get("MESSAGE_PROVIDER_TIMEOUT_SECONDS", "10"))
+ZENVIA_API_URL = os.environ.get("ZENVIA_API_URL", "https://api.zenvia.com")
+ZENVIA_API_TOKEN = os.environ.get("ZENVIA_API_TOKEN", "")
+ZENVIA_SMS_FROM = os.environ.get("ZENVIA_SMS_FROM", "")
+WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_ACCESS_TOKEN = os.environ.get("WHATSAPP_ACCESS_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_TEMPLATE_NAME = os.environ.get("WHATSAPP_TEMPLATE_NAME", "loyalty_message")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "pt_BR")
+# E-mail: Django's backend and the SMTP settings from the environment (production swaps in
+# any django-anymail provider with EMAIL_BACKEND); the sender unless an account names its own.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Programa de fidelidade <noreply@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "").lower() in ("1", "true", "yes")
+EMAIL_TIMEOUT = MESSAGE_PROVIDER_TIMEOUT_SECONDS
+# django-anymail's settings from the environment: ANYMAIL_SENDGRID_API_KEY=... becomes
+# ANYMAIL["SENDGRID_API_KEY"], read by `anymail.backends.sendgrid.EmailBackend`.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+}
+
+# Background jobs (loyalty.shell.jobs): each one's interval in seconds, overridable as
+# JOB_INTERVALS="send_messages=5,process_rewards=60". Production runs them on Celery with
+# Redis as the broker; `make run` runs them in one process with no broker (`run_jobs`).
+JOB_INTERVALS = {
+    "send_messages": 10,
+    "send_webhooks": 10,
+    "process_rewards": 60,
+    "purge_idempotency_keys": 3600,
+}
+for _item in filter(None, os.environ.get("JOB_INTERVALS", "").split(",")):
+    _name, _, _seconds = _item.partition("=")
+    JOB_INTERVALS[_name.strip()] = int(_seconds)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/0")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat remembers its last runs in a file: beside the SQLite database, not in the working tree.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
 # How long a sender holds the messages it took before another may take them: longer than a
 # batch of provider calls takes, short enough that a crashed sender's messages go out soon.
 MESSAGE_LEASE_SECONDS = int(os.environ.get("MESSAGE_LEASE_SECONDS", "300"))
+
+# Webhooks (loyalty.outbox.webhooks): a receiver answers within WEBHOOK_TIMEOUT_SECONDS (each
+# socket operation), anything but a 2xx is retried after WEBHOOK_RETRY_BASE_SECONDS doubled at
+# each attempt, and an event ends as failed after WEBHOOK_MAX_ATTEMPTS. A sender holds the
+# events it took for WEBHOOK_LEASE_SECONDS: longer than a batch of 50 posts can take when each
+# receiver uses its whole timeout to connect and again to answer.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "60"))
+WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "1800"))
+# Whether an endpoint may resolve to a private, loopback or link-local address: yes on a
+# laptop and in the tests (a receiver on 127.0.0.1); never in production (settings.production).
+WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 LOGGING = {
     "version": 1,

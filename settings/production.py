@@ -45,6 +45,10 @@ X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
+# A webhook never reaches the private network (the database, the cache, the cloud's metadata),
+# unless a deployment whose receivers live there says so.
+WEBHOOK_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "0") == "1"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

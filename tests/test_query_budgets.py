@@ -7,6 +7,7 @@
 | v2 `POST /sales` with 10 items | at most 25 | `V2_SALE_QUERIES` |
 | POS `GET /consumers/document/{document}/wallet` | at most 4, auth included | `WALLET_QUERIES` |
 | every list endpoint, a page of 5 and a page of 100 | the same count | `LIST_QUERIES` |
+| POS `PUT /shops` with marketing templates, or carrying consent | at most 25 | `PURCHASE_QUERIES` + `MARKETING_CONSENT_READ`, + `CONSENT_*_EXTRA` |
 
 The "today" counts are exact (savepoints included, as a test's transaction makes them), so
 that any change to them is seen and made on purpose.
@@ -19,8 +20,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import ExpiryLot
-from customers.services import customer_create, wallet_credit
+from customers.models import Customer, ExpiryLot
+from customers.services import consent_set, customer_create, wallet_credit
 from loyalty.engine.models import RewardRule
 from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
@@ -40,11 +41,13 @@ WALLET_BUDGET = 4
 # Credential with its store; the purchase's keys looked up (not taken); the consumer's wallet
 # locked with the consumer; the sale (in a savepoint: 3); the products; items; payments; the
 # sale's own ledger row and wallet move; the rules; the grants' ledger rows and wallet move;
-# the message templates; the messages; and the request's savepoint (2).
-PURCHASE_QUERIES = 18
+# the message templates; the messages; the account's webhook endpoints (none: nothing is
+# queued for them); and the request's savepoint (2).
+PURCHASE_QUERIES = 19
 # Credential with its store, wallet, the promotions of every barcode with the consumer's uses of each.
 QUOTE_QUERIES = 3
-V2_SALE_QUERIES = 16
+# One more than before webhooks too: the read of the account's endpoints.
+V2_SALE_QUERIES = 17
 # Credential with its store, the purchase by its identity with what it earned, its items, its
 # payments, then the wallet and the vouchers it issued (a replay) or the rollback of the
 # refused request (a conflict), within the request's savepoint: nothing is locked.
@@ -59,7 +62,17 @@ PURCHASE_WITH_LOTS_QUERIES = PURCHASE_QUERIES + 1
 # Spending lots adds their read and one update; a wallet with lots reads what expires next.
 LOTS_SPENT_EXTRA = 2
 WALLET_WITH_LOTS_QUERIES = WALLET_QUERIES + 1
-LIST_QUERIES = {"customers": 4, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}
+# A marketing template that could reach the customer reads their consent: one statement, for any
+# number of templates; none when every template is transactional.
+MARKETING_CONSENT_READ = 1
+# Consent sent with a purchase: its state read (locked); first answers' rows inserted in a
+# savepoint (3); the history rows. A changed answer updates its row instead; the same answer
+# again is the read alone.
+CONSENT_FIRST_EXTRA = 5
+CONSENT_CHANGED_EXTRA = 3
+CONSENT_SAME_EXTRA = 1
+# The customers' page reads their wallets and their marketing consent, one query each.
+LIST_QUERIES = {"customers": 5, "sales": 6, "coupons": 3, "vouchers": 3, "categories": 3, "products": 3}
 
 
 def queries_of(send) -> tuple[int, object]:
@@ -188,6 +201,51 @@ def test_purchase_with_promotions_at_their_limit_costs_the_same(tenant, busy_pro
     assert len(second_response.json()["warnings"]) == 5
     # The items' promotions with the consumer's uses of each (one query) and the uses' insert.
     assert first == second == PURCHASE_QUERIES + 2 <= PURCHASE_BUDGET
+
+
+def test_marketing_templates_cost_one_consent_read_whatever_the_items_or_the_answer(tenant, busy_program):
+    for channel in ("sms", "whatsapp"):
+        message_template_create(
+            account=tenant.account,
+            name=f"Ofertas {channel}",
+            event="sale_rewarded",
+            channel=channel,
+            purpose="marketing",
+            body="Ofertas, {name}!",
+        )
+
+    def send(count, reference):
+        items = [item(barcode=str(index + 1)) for index in range(count)]
+        return lambda: tenant.pos.put(
+            f"{POS}/shops", purchase(reference=reference, coupon=reference, items=items), format="json"
+        )
+
+    one, refused = queries_of(send(1, "1"))
+    fifty, _ = queries_of(send(50, "50"))
+    consent_set(
+        customer=Customer.objects.get(account=tenant.account), channel="sms", granted=True, source="api"
+    )
+    accepted, granted = queries_of(send(1, "2"))
+
+    assert one == fifty == accepted == PURCHASE_QUERIES + MARKETING_CONSENT_READ <= PURCHASE_BUDGET
+    # The receipt alone, then the receipt and the SMS offers (WhatsApp was never accepted).
+    assert (refused.json()["rewards"]["messages"], granted.json()["rewards"]["messages"]) == (1, 2)
+
+
+def test_consent_sent_with_a_purchase_costs_statements_only_as_it_changes(tenant, busy_program):
+    def send(reference, consent):
+        body = purchase(reference=reference, coupon=reference, items=[item()], consent=consent)
+        return lambda: tenant.pos.put(f"{POS}/shops", body, format="json")
+
+    first, _ = queries_of(send("1", {"sms": True, "email": True}))
+    same, _ = queries_of(send("2", {"sms": True, "email": True}))
+    changed, _ = queries_of(send("3", {"sms": False}))
+    replay, _ = queries_of(send("3", {"sms": False}))
+
+    assert first == PURCHASE_QUERIES + CONSENT_FIRST_EXTRA <= PURCHASE_BUDGET
+    assert same == PURCHASE_QUERIES + CONSENT_SAME_EXTRA
+    assert changed == PURCHASE_QUERIES + CONSENT_CHANGED_EXTRA
+    assert replay == REPLAY_QUERIES
 
 
 @pytest.mark.parametrize("size", [1, 50])

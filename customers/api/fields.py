@@ -1,11 +1,17 @@
-"""Serializer and filter fields for documents, contacts and wallets, shared by both dialects."""
+"""Serializer and filter fields for documents, contacts, consent and wallets, shared by both
+dialects."""
 
 from django import forms
+from django.utils.translation import gettext
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.documents import InvalidContact, normalize_document, normalize_email, normalize_phone
-from loyalty.api.fields import MoneyField, PointsField
+from customers.models import ConsentSource
+from customers.selectors import consent_of
+from customers.services.consent import CHANNELS
+from loyalty.api.fields import ApiDateTimeField, MoneyField, PointsField
 
 
 class _NormalizedCharField(serializers.CharField):
@@ -104,3 +110,80 @@ class NextExpiryMixin(serializers.Serializer):
     def get_next_expiry(self, wallet) -> dict | None:
         found = self.context.get("next_expiry")
         return NextExpirySerializer(found).data if found is not None else None
+
+
+class ChannelConsentSerializer(serializers.Serializer):
+    """A customer's marketing consent on one channel, as answered."""
+
+    granted = serializers.BooleanField(
+        read_only=True, help_text="Whether the customer accepts marketing messages on this channel."
+    )
+    changed_at = ApiDateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it was last given or withdrawn (`null`: never asked).",
+    )
+    source = serializers.ChoiceField(
+        choices=ConsentSource.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Where it was last given or withdrawn: `admin`, `api` or `pos` (`null`: never asked).",
+    )
+
+
+class ConsentSerializer(serializers.Serializer):
+    """A customer's marketing consent on every channel, as answered."""
+
+    email = ChannelConsentSerializer(read_only=True)
+    sms = ChannelConsentSerializer(read_only=True)
+    whatsapp = ChannelConsentSerializer(read_only=True)
+
+
+class ConsentField(serializers.Field):
+    """Marketing consent (LGPD): `{"email": true, "sms": false}` in, only the channels it
+    changes; the customer's state on every channel out (`ConsentSerializer`)."""
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, value):
+        return ConsentSerializer(consent_of(value)).data
+
+    def to_internal_value(self, data) -> dict[str, bool]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                gettext('Expected an object of channels, e.g. {"email": true, "sms": false}.')
+            )
+        errors = {}
+        for channel, granted in data.items():
+            if channel not in CHANNELS:
+                errors[channel] = [
+                    gettext("Unknown channel. Valid ones: %(channels)s.") % {"channels": ", ".join(CHANNELS)}
+                ]
+            elif not isinstance(granted, bool):
+                errors[channel] = [gettext("Must be true (accepts marketing) or false (refuses it).")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return dict(data)
+
+
+class ConsentFieldSchema(OpenApiSerializerFieldExtension):
+    """The two shapes of `ConsentField`: booleans by channel in a request, the state answered."""
+
+    target_class = ConsentField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return auto_schema.resolve_serializer(ConsentSerializer(), direction).ref
+        return {
+            "type": "object",
+            "description": self.target.help_text or "",
+            "properties": {
+                channel: {
+                    "type": "boolean",
+                    "description": f"true: accepts marketing by {channel}; false: refuses it.",
+                }
+                for channel in CHANNELS
+            },
+            "additionalProperties": False,
+        }

@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from customers.api.fields import (
+    ConsentField,
     ContactEmailField,
     DocumentField,
     DocumentFormField,
@@ -25,9 +26,15 @@ from customers.api.fields import (
     PhoneFormField,
 )
 from customers.documents import InvalidContact
-from customers.models import WALLET_FIELDS, Customer, LedgerEntry, Wallet
-from customers.selectors import customer_find, customer_queryset, ledger_entries, wallet_next_expiry
-from customers.services import DuplicateContact, customer_create, customer_update
+from customers.models import WALLET_FIELDS, ConsentSource, Customer, LedgerEntry, Wallet
+from customers.selectors import (
+    consent_forget_prefetched,
+    customer_find,
+    customer_queryset,
+    ledger_entries,
+    wallet_next_expiry,
+)
+from customers.services import DuplicateContact, consents_set, customer_create, customer_update
 from loyalty.api.dialects import V2Mixin
 from loyalty.api.fields import ApiDateField, ApiDateTimeField
 from loyalty.api.filters import ApiDateTimeFilter
@@ -68,6 +75,14 @@ class CustomerSerializer(serializers.ModelSerializer):
     birth_date = ApiDateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(choices=Customer.Gender.choices, required=False, allow_blank=True)
     extra = serializers.JSONField(required=False, help_text="Free JSON object of the integrator's own data.")
+    consent = ConsentField(
+        required=False,
+        help_text=(
+            "Marketing consent (LGPD) by channel (`email`, `sms`, `whatsapp`). Send only the channels "
+            'that change, e.g. `{"email": true, "sms": false}`; answered for every channel with when '
+            "and where it was last given or withdrawn. Transactional messages need none."
+        ),
+    )
     wallet = WalletSerializer(read_only=True)
     created_at = ApiDateTimeField(read_only=True)
     updated_at = ApiDateTimeField(read_only=True)
@@ -84,6 +99,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "birth_date",
             "gender",
             "extra",
+            "consent",
             "created_at",
             "updated_at",
             "wallet",
@@ -216,20 +232,31 @@ class CustomerViewSet(
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        consent = fields.pop("consent", None)
         try:
-            customer = customer_create(account=self.account, **serializer.validated_data)
+            customer = customer_create(account=self.account, **fields)
         except DuplicateContact as error:
             raise duplicate_as_validation_error(error) from None
+        if consent:
+            consents_set(customer=customer, changes=consent, source=ConsentSource.API)
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         customer = self.get_object()
         serializer = self.get_serializer(customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        consent = fields.pop("consent", None)
         try:
-            customer = customer_update(customer=customer, **serializer.validated_data)
+            # Only consent sent: the customer's record stays as it is (its `updated_at` too).
+            if fields or consent is None:
+                customer = customer_update(customer=customer, **fields)
         except DuplicateContact as error:
             raise duplicate_as_validation_error(error) from None
+        if consent:
+            consents_set(customer=customer, changes=consent, source=ConsentSource.API)
+            consent_forget_prefetched(customer)
         return Response(self.get_serializer(customer).data)
 
     @extend_schema(

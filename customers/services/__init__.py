@@ -1,6 +1,8 @@
-"""Writes of the customers app: customers (`customers.py`), wallets (`wallets.py`), what a
-wallet movement is made of (`postings.py`) and the expiry lots it moves (`lots.py`)."""
+"""Writes of the customers app: customers (`customers.py`), their marketing consent
+(`consent.py`), wallets (`wallets.py`), what a wallet movement is made of (`postings.py`) and
+the expiry lots it moves (`lots.py`)."""
 
+from customers.services.consent import consent_set, consents_set
 from customers.services.customers import (
     DuplicateContact,
     UnknownCustomer,
@@ -34,6 +36,8 @@ __all__ = [
     "LotTerms",
     "Posting",
     "UnknownCustomer",
+    "consent_set",
+    "consents_set",
     "customer_anonymize",
     "customer_create",
     "customer_get_or_create_by_document",

@@ -18,10 +18,19 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import BUCKETS, POINTS_FIELDS, Customer, LedgerEntry, Wallet
-from customers.services.lots import LOT_BUCKETS, LotBook, due_expiry, lots_plan, reversed_credits
+from customers.services.lots import (
+    EXPIRED_BY_INACTIVITY,
+    LOT_BUCKETS,
+    LotBook,
+    due_expiry,
+    lots_plan,
+    reversed_credits,
+)
 from customers.services.postings import Posting
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.money import ZERO, round_money, round_points
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_event_record
 from loyalty.tenancy.models import Store
 
 if TYPE_CHECKING:
@@ -173,9 +182,12 @@ def wallet_expire_due(
     book: LotBook | None = None,
 ) -> tuple[Wallet, bool]:
     """Expire what of the locked `wallet` is past its end (see `lots.due_expiry`): one
-    `expiry` row per bucket. Returns the wallet after it and whether anything was written."""
+    `expiry` row per bucket, announced to the account's webhooks (`rewards.expired`), whether
+    the expiry job or a purchase found it past its end. Returns the wallet after it and
+    whether anything was written."""
     book = book or LotBook(wallet, set())
-    due = due_expiry(wallet=wallet, now=now or timezone.now(), book=book, inactivity_on=inactivity_on)
+    now = now or timezone.now()
+    due = due_expiry(wallet=wallet, now=now, book=book, inactivity_on=inactivity_on)
     if due is None:
         return wallet, False
     postings = [
@@ -185,6 +197,18 @@ def wallet_expire_due(
     ]
     also_set = {"inactivity_expires_at": None} if due.clear_deadline else {}
     wallet, _ = _write_postings(wallet, postings, False, also_set, book=book, expire_first=False)
+    if postings:
+        webhook_event_record(
+            account_id=wallet.account_id,
+            type=WebhookEventType.REWARDS_EXPIRED,
+            occurred_at=now,
+            data={
+                "customer_id": wallet.customer_id,
+                "reason": "inactivity" if due.reason == EXPIRED_BY_INACTIVITY else "validity",
+                "points": due.amounts.get("points", ZERO),
+                "balance": due.amounts.get("balance", ZERO),
+            },
+        )
     return wallet, True
 
 

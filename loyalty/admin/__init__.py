@@ -1,9 +1,10 @@
-"""The project's admin: accounts, stores, credentials, memberships, rules and messages, and the
-customers' LGPD actions."""
+"""The project's admin: accounts, stores, credentials, memberships, rules, messages and webhooks,
+and the customers' LGPD actions."""
 
 from loyalty.admin.engine import MessageAdmin, MessageTemplateAdmin, RewardRuleAdmin
 from loyalty.admin.privacy import CustomerWithPrivacyAdmin
 from loyalty.admin.tenancy import AccountAdmin, ApiCredentialAdmin, MembershipAdmin, StoreAdmin
+from loyalty.admin.webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
 __all__ = [
     "AccountAdmin",
@@ -14,4 +15,6 @@ __all__ = [
     "MessageTemplateAdmin",
     "RewardRuleAdmin",
     "StoreAdmin",
+    "WebhookDeliveryAdmin",
+    "WebhookEndpointAdmin",
 ]

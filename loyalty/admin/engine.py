@@ -256,11 +256,11 @@ class RewardRuleAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAd
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "event", "channel", "active", "account")
-    list_filter = ("event", "channel", "active", "account")
+    list_display = ("name", "event", "channel", "purpose", "active", "account")
+    list_filter = ("event", "channel", "purpose", "active", "account")
     search_fields = ("name", "body")
     readonly_fields = ("preview",)
-    fields = ("account", "name", "event", "channel", "subject", "body", "active", "preview")
+    fields = ("account", "name", "event", "channel", "purpose", "subject", "body", "active", "preview")
 
     class Media:
         js = ("loyalty/admin/template_preview.js",)

@@ -38,6 +38,8 @@ class RevealOnAddMixin:
     (`loyalty.backoffice.secrets`); a regeneration asks first, saying what stops working."""
 
     reveal_title = _("Copy these values now")
+    #: How the values are kept, said on their page; empty: as a hash (the default text).
+    reveal_note = ""
     regenerate_warning = ""
 
     def get_urls(self):

@@ -62,6 +62,8 @@ def reveal_redirect(request, model_admin, issued: list[IssuedSecret], title: str
         "at": time.time(),
         "model": model_admin.model._meta.label,
         "title": str(title),
+        # What the page says of how the values are kept, when not the default (a hash).
+        "note": str(getattr(model_admin, "reveal_note", "")),
         "secrets": [
             {"object": str(secret.object), "label": secret.label, "value": secret.value} for secret in issued
         ],
@@ -86,6 +88,7 @@ def reveal_view(request, model_admin) -> TemplateResponse:
         **model_admin.admin_site.each_context(request),
         "title": entry["title"] if entry else gettext("These values were already shown"),
         "issued": [ShownSecret(**secret) for secret in entry["secrets"]] if entry else [],
+        "note": entry.get("note", "") if entry else "",
         "opts": opts,
         "changelist_url": f"admin:{opts.app_label}_{opts.model_name}_changelist",
     }

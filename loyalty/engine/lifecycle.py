@@ -208,7 +208,8 @@ def _wallets_with_due_expiry(now: datetime) -> list[tuple[int, int, int]]:
 def rewards_expire_due(*, now: datetime | None = None) -> int:
     """Expire what is left of lots past their end, and the rewards of customers inactive past
     their deadline (in accounts that expire by inactivity): one `expiry` ledger row per wallet
-    and bucket (`customers.services.wallet_expire_due`). Returns the wallets touched.
+    and bucket, and one `rewards.expired` webhook event per wallet
+    (`customers.services.wallet_expire_due`). Returns the wallets touched.
 
     Idempotent (an expired lot has nothing left; a passed inactivity deadline is cleared) and
     never takes a bucket below zero. A wallet that fails is logged and left for the next run.

@@ -48,7 +48,7 @@ from promotions.models import Category
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
 from vouchers.models import Voucher
-from vouchers.services import reward_take_one, voucher_issue, vouchers_cancel_for_sale
+from vouchers.services import reward_take_one, voucher_issue, voucher_issued_event, vouchers_cancel_for_sale
 
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
 
@@ -277,6 +277,8 @@ def _voucher_of(rule: RewardRule, recorded: RecordedSale) -> Voucher | str:
         sale=recorded.sale,
         rule=rule,
         reward=reward,
+        # Announced with the sale (`SaleRewards.events`): one statement for all its events.
+        announce=False,
     )
 
 
@@ -329,6 +331,7 @@ def rewards_grant(*, recorded: RecordedSale) -> SaleRewards:
         messages=messages,
         warnings=tuple(warnings),
         wallet=wallet,
+        events=tuple(voucher_issued_event(voucher) for voucher in vouchers),
     )
 
 

@@ -31,6 +31,14 @@ class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", _("WhatsApp")
 
 
+class Purpose(models.TextChoices):
+    """Why a template writes: a transactional message (a voucher code, a receipt) needs no
+    consent; a marketing one is queued only for a customer who accepts marketing on its channel."""
+
+    TRANSACTIONAL = "transactional", _("Transactional")
+    MARKETING = "marketing", _("Marketing")
+
+
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 #: Every placeholder some message fills; a template naming another would send it as typed.
 PLACEHOLDERS = frozenset(
@@ -61,6 +69,16 @@ class MessageTemplate(models.Model):
     name = models.CharField(_("name"), max_length=120)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=16,
+        choices=Purpose.choices,
+        default=Purpose.TRANSACTIONAL,
+        help_text=_(
+            "Marketing messages go only to customers who accept marketing on this channel (LGPD); "
+            "transactional ones (a voucher code, a receipt) go to every customer with the contact."
+        ),
+    )
     subject = models.CharField(
         _("subject"), max_length=200, blank=True, help_text=_("E-mail only. Placeholders allowed.")
     )

@@ -1,12 +1,13 @@
 """Customer communications: queueing into the outbox, and delivering it.
 
-Messages are queued in the transaction of what causes them and delivered afterwards by
+Messages are queued in the transaction of what causes them — marketing ones only for a
+customer who accepts marketing on their channel — and delivered afterwards by
 `messages_send_due` (the `send_messages` command). Several senders may run at once:
 each claims due messages with `SELECT ... FOR UPDATE SKIP LOCKED`, so none is sent twice.
 Failures are retried with exponential backoff and end as `failed` after the maximum.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,15 @@ from django.utils.translation import gettext
 
 from loyalty.core.dates import format_api_datetime
 from loyalty.outbox.backends import backend_for
-from loyalty.outbox.models import PLACEHOLDER, Channel, Event, Message, MessageAttempt, MessageTemplate
+from loyalty.outbox.models import (
+    PLACEHOLDER,
+    Channel,
+    Event,
+    Message,
+    MessageAttempt,
+    MessageTemplate,
+    Purpose,
+)
 from loyalty.tenancy.models import Account, Store
 
 # What the outbox reads of the apps' records. Customers, sales, wallets and vouchers live a floor
@@ -40,6 +49,9 @@ class Recipient(Protocol):
     def email(self) -> str | None: ...
     @property
     def phone(self) -> str | None: ...
+    def marketing_channels(self) -> Collection[str]:
+        """The channels on which they accept marketing messages now (LGPD); may cost a query."""
+        ...
 
 
 class RewardedSale(Protocol):
@@ -138,6 +150,26 @@ def _message(
     )
 
 
+def _consented(templates: Sequence[MessageTemplate], customer: Recipient) -> list[MessageTemplate]:
+    """The templates that may write to this customer: marketing ones only on a channel on
+    which they accept marketing (LGPD).
+
+    Their consent is read once, and only when a marketing template could reach them (they
+    have its channel's contact): transactional messages cost no query at all.
+    """
+    reaching = [
+        template
+        for template in templates
+        if template.purpose == Purpose.MARKETING and recipient_for(customer, template.channel)
+    ]
+    accepted = customer.marketing_channels() if reaching else ()
+    return [
+        template
+        for template in templates
+        if template.purpose != Purpose.MARKETING or template.channel in accepted
+    ]
+
+
 def _wallet_figures(wallet: WalletFigures) -> dict[str, Decimal]:
     return {"balance": wallet.balance, "points": wallet.points, "digital_change": wallet.digital_change}
 
@@ -170,7 +202,8 @@ def messages_queue_for_sale(
     """Queue the messages a rewarded sale causes; returns how many were queued.
 
     `wallet` is the customer's wallet as it is after the sale's grants: the balance a message
-    quotes is the one the customer will see.
+    quotes is the one the customer will see. Marketing templates, the event's and the rules',
+    are queued only on channels the customer accepts (`_consented`).
     """
     events = []
     if cashback or points or vouchers:
@@ -187,6 +220,7 @@ def messages_queue_for_sale(
         else []
     )
     templates += [template for template in rule_templates if template and template.active]
+    templates = _consented(templates, customer)
     if not templates:
         return 0
     context = {
@@ -226,9 +260,13 @@ def messages_queue_event(
 ) -> int:
     """Queue the account's active templates of `event` for a customer; returns how many.
 
-    It writes one bulk insert, atomic by itself, inside the caller's transaction.
+    Marketing templates only on channels the customer accepts (`_consented`). It writes one
+    bulk insert, atomic by itself, inside the caller's transaction.
     """
-    templates = MessageTemplate.objects.filter(account=account, active=True, event=event).order_by("id")
+    templates = _consented(
+        list(MessageTemplate.objects.filter(account=account, active=True, event=event).order_by("id")),
+        customer,
+    )
     full_context = {**_base_context(customer, account, wallet_after, store), **context}
     queued = [message for template in templates if (message := _message(template, customer, full_context))]
     Message.objects.bulk_create(queued)
@@ -245,9 +283,17 @@ def message_template_create(
     body: str,
     subject: str = "",
     active: bool = True,
+    purpose: str = Purpose.TRANSACTIONAL,
 ) -> MessageTemplate:
     template = MessageTemplate(
-        account=account, name=name, event=event, channel=channel, body=body, subject=subject, active=active
+        account=account,
+        name=name,
+        event=event,
+        channel=channel,
+        purpose=purpose,
+        body=body,
+        subject=subject,
+        active=active,
     )
     template.full_clean()
     template.save()
@@ -329,17 +375,20 @@ def messages_claim(*, batch_size: int, claim: str) -> list[Message]:
     return claimed
 
 
-def _provider_call(message: Message) -> str | None:
-    """Hands the message to its channel's provider, outside any transaction; the error, if any."""
+def _provider_call(message: Message) -> tuple[str | None, int | None]:
+    """Hands the message to its channel's provider, outside any transaction: the error, if
+    any, and the seconds the provider asked to wait before the next attempt, if it said."""
     try:
         backend_for(message.channel).send(message)
     except Exception as error:  # noqa: BLE001 - any provider failure is recorded and retried
-        return f"{error.__class__.__name__}: {error}"[:2000]
-    return None
+        return f"{error.__class__.__name__}: {error}"[:2000], getattr(error, "retry_after", None)
+    return None, None
 
 
 @transaction.atomic(savepoint=False)
-def message_delivery_record(*, message: Message, claim: str, error: str | None) -> str:
+def message_delivery_record(
+    *, message: Message, claim: str, error: str | None, retry_after: int | None = None
+) -> str:
     """Records one attempt's result in a short transaction: `sent`, `retried` or `failed`.
 
     Only the sender holding the claim moves the message; one whose lease ran out and that
@@ -356,7 +405,9 @@ def message_delivery_record(*, message: Message, claim: str, error: str | None) 
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
         held.update(status=Message.Status.FAILED, last_error=error, claim="")
         return "failed"
-    held.update(next_attempt_at=now + _retry_delay(message.attempts), last_error=error, claim="")
+    # The backoff, or longer if the provider said when to come back (429 Retry-After).
+    delay = max(_retry_delay(message.attempts), timedelta(seconds=retry_after or 0))
+    held.update(next_attempt_at=now + delay, last_error=error, claim="")
     return "retried"
 
 
@@ -372,7 +423,10 @@ def messages_send_due(*, batch_size: int = 50, max_batches: int | None = None) -
         if not batch:
             break
         for message in batch:
-            outcome = message_delivery_record(message=message, claim=claim, error=_provider_call(message))
+            error, retry_after = _provider_call(message)
+            outcome = message_delivery_record(
+                message=message, claim=claim, error=error, retry_after=retry_after
+            )
             setattr(report, outcome, getattr(report, outcome) + 1)
         batches += 1
     return report

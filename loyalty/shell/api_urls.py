@@ -20,6 +20,7 @@ from loyalty.api.v2 import AccountView
 from loyalty.engine.api import urls as engine_urls
 from loyalty.shell.api import CustomerPrivacyViewSet
 from loyalty.shell.liability.api import LiabilityReportView
+from loyalty.shell.webhooks import WebhookViewSet
 from promotions.api import urls as promotions_urls
 from sales.api import urls as sales_urls
 from vouchers.api import urls as vouchers_urls
@@ -47,6 +48,10 @@ APPS = (customers_urls, promotions_urls, sales_urls, vouchers_urls)
 privacy = SimpleRouter(trailing_slash=False)
 privacy.register("customers", CustomerPrivacyViewSet, basename="customer-privacy")
 
+# Webhooks join the outbox and the API's plumbing, two neighbours of the ground floor.
+webhooks = SimpleRouter(trailing_slash=False)
+webhooks.register("webhooks", WebhookViewSet, basename="webhook")
+
 v2_urlpatterns = [
     path("auth/token", AccessTokenView.as_view(), name="auth-token"),
     path("account", AccountView.as_view(), name="account"),
@@ -56,6 +61,7 @@ v2_urlpatterns = [
     *engine_urls.v2_urlpatterns,
     # The liability report reads every app (`loyalty.shell.liability`).
     path("reports/liability", LiabilityReportView.as_view(), name="reports-liability"),
+    *webhooks.urls,
 ]
 
 pos_urlpatterns = [

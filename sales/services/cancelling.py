@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from customers.models import LedgerEntry, Wallet
 from customers.services import entries_reversal, postings_total, wallet_lock, wallet_post
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_event_record
 from promotions.services import promotion_uses_release
 from sales.models import Sale
 from sales.outcomes import CancelledSale, CancelOutcome, Reversal
@@ -99,6 +101,25 @@ def sale_cancel(*, sale: Sale, staff_user: "User | None" = None) -> CancelOutcom
 
     cancelled = CancelledSale(sale=sale, customer=customer, wallet=wallet)
     reversal = Reversal.combine([own, *sale_cancelled_send(cancelled=cancelled)])
+    webhook_event_record(
+        account_id=sale.account_id,
+        type=WebhookEventType.SALE_CANCELLED,
+        occurred_at=now,
+        data={
+            "sale_id": sale.pk,
+            "source": sale.source,
+            "type": sale.type,
+            "reference": sale.reference,
+            "pdv": sale.pdv,
+            "coupon": sale.coupon,
+            "store_id": sale.store_id,
+            "customer_id": sale.customer_id,
+            "amount": sale.amount,
+            "reversed": dict(reversal.moved),
+            "vouchers_cancelled": [voucher.code for voucher in reversal.vouchers_cancelled],
+            "redemptions_returned": [redemption.pk for redemption in reversal.redemptions_returned],
+        },
+    )
     return CancelOutcome(
         sale=sale,
         already_cancelled=False,

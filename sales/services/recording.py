@@ -18,13 +18,15 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext, ngettext
 
 from customers.models import Customer, LedgerEntry, Wallet
-from customers.services import Posting, customer_wallet_lock, wallet_post
+from customers.services import Posting, consents_set, customer_wallet_lock, wallet_post
 from loyalty.core.dates import local_date
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.ids import parse_id
 from loyalty.core.money import ZERO, round_money
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import WebhookEventData, webhook_events_record
 from loyalty.tenancy.models import Account, Store
 from promotions.models import Product, Promotion
 from promotions.selectors import LineCatalogue, line_catalogue
@@ -168,6 +170,28 @@ def _lines(
     return items, payments
 
 
+def _recorded_event(sale: Sale, rewards: SaleRewards) -> WebhookEventData:
+    """The `sale.recorded` webhook event of a sale just recorded, with what it earned."""
+    return WebhookEventData(
+        type=WebhookEventType.SALE_RECORDED,
+        occurred_at=sale.occurred_at,
+        data={
+            "sale_id": sale.pk,
+            "source": sale.source,
+            "type": sale.type,
+            "reference": sale.reference,
+            "pdv": sale.pdv,
+            "coupon": sale.coupon,
+            "store_id": sale.store_id,
+            "customer_id": sale.customer_id,
+            "amount": sale.amount,
+            "cashback": rewards.cashback,
+            "points": rewards.points,
+            "vouchers": [voucher.code for voucher in rewards.vouchers],
+        },
+    )
+
+
 @transaction.atomic(savepoint=False)
 def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
     """Record a sale and run the rules on it.
@@ -241,10 +265,15 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
             for promotion in limited
         )
 
+    if customer is not None and sent.consent:
+        # Before the rules queue the sale's messages: a "no" given at the till holds for them.
+        consents_set(customer=customer, changes=dict(sent.consent), source=sent.source, store=sent.store)
     recorded = RecordedSale(
         sale=sale, items=tuple(items), payments=tuple(payments), customer=customer, wallet=wallet
     )
     rewards = SaleRewards.combine(sale_recorded_send(recorded=recorded))
+    # The sale and the vouchers it earned, to the account's webhooks: one read when it has none.
+    webhook_events_record(account_id=account.pk, events=[_recorded_event(sale, rewards), *rewards.events])
     return SaleOutcome(
         sale=sale,
         created=True,

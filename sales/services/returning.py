@@ -24,6 +24,8 @@ from customers.models import LedgerEntry
 from customers.services import Posting, wallet_lock, wallet_post
 from loyalty.core.errors import BusinessRuleError, ConflictError
 from loyalty.core.money import QUANTITY_QUANTUM, ZERO, round_money
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_event_record
 from promotions.services import promotion_uses_release
 from sales.models import Sale, SaleItem, SaleReturn, SaleReturnLine
 from sales.outcomes import ReturnedSale, ReturnedUnits, ReturnOutcome, TakenBack
@@ -295,20 +297,44 @@ def sale_return(
     )
     record.outcome = _answer(own, taken, saved)
     SaleReturn.objects.filter(account_id=sale.account_id, pk=record.pk).update(outcome=record.outcome)
+    webhook_event_record(
+        account_id=sale.account_id,
+        type=WebhookEventType.SALE_RETURNED,
+        occurred_at=record.created_at,
+        data={
+            "sale_id": sale.pk,
+            "return_id": record.pk,
+            "return_reference": reference,
+            "store_id": sale.store_id,
+            "customer_id": sale.customer_id,
+            "amount": value,
+            "completes": completes,
+            "reversed": _moved(own, taken),
+            "vouchers_cancelled": [voucher.code for voucher in taken.vouchers_cancelled],
+            "vouchers_charged": [
+                {"code": voucher.code, "value": voucher.value} for voucher in taken.vouchers_charged
+            ],
+        },
+    )
     return ReturnOutcome(
         sale_return=record, created=True, taken_back=record.outcome, wallet=taken.wallet or wallet
     )
+
+
+def _moved(own: Mapping[str, Decimal | int], taken: TakenBack) -> dict[str, Decimal | int]:
+    """How the return moved the wallet, its own totals and the rules' rewards, by field."""
+    moved: dict[str, Decimal | int] = dict(own)
+    for name, value in taken.moved.items():
+        moved[name] = moved.get(name, 0) + value
+    return {name: value for name, value in moved.items() if value}
 
 
 def _answer(
     own: Mapping[str, Decimal | int], taken: TakenBack, lines: Sequence[SaleReturnLine]
 ) -> dict[str, Any]:
     """What the return did, as its answers (first and replayed) show it: JSON-ready."""
-    moved: dict[str, Decimal | int] = dict(own)
-    for name, value in taken.moved.items():
-        moved[name] = moved.get(name, 0) + value
     return {
-        "moved": {name: str(value) for name, value in moved.items() if value},
+        "moved": {name: str(value) for name, value in _moved(own, taken).items()},
         "vouchers_cancelled": [voucher.code for voucher in taken.vouchers_cancelled],
         "vouchers_charged": [
             {"code": voucher.code, "value": str(voucher.value)} for voucher in taken.vouchers_charged

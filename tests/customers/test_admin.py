@@ -1,4 +1,4 @@
-"""Customers and wallets in the admin: search, scoping, adjustments, LGPD actions."""
+"""Customers and wallets in the admin: search, scoping, adjustments, consent, LGPD actions."""
 
 import json
 from datetime import timedelta
@@ -8,10 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Customer, LedgerEntry
-from customers.services import LotTerms, Posting, wallet_credit, wallet_post
+from customers.models import ConsentChange, Customer, LedgerEntry
+from customers.services import LotTerms, Posting, consent_set, wallet_credit, wallet_post
 from loyalty.core.dates import last_local_day
 from loyalty.core.receipts import Receipt
+from loyalty.outbox.models import MessageTemplate
+from loyalty.shell.privacy import customer_erase
 from sales.models import Sale
 from sales.outcomes import SaleInput
 from sales.services import sale_record
@@ -265,3 +267,144 @@ def test_superuser_sees_every_account(client, superuser, maria, other_merchant):
     client.force_login(superuser)
 
     assert set(changelist(client, q="53933515009")) == {maria, other}
+
+
+# --- marketing consent ----------------------------------------------------------------------
+
+
+def change_form_data(customer, **consent) -> dict:
+    """The customer's change form as the page posts it, with the consent choices given."""
+    return {
+        "name": customer.name,
+        "document": customer.document or "",
+        "phone": customer.phone or "",
+        "email": customer.email or "",
+        "birth_date": "",
+        "gender": customer.gender,
+        "extra": json.dumps(customer.extra),
+        **{f"consent_{channel}": answer for channel, answer in consent.items()},
+    }
+
+
+def test_the_customer_page_shows_consent_per_channel_and_its_history(client, staff_a, maria, merchant):
+    consent_set(customer=maria, channel="sms", granted=True, source="pos", store=merchant.store)
+    consent_set(customer=maria, channel="sms", granted=False, source="api")
+    client.force_login(staff_a)
+
+    response = client.get(reverse("admin:customers_customer_change", args=[maria.pk]))
+
+    form = response.context["adminform"].form
+    assert (form["consent_sms"].initial, form["consent_email"].initial) == ("no", None)
+    html = response.content.decode()
+    assert "Marketing consent (LGPD)" in html
+    assert "Till (POS) · Main store" in html
+    assert html.count("Withdrawn") == 1
+    assert reverse("admin:customers_consentchange_changelist") + f"?customer__id__exact={maria.pk}" in html
+
+
+def test_staff_change_consent_through_the_service_signed_with_their_user(client, staff_a, maria):
+    client.force_login(staff_a)
+    url = reverse("admin:customers_customer_change", args=[maria.pk])
+
+    response = client.post(url, change_form_data(maria, email="yes", whatsapp="no"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    changes = ConsentChange.objects.filter(customer=maria).order_by("id")
+    assert [(c.channel, c.granted, c.source, c.staff_user, c.store) for c in changes] == [
+        ("email", True, "admin", staff_a, None),
+        ("whatsapp", False, "admin", staff_a, None),
+    ]
+    assert maria.marketing_channels() == {"email"}
+    history = client.get(
+        reverse("admin:customers_consentchange_changelist") + f"?customer__id__exact={maria.pk}"
+    )
+    assert list(history.context["cl"].result_list) == list(changes.reverse())
+
+
+def test_saving_the_customer_without_touching_consent_writes_none(client, staff_a, maria):
+    consent_set(customer=maria, channel="sms", granted=True, source="api")
+    client.force_login(staff_a)
+    url = reverse("admin:customers_customer_change", args=[maria.pk])
+
+    client.post(url, change_form_data(maria, sms="yes"))
+    client.post(url, {**change_form_data(maria), "name": "Maria S."})
+
+    assert Customer.objects.get(pk=maria.pk).name == "Maria S."
+    assert ConsentChange.objects.filter(customer=maria).count() == 1
+
+
+def test_an_answered_channel_cannot_go_back_to_not_asked(client, staff_a, maria):
+    consent_set(customer=maria, channel="sms", granted=True, source="api")
+    client.force_login(staff_a)
+
+    page = client.get(reverse("admin:customers_customer_change", args=[maria.pk]))
+
+    assert [value for value, _ in page.context["adminform"].form.fields["consent_sms"].choices] == [
+        "yes",
+        "no",
+    ]
+
+
+def test_an_anonymised_customers_consent_is_read_only(client, staff_a, maria):
+    customer_erase(customer=maria)
+    client.force_login(staff_a)
+    url = reverse("admin:customers_customer_change", args=[maria.pk])
+
+    page = client.get(url)
+    client.post(url, change_form_data(maria, sms="yes"))
+
+    assert page.context["adminform"].form.fields["consent_sms"].disabled
+    assert not ConsentChange.objects.exists()
+
+
+def test_consent_chosen_when_staff_add_a_customer_is_recorded(client, staff_a, merchant):
+    client.force_login(staff_a)
+
+    response = client.post(
+        reverse("admin:customers_customer_add"),
+        {"name": "Pedro", "phone": "(11) 91234-5678", "extra": "{}", "consent_sms": "yes"},
+    )
+
+    assert response.status_code == 302
+    pedro = Customer.objects.get(name="Pedro")
+    change = ConsentChange.objects.get(customer=pedro)
+    assert (change.channel, change.granted, change.source, change.staff_user) == (
+        "sms",
+        True,
+        "admin",
+        staff_a,
+    )
+
+
+def test_the_consent_history_is_read_only(client, staff_a, maria):
+    change = consent_set(customer=maria, channel="sms", granted=True, source="api")
+    client.force_login(staff_a)
+
+    assert client.get(reverse("admin:customers_consentchange_add")).status_code == 403
+    response = client.post(reverse("admin:customers_consentchange_change", args=[change.pk]), {"granted": ""})
+    assert response.status_code == 403
+    change.refresh_from_db()
+    assert change.granted is True
+
+
+def test_message_templates_show_and_take_their_purpose(client, staff_a, merchant):
+    client.force_login(staff_a)
+
+    response = client.post(
+        reverse("admin:loyalty_messagetemplate_add"),
+        {
+            "name": "Ofertas",
+            "event": "sale_rewarded",
+            "channel": "sms",
+            "purpose": "marketing",
+            "body": "Ofertas, {name}!",
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    template = MessageTemplate.objects.get(account=merchant.account)
+    assert template.purpose == "marketing"
+    listed = client.get(reverse("admin:loyalty_messagetemplate_changelist"), {"purpose__exact": "marketing"})
+    assert list(listed.context["cl"].result_list) == [template]
+    assert "Marketing" in listed.content.decode()

@@ -1,12 +1,12 @@
-"""POS purchases: "Adicionar compra" and "Cancelar compra"."""
+"""POS purchases: "Adicionar compra" (with the consumer's marketing consent) and "Cancelar compra"."""
 
 from decimal import Decimal
 
 import pytest
 
-from customers.models import Customer, LedgerEntry, Wallet
+from customers.models import ConsentChange, Customer, CustomerConsent, LedgerEntry, Wallet
 from customers.selectors import wallet_mismatches
-from customers.services import customer_create, wallet_credit
+from customers.services import consent_set, customer_create, wallet_credit
 from sales.models import Sale, SaleItem
 from tests.builders import POS
 from tests.sales.builders import SEED_PURCHASE, cancel, item, purchase, put
@@ -265,3 +265,120 @@ def test_existing_customer_keeps_its_wallet(tenant, program):
     body = put(tenant, SEED_PURCHASE).json()
 
     assert body["wallet"]["total_points"] == 34
+
+
+# --- marketing consent given or withdrawn at the till ------------------------------------------
+
+
+def consent_rows(tenant):
+    return list(
+        ConsentChange.objects.filter(account=tenant.account)
+        .order_by("id")
+        .values_list("customer__document", "channel", "granted", "source", "store_id")
+    )
+
+
+def test_a_purchase_may_carry_the_consumers_consent_recorded_with_its_store(tenant, program):
+    plain = put(tenant, SEED_PURCHASE).json()
+
+    response = put(tenant, purchase(coupon="16", reference="12", consent={"sms": True, "email": False}))
+
+    assert response.status_code == 201, response.content
+    # The answer is the same document as without consent.
+    assert response.json().keys() == plain.keys()
+    assert response.json()["purchase"].keys() == plain["purchase"].keys()
+    assert consent_rows(tenant) == [
+        ("53933515009", "email", False, "pos", tenant.store.pk),
+        ("53933515009", "sms", True, "pos", tenant.store.pk),
+    ]
+    state = CustomerConsent.objects.get(account=tenant.account, channel="sms")
+    assert (state.granted, state.source, state.store) == (True, "pos", tenant.store)
+
+
+def test_a_purchase_without_consent_records_none(tenant, program):
+    assert put(tenant, SEED_PURCHASE).status_code == 201
+
+    assert not ConsentChange.objects.exists()
+    assert not CustomerConsent.objects.exists()
+
+
+def test_the_consent_of_a_new_consumer_is_recorded_with_the_consumer(tenant, program):
+    put(tenant, purchase(consumer="111.444.777-35", consent={"whatsapp": True}))
+
+    assert consent_rows(tenant) == [("11144477735", "whatsapp", True, "pos", tenant.store.pk)]
+
+
+def test_a_replay_records_no_consent_again(tenant, program):
+    body = purchase(consent={"sms": True})
+    assert put(tenant, body).status_code == 201
+    customer = Customer.objects.get(account=tenant.account)
+    # The customer withdraws it elsewhere; the till then sends the same purchase again.
+    consent_set(customer=customer, channel="sms", granted=False, source="api")
+
+    again = put(tenant, body)
+    other_answer = put(tenant, {**body, "consent": {"sms": True, "email": True}})
+
+    assert (again.status_code, other_answer.status_code) == (200, 200)
+    assert consent_rows(tenant) == [
+        ("53933515009", "sms", True, "pos", tenant.store.pk),
+        ("53933515009", "sms", False, "api", None),
+    ]
+    assert customer.marketing_channels() == frozenset()
+
+
+def test_a_conflicting_purchase_records_no_consent(tenant, program):
+    put(tenant, SEED_PURCHASE)
+
+    response = put(tenant, {**SEED_PURCHASE, "consumer": "111.444.777-35", "consent": {"sms": True}})
+
+    assert response.status_code == 409
+    assert not ConsentChange.objects.exists()
+
+
+def test_the_same_idempotency_key_replays_and_another_body_under_it_is_still_a_conflict(tenant, program):
+    body = purchase(consent={"sms": True})
+    headers = {"HTTP_IDEMPOTENCY_KEY": "till-1-purchase-15"}
+
+    first = tenant.pos.put(f"{POS}/shops", body, format="json", **headers)
+    retry = tenant.pos.put(f"{POS}/shops", body, format="json", **headers)
+    changed = tenant.pos.put(f"{POS}/shops", {**body, "consent": {"sms": False}}, format="json", **headers)
+
+    assert first.status_code == 201
+    assert (retry.status_code, retry.content) == (201, first.content)
+    assert changed.status_code == 422
+    assert consent_rows(tenant) == [("53933515009", "sms", True, "pos", tenant.store.pk)]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (purchase(consumer=None, consent={"sms": True}), "consent"),
+        (purchase(consent={"telegram": True}), "consent"),
+        (purchase(consent={"sms": "sim"}), "consent"),
+        (purchase(consent="sms"), "consent"),
+    ],
+    ids=["no consumer", "unknown channel", "not a boolean", "not an object"],
+)
+def test_a_consent_that_cannot_be_recorded_is_a_400_and_records_nothing(tenant, program, body, field):
+    response = put(tenant, body)
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Sale.objects.exists()
+    assert not ConsentChange.objects.exists()
+
+
+def test_an_empty_consent_of_an_unidentified_purchase_changes_nothing(tenant, program):
+    assert put(tenant, purchase(consumer=None, consent={})).status_code == 201
+
+    assert not ConsentChange.objects.exists()
+
+
+def test_consent_given_at_one_account_s_till_stays_in_that_account(tenant, other_tenant, program):
+    foreign = customer_create(account=other_tenant.account, name="Outra", document="53933515009")
+
+    put(tenant, purchase(consent={"email": True}))
+
+    assert foreign.marketing_channels() == frozenset()
+    assert not ConsentChange.objects.filter(account=other_tenant.account).exists()
+    assert consent_rows(tenant) == [("53933515009", "email", True, "pos", tenant.store.pk)]

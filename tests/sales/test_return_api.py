@@ -38,8 +38,9 @@ WALLET = f"{POS}/consumers/document/{CPF}/wallet"
 # insert each), the wallet locked, the totals' ledger row and wallet move, every line returned
 # from the sale and its payments; the engine's reads
 # (the sale's grants, its vouchers, the rules, what returns took by rule, expired lots), its
-# ledger rows and wallet move; the outcome stored — and the answer's lines.
-RETURN_QUERIES = 25
+# ledger rows and wallet move; the outcome stored; the account's webhook endpoints (none:
+# nothing is queued for them) — and the answer's lines.
+RETURN_QUERIES = 26
 # The same return again, 1 or 10 items: the savepoint (2), the credential, the purchase, the
 # sale locked, the return by its reference and its lines (compared), the answer's lines and
 # the wallet as it stands.

@@ -12,13 +12,15 @@ from decimal import Decimal
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.services import customer_create, wallet_credit
+from customers.services import consent_set, customer_create, wallet_credit
 from loyalty.backoffice.scoping import account_lookup
 from loyalty.core.receipts import Receipt
 from loyalty.engine.models import RewardRule
 from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Message, MessageTemplate
 from loyalty.outbox.services import message_template_create
+from loyalty.outbox.webhooks.models import WebhookEndpoint, WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_endpoint_create
 from loyalty.tenancy.models import Account
 from promotions.models import Category, Product, Promotion
 from promotions.services import category_create
@@ -48,6 +50,7 @@ class Holdings:
     redemption: BalanceRedemption
     rule: RewardRule
     template: MessageTemplate
+    webhook: WebhookEndpoint  # subscribed to every event: what the account does is in its log
 
     @property
     def account(self) -> Account:
@@ -68,6 +71,7 @@ class Holdings:
             self.voucher.code,
             self.purchase.reference,
             self.sale.reference,
+            self.webhook.url,
         }
 
     def first_object_of(self, model) -> object:
@@ -84,6 +88,9 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
     template = message_template_create(
         account=account, name=f"{label} thanks", event="sale_rewarded", channel="email", body="{name}"
     )
+    webhook = webhook_endpoint_create(
+        account=account, url=f"https://{label.lower()}.example/hooks", events=WebhookEventType.values
+    ).endpoint
     customer = customer_create(
         account=account,
         name=f"{label} Cliente",
@@ -97,6 +104,7 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
         amounts={"points": Decimal("500"), "balance": Decimal("100"), "digital_change": Decimal("10")},
         reason="Opening balance",
     )
+    consent_set(customer=customer, channel="email", granted=True, source="pos", store=store)
     category = category_create(account=account, name=f"{label} Mercearia")
     product = ProductFactory(account=account, barcode=barcode, name=f"{label} Arroz", category=category.name)
     promotion = PromotionFactory(product=product, percent_off=Decimal("10"))
@@ -159,4 +167,5 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
         redemption=redemption,
         rule=rule,
         template=template,
+        webhook=webhook,
     )

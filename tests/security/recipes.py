@@ -117,6 +117,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("PATCH", f"{V2}/rules/{{pk}}"): Recipe(
         lambda a: {"name": "Renomeada", "value": 7}, lambda a: {"pk": a.rule.pk}
     ),
+    ("POST", f"{V2}/webhooks"): Recipe(
+        lambda a: {"url": "https://erp.example.com/hooks", "events": ["sale.recorded", "voucher.used"]}
+    ),
+    ("PATCH", f"{V2}/webhooks/{{pk}}"): Recipe(
+        lambda a: {"url": "https://erp.example.com/v2", "events": ["balance.redeemed"]},
+        lambda a: {"pk": a.webhook.pk},
+    ),
     ("POST", f"{POS}/consumers/{{document}}/balance/redeem"): Recipe(
         lambda a: {"date": "2024-06-19 17:13", "value": 2, "reference": "R-2", "type": "NF"},
         lambda a: {"document": a.document},

@@ -16,7 +16,7 @@ from tests.security.test_admin_isolation import product_admins
 pytestmark = [pytest.mark.django_db, pytest.mark.language("pt-br")]
 
 #: Names that are the same word in both languages.
-SAME_IN_BOTH = {"Cashback"}
+SAME_IN_BOTH = {"Cashback", "Vouchers"}
 
 
 @pytest.fixture

@@ -99,8 +99,13 @@ def test_every_paginated_list_is_probed():
 def test_a_page_size_outside_1_to_500_is_a_400(alfa, path, size):
     client = alfa.tenant.pos if path.startswith(POS) else alfa.tenant.v2
 
-    # A list under an object names that object: the sale's returns, or the customer's ledger.
-    owner = alfa.sale if path.startswith(f"{V2}/sales/") else alfa.customer
+    # A list under an object names that object: the sale's returns, the webhook's deliveries,
+    # or the customer's ledger.
+    owner = alfa.customer
+    if path.startswith(f"{V2}/sales/"):
+        owner = alfa.sale
+    elif path.startswith(f"{V2}/webhooks/"):
+        owner = alfa.webhook
     response = client.get(path.replace("{id}", str(owner.pk)), {"page_size": size})
 
     assert_refused(response, "page_size", database_rows())

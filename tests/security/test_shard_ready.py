@@ -19,6 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from customers.services import customer_create, wallet_credit
 from loyalty.engine.program import rule_create
 from loyalty.outbox.services import message_template_create
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_endpoint_create
 from loyalty.tenancy.models import Account
 from tests.builders import POS, PRODUCT_APPS, V2
 from tests.factories import ProductFactory, PromotionFactory, RewardFactory
@@ -167,11 +169,19 @@ def busy_account(tenant):
     message_template_create(
         account=account, name="R", event="sale_rewarded", channel="sms", body="{cashback}"
     )
+    message_template_create(
+        account=account, name="O", event="sale_rewarded", channel="sms", purpose="marketing", body="{name}"
+    )
+    # Every event is queued for a webhook endpoint (read, then written, by each request).
+    webhook_endpoint_create(
+        account=account, url="https://erp.example.com/hooks", events=WebhookEventType.values
+    )
     customer = customer_create(account=account, name="Maria", document="53933515009", phone="11987654321")
     wallet_credit(customer=customer, kind="adjustment", amounts={"balance": Decimal("50")}, reason="Opening")
     product = ProductFactory(account=account, barcode="13456789", subcategory="Salgadinho")
     promotion = PromotionFactory(product=product, limit=1)
-    return purchase(items=[item(promotion_id=str(promotion.pk))])
+    # The till records the consumer's marketing consent with the purchase (and reads it back).
+    return purchase(items=[item(promotion_id=str(promotion.pk))], consent={"sms": True, "email": False})
 
 
 RETURN = {
@@ -210,6 +220,9 @@ REQUESTS = {
     ),
     "customers": lambda tenant, body: tenant.v2.get(f"{V2}/customers"),
     "customer": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}"),
+    "customer consent": lambda tenant, body: tenant.v2.patch(
+        f"{V2}/customers/{maria(tenant)}", {"consent": {"sms": False, "whatsapp": True}}, format="json"
+    ),
     "customer wallet": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/wallet"),
     "transactions": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/transactions"),
     "export": lambda tenant, body: tenant.v2.get(f"{V2}/customers/{maria(tenant)}/export"),
@@ -228,7 +241,24 @@ REQUESTS = {
     "account settings": lambda tenant, body: tenant.v2.patch(
         f"{V2}/account", {"expiry_inactivity_days": 365}, format="json"
     ),
+    "webhooks": lambda tenant, body: tenant.v2.get(f"{V2}/webhooks"),
+    "webhook": lambda tenant, body: tenant.v2.get(f"{V2}/webhooks/{webhook(tenant)}"),
+    "webhook change": lambda tenant, body: tenant.v2.patch(
+        f"{V2}/webhooks/{webhook(tenant)}",
+        {"events": ["sale.recorded"], "rotate_secret": True},
+        format="json",
+    ),
+    "webhook deliveries": lambda tenant, body: tenant.v2.get(
+        f"{V2}/webhooks/{webhook(tenant)}/deliveries", {"status": "queued"}
+    ),
+    "webhook added": lambda tenant, body: tenant.v2.post(
+        f"{V2}/webhooks", {"url": "https://erp.example.com/more", "events": ["voucher.used"]}, format="json"
+    ),
 }
+
+
+def webhook(tenant) -> int:
+    return tenant.account.webhook_endpoints.order_by("id").first().pk
 
 
 def maria(tenant) -> int:

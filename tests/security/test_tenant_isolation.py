@@ -74,6 +74,7 @@ coupon = ByPath(lambda a: {"pk": a.reward.pk})
 voucher = ByPath(lambda a: {"code": a.voucher.code.lower()})
 promotion = ByPath(lambda a: {"pk": a.promotion.pk})
 rule = ByPath(lambda a: {"pk": a.rule.pk})
+webhook = ByPath(lambda a: {"pk": a.webhook.pk})
 
 
 def purchase_body(b: Holdings, **overrides) -> dict:
@@ -311,6 +312,14 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
     ("PATCH", f"{V2}/rules/{{pk}}"): ByPath(rule.target, lambda b: {"active": False, "name": "Beta renamed"}),
     # reports: A's store as a filter answers like a store without figures
     ("GET", f"{V2}/reports/liability"): Listing(lambda a: [{}, {"store": a.tenant.store.pk}]),
+    # webhooks
+    ("GET", f"{V2}/webhooks"): Listing(),
+    ("POST", f"{V2}/webhooks"): Unscoped("writes only from its own values (a URL and event types)"),
+    ("GET", f"{V2}/webhooks/{{pk}}"): webhook,
+    ("PATCH", f"{V2}/webhooks/{{pk}}"): ByPath(
+        webhook.target, lambda b: {"url": "https://beta.example/taken", "rotate_secret": True}
+    ),
+    ("GET", f"{V2}/webhooks/{{pk}}/deliveries"): webhook,
 }
 
 # The redeem answers "no customer" through the body too: B naming A's customer there.

@@ -275,7 +275,7 @@ def test_amounts_past_their_end_do_not_count_towards_the_minimum_balance(tenant,
 
 # As `test_balance_redeem.test_redemption_query_count`: the limits are read from the account
 # loaded with the credential, so checking them costs no statement.
-REDEEM_QUERIES = 12
+REDEEM_QUERIES = 13
 # Within the request's savepoint (opened, rolled back and released: 3): the credential with
 # its store, the consumer, the keys looked up, the redemption's insert (in its savepoint: 3)
 # and the wallet locked. Nothing is posted: the limits are checked on the locked wallet.

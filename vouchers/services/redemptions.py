@@ -25,6 +25,8 @@ from loyalty.core.money import ZERO
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Event
 from loyalty.outbox.services import format_brl, messages_queue_event
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import webhook_event_record
 from loyalty.tenancy.models import Account, Store
 from loyalty.tenancy.redemption_limits import Redeemable, RedeemLimit, RedeemLimits, redeemable_balance
 from sales.outcomes import CancelledSale, Reversal
@@ -290,6 +292,22 @@ def balance_redeem(
             "digital_change": wallet.digital_change,
         },
         store=store,
+    )
+    webhook_event_record(
+        account_id=account.pk,
+        type=WebhookEventType.BALANCE_REDEEMED,
+        occurred_at=occurred_at,
+        data={
+            "redemption_id": redemption.pk,
+            "customer_id": customer.pk,
+            "store_id": store.pk,
+            "type": type,
+            "reference": redemption.reference,
+            "pdv": redemption.pdv,
+            "coupon": redemption.coupon,
+            "balance": value,
+            "digital_change": digital_change,
+        },
     )
     return RedemptionOutcome(redemption=redemption, created=True, wallet=wallet)
 

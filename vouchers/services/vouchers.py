@@ -15,6 +15,8 @@ from django.utils.translation import gettext
 from customers.models import Customer, LedgerEntry
 from customers.services import entries_reversal, wallet_lock, wallet_post
 from loyalty.core.errors import ConflictError, NotFoundError
+from loyalty.outbox.webhooks.models import WebhookEventType
+from loyalty.outbox.webhooks.services import WebhookEventData, webhook_events_record
 from loyalty.tenancy.models import Account, Store
 from sales.models import Sale
 from vouchers.models import CODE_ALPHABET, CODE_LENGTH, Reward, Voucher
@@ -35,6 +37,22 @@ def new_voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def voucher_issued_event(voucher: Voucher) -> WebhookEventData:
+    """The `voucher.issued` webhook event of a voucher just issued."""
+    return WebhookEventData(
+        type=WebhookEventType.VOUCHER_ISSUED,
+        occurred_at=voucher.valid_from,
+        data={
+            "voucher_code": voucher.code,
+            "value": voucher.value,
+            "customer_id": voucher.customer_id,
+            "coupon_id": voucher.reward_id,
+            "sale_id": voucher.sale_id,
+            "valid_until": voucher.valid_until,
+        },
+    )
+
+
 @transaction.atomic(savepoint=False)
 def voucher_issue(
     *,
@@ -45,8 +63,13 @@ def voucher_issue(
     sale: Sale | None = None,
     rule: IssuingRule | None = None,
     reward: Reward | None = None,
+    announce: bool = True,
 ) -> Voucher:
-    """A new active voucher with an unguessable code, valid from now for `valid_days`."""
+    """A new active voucher with an unguessable code, valid from now for `valid_days`.
+
+    It is announced to the account's webhooks (`voucher.issued`) unless `announce` is False:
+    a sale's recording announces the vouchers the sale earned itself, with the sale, in one
+    statement (`voucher_issued_event`)."""
     now = timezone.now()
     for _ in range(5):
         voucher = Voucher(
@@ -65,6 +88,8 @@ def voucher_issue(
                 voucher.save()
         except IntegrityError:
             continue  # a code collision: 31^12 codes make this vanishingly rare
+        if announce:
+            webhook_events_record(account_id=account.pk, events=[voucher_issued_event(voucher)])
         return voucher
     raise RuntimeError("Could not generate a unique voucher code.")
 
@@ -89,6 +114,23 @@ def voucher_use(*, account: Account, code: str, reference: str = "", store: Stor
     voucher.used_reference = reference
     voucher.used_store = store
     voucher.save(update_fields=["status", "used_at", "used_reference", "used_store"])
+    webhook_events_record(
+        account_id=account.pk,
+        events=[
+            WebhookEventData(
+                type=WebhookEventType.VOUCHER_USED,
+                occurred_at=voucher.used_at,
+                data={
+                    "voucher_code": voucher.code,
+                    "value": voucher.value,
+                    "customer_id": voucher.customer_id,
+                    "coupon_id": voucher.reward_id,
+                    "reference": reference,
+                    "store_id": store.pk if store is not None else None,
+                },
+            )
+        ],
+    )
     return voucher
 
 

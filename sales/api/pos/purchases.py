@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api.fields import DocumentField
+from customers.api.fields import ConsentField, DocumentField
 from customers.api.pos import PosWalletSerializer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField
@@ -79,11 +79,23 @@ class PurchaseSerializer(serializers.Serializer):
     operator = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     payments = payments_field(required=False)
     items = items_field(min_length=1, error_messages={"min_length": _("A purchase has at least one item.")})
+    consent = ConsentField(
+        required=False,
+        help_text=(
+            "Optional: marketing consent (LGPD) the consumer gave (true) or withdrew (false) at the till, "
+            'by channel, e.g. `{"sms": true}`. Recorded with this store for a new purchase, before its '
+            "messages are queued; a replay records nothing. Needs a consumer."
+        ),
+    )
 
     def validate(self, attrs):
         if not attrs.get("reference") and not (attrs.get("pdv") and attrs.get("coupon")):
             raise serializers.ValidationError(
                 gettext("Send reference, or pdv and coupon, to identify the purchase.")
+            )
+        if attrs.get("consent") and not attrs.get("consumer"):
+            raise ValidationError(
+                {"consent": [gettext("Consent needs an identified consumer (send consumer).")]}
             )
         return attrs
 
@@ -244,6 +256,7 @@ class PurchaseView(PosMixin, APIView):
             operator=text_of(data.get("operator")),
             items=tuple(ItemInputSerializer.to_data(item) for item in data["items"]),
             payments=tuple(PaymentInputSerializer.to_data(payment) for payment in data.get("payments", [])),
+            consent=tuple(data.get("consent", {}).items()),
         )
         try:
             outcome = sale_record(account=self.account, sent=sent)

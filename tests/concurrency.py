@@ -1,5 +1,7 @@
-"""Run a function from several threads at once, each on its own database connection."""
+"""Run a function from several threads at once, each on its own database connection; start
+other processes on the test database."""
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,3 +30,15 @@ def run_concurrently(count: int, function: Callable[[int], Any], timeout: float 
         thread.join(timeout)
     assert not any(thread.is_alive() for thread in threads), "a worker did not finish in time"
     return results
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a management command or a Celery worker started by a test: this
+    test database (PostgreSQL, whose data other processes see once committed) and `extra`."""
+    database = connections["default"].settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        **extra,
+    }

@@ -98,26 +98,23 @@ class LocalNumbersAdminMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
 
-def money_column(name: str, title):
-    """A list column showing the model's money field `name` as `R$ 1.234,56`, sortable."""
-
+def _column(name: str, title, shown, suffix: str):
     @admin.display(description=title, ordering=name)
     def column(obj):
-        return money(getattr(obj, name))
+        return shown(getattr(obj, name))
 
-    column.__name__ = f"{name}_money"
+    column.__name__ = f"{name}_{suffix}"
     return column
+
+
+def money_column(name: str, title):
+    """A list column showing the model's money field `name` as `R$ 1.234,56`, sortable."""
+    return _column(name, title, money, "money")
 
 
 def points_column(name: str, title):
     """A list column showing a points field without needless decimals, sortable."""
-
-    @admin.display(description=title, ordering=name)
-    def column(obj):
-        return points(getattr(obj, name))
-
-    column.__name__ = f"{name}_points"
-    return column
+    return _column(name, title, points, "points")
 
 
 def _plain(value: Decimal, most_places: int) -> str:

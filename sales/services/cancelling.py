@@ -19,6 +19,7 @@ from customers.services import entries_reversal, postings_total, wallet_lock, wa
 from loyalty.outbox.webhooks.models import WebhookEventType
 from loyalty.outbox.webhooks.services import webhook_event_record
 from promotions.services import promotion_uses_release
+from sales.events import sale_event_data
 from sales.models import Sale
 from sales.outcomes import CancelledSale, CancelOutcome, Reversal
 from sales.signals import sale_cancelled_send
@@ -106,15 +107,7 @@ def sale_cancel(*, sale: Sale, staff_user: "User | None" = None) -> CancelOutcom
         type=WebhookEventType.SALE_CANCELLED,
         occurred_at=now,
         data={
-            "sale_id": sale.pk,
-            "source": sale.source,
-            "type": sale.type,
-            "reference": sale.reference,
-            "pdv": sale.pdv,
-            "coupon": sale.coupon,
-            "store_id": sale.store_id,
-            "customer_id": sale.customer_id,
-            "amount": sale.amount,
+            **sale_event_data(sale),
             "reversed": dict(reversal.moved),
             "vouchers_cancelled": [voucher.code for voucher in reversal.vouchers_cancelled],
             "redemptions_returned": [redemption.pk for redemption in reversal.redemptions_returned],

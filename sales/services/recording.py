@@ -31,6 +31,7 @@ from loyalty.tenancy.models import Account, Store
 from promotions.models import Product, Promotion
 from promotions.selectors import LineCatalogue, line_catalogue
 from promotions.services import promotion_uses_record
+from sales.events import sale_event_data
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, RecordedSale, SaleInput, SaleOutcome, SaleRewards
 from sales.replays import sale_replay
@@ -176,15 +177,7 @@ def _recorded_event(sale: Sale, rewards: SaleRewards) -> WebhookEventData:
         type=WebhookEventType.SALE_RECORDED,
         occurred_at=sale.occurred_at,
         data={
-            "sale_id": sale.pk,
-            "source": sale.source,
-            "type": sale.type,
-            "reference": sale.reference,
-            "pdv": sale.pdv,
-            "coupon": sale.coupon,
-            "store_id": sale.store_id,
-            "customer_id": sale.customer_id,
-            "amount": sale.amount,
+            **sale_event_data(sale),
             "cashback": rewards.cashback,
             "points": rewards.points,
             "vouchers": [voucher.code for voucher in rewards.vouchers],

@@ -7,20 +7,19 @@ provider stand-in of tests/outbox_backends.py) and its `sale.recorded` webhook e
 receiver on 127.0.0.1, whose signature verifies with the endpoint's secret.
 """
 
-import os
 import subprocess
 import sys
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from standardwebhooks import Webhook
 
 from loyalty.engine.program import rule_create
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from loyalty.outbox.webhooks.services import webhook_endpoint_create
+from tests.concurrency import process_env
 from tests.sales.builders import purchase, put
 from tests.webhook_receiver import Receiver
 
@@ -42,17 +41,13 @@ def test_a_worker_with_beat_delivers_what_a_sale_queued(postgres_only, tenant, t
     assert put(tenant, purchase()).status_code == 201
     message = Message.objects.get()
     log = tmp_path / "sent.log"
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings.test",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "JOB_INTERVALS": "send_messages=1,send_webhooks=1",
-        "LOYALTY_VAR_DIR": str(tmp_path),
-        "MESSAGE_SMS_BACKEND": "tests.outbox_backends.SlowRecordingBackend",
-        "SENT_LOG": str(log),
-    }
+    env = process_env(
+        CELERY_BROKER_URL=BROKER,
+        JOB_INTERVALS="send_messages=1,send_webhooks=1",
+        LOYALTY_VAR_DIR=str(tmp_path),
+        MESSAGE_SMS_BACKEND="tests.outbox_backends.SlowRecordingBackend",
+        SENT_LOG=str(log),
+    )
     worker = subprocess.Popen(
         [
             sys.executable,

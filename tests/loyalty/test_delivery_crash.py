@@ -7,7 +7,6 @@ lease is over: every message ends sent, each at least once, and only a message w
 the dead sender had not recorded yet may have gone out twice.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,12 +18,12 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from customers.services import customer_create
 from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create, messages_queue_event, messages_send_due
+from tests.concurrency import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,15 +51,11 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_resends_nothing_recorded(
         account=merchant.account, customer=maria, event="balance_redeemed", context={}, wallet_after={}
     )
     log = tmp_path / "sent.log"
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings.test",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "MESSAGE_SMS_BACKEND": BACKEND,
-        "SENT_LOG": str(log),
-        "SEND_DELAY": "0.2",
-    }
+    env = process_env(
+        MESSAGE_SMS_BACKEND=BACKEND,
+        SENT_LOG=str(log),
+        SEND_DELAY="0.2",
+    )
     sender = subprocess.Popen(
         [sys.executable, "manage.py", "send_messages", "--batch-size", "50"], cwd=settings.BASE_DIR, env=env
     )

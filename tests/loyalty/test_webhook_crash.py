@@ -7,7 +7,6 @@ one's lease is over: every event ends sent, each posted at least once under its 
 `webhook-id`, and only the one in flight when the sender died may have been posted twice.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,11 +17,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from loyalty.outbox.webhooks.models import WebhookDelivery
 from loyalty.outbox.webhooks.services import webhook_endpoint_create, webhook_event_record, webhooks_send_due
+from tests.concurrency import process_env
 from tests.webhook_receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,12 +40,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_reposts_nothing_recorded(po
                 occurred_at=timezone.now(),
                 data={"sale_id": index},
             )
-        database = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "settings.test",
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        }
+        env = process_env()
         sender = subprocess.Popen(
             [sys.executable, "manage.py", "send_webhooks", "--batch-size", "50"],
             cwd=settings.BASE_DIR,

@@ -1,4 +1,4 @@
-"""Customers, their marketing consent and wallets in the admin.
+"""Customers in the admin.
 
 Staff find customers by CPF (formatted or not), phone (any written form), e-mail or name.
 Wallets are read-only: the only way to move one is the adjustment form, which writes a
@@ -9,7 +9,6 @@ customer's page, through `consents_set`, signed by the staff user; its history i
 import re
 from decimal import Decimal
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -24,16 +23,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.display import LEDGER_SUMMARY_RELATED, ledger_origin, ledger_summary
+from customers.admin.forms import CONSENT_FIELDS, CustomerAdminForm, TriedOnly, WalletAdjustmentForm
+from customers.display import LEDGER_SUMMARY_RELATED, ledger_summary
 from customers.documents import (
     InvalidContact,
     format_document,
-    normalize_document,
-    normalize_email,
     normalize_phone,
 )
-from customers.models import POINTS_FIELDS, ConsentChange, ConsentSource, Customer, LedgerEntry
-from customers.selectors import consent_history, consent_of, wallet_next_expiry
+from customers.models import POINTS_FIELDS, ConsentSource, Customer, LedgerEntry
+from customers.selectors import consent_history, wallet_next_expiry
 from customers.services import (
     InsufficientFunds,
     consents_set,
@@ -41,152 +39,15 @@ from customers.services import (
     customer_update,
     wallet_adjust,
 )
-from customers.services.wallets import ADJUSTABLE_BUCKETS
 from loyalty.backoffice import numbers
 from loyalty.backoffice.exports import Column, CsvExportMixin
-from loyalty.backoffice.mixins import ReadOnlyAdminMixin
-from loyalty.backoffice.numbers import LocalDecimalField
 from loyalty.backoffice.scoping import AccountScopedAdminMixin, adopt_saved
 from loyalty.backoffice.timezones import local_datetime
 from loyalty.core.errors import DomainError
-from loyalty.outbox.models import Channel
 
 LEDGER_PREVIEW_ROWS = 10
 CONSENT_HISTORY_ROWS = 20
 SEARCH_PUNCTUATION = re.compile(r"[\s.\-/()+]")
-
-
-#: Each channel's consent field of the customer form: `consent_<channel>`.
-CONSENT_FIELDS = {f"consent_{channel}": channel for channel in Channel.values}
-NOT_ASKED, ACCEPTS, REFUSES = "", "yes", "no"
-
-
-def consent_choice_field(label) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label,
-        required=False,
-        choices=[
-            (NOT_ASKED, _("Not asked")),
-            (ACCEPTS, _("Accepts marketing")),
-            (REFUSES, _("Refuses marketing")),
-        ],
-        help_text=_(
-            "Change it only as the customer asked; the change is kept in the history with your user."
-        ),
-    )
-
-
-class CustomerAdminForm(forms.ModelForm):
-    consent_email = consent_choice_field(_("Marketing by e-mail"))
-    consent_sms = consent_choice_field(_("Marketing by SMS"))
-    consent_whatsapp = consent_choice_field(_("Marketing by WhatsApp"))
-
-    class Meta:
-        model = Customer
-        fields = ["account", "name", "document", "phone", "email", "birth_date", "gender", "extra"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        current = consent_of(self.instance) if self.instance.pk else {}
-        for name, channel in CONSENT_FIELDS.items():
-            field = self.fields[name]
-            state = current.get(channel)
-            if state and state["changed_at"] is not None:
-                field.initial = ACCEPTS if state["granted"] else REFUSES
-                # Once answered, a channel is accepted or refused: "not asked" is no answer.
-                field.choices = [choice for choice in field.choices if choice[0] != NOT_ASKED]
-            if self.instance.anonymized_at:
-                field.disabled = True
-
-    def consent_changes(self) -> dict[str, bool]:
-        """The channels whose answer the staff user changed, with the new answer."""
-        return {
-            channel: self.cleaned_data[name] == ACCEPTS
-            for name, channel in CONSENT_FIELDS.items()
-            if name in self.changed_data and self.cleaned_data.get(name) in (ACCEPTS, REFUSES)
-        }
-
-    def _normalized(self, name, normalizer):
-        value = self.cleaned_data.get(name)
-        if not value:
-            return None
-        try:
-            return normalizer(value)
-        except InvalidContact as error:
-            raise forms.ValidationError(str(error)) from None
-
-    def clean_document(self):
-        return self._normalized("document", normalize_document)
-
-    def clean_phone(self):
-        return self._normalized("phone", normalize_phone)
-
-    def clean_email(self):
-        return self._normalized("email", normalize_email)
-
-    def clean(self):
-        cleaned = super().clean()
-        if not any(cleaned.get(name) for name in ("document", "phone", "email")):
-            raise forms.ValidationError(gettext("Give at least one of CPF/CNPJ, phone or e-mail."))
-        account = cleaned.get("account") or getattr(self.instance, "account", None)
-        if account is not None:
-            self._check_duplicates(account)
-        return cleaned
-
-    def _check_duplicates(self, account) -> None:
-        for name in ("document", "phone", "email"):
-            value = self.cleaned_data.get(name)
-            if not value:
-                continue
-            clash = Customer.objects.filter(account=account, **{name: value}).exclude(pk=self.instance.pk)
-            existing = clash.values_list("pk", flat=True).first()
-            if existing:
-                self.add_error(
-                    name, gettext("Another customer of this account has it (id %(id)s).") % {"id": existing}
-                )
-
-    def validate_unique(self):
-        # Checked per account in `clean`, naming the customer that already has the contact.
-        pass
-
-
-ADJUSTABLE_BUCKET_LABELS = {
-    "points": _("Points"),
-    "balance": _("Balance"),
-    "digital_change": _("Digital change"),
-}
-
-
-class WalletAdjustmentForm(forms.Form):
-    bucket = forms.ChoiceField(
-        label=_("Balance to adjust"),
-        choices=[(name, ADJUSTABLE_BUCKET_LABELS[name]) for name in ADJUSTABLE_BUCKETS],
-        help_text=_("Which balance to correct."),
-    )
-    amount = LocalDecimalField(
-        label=_("Amount"),
-        max_digits=14,
-        decimal_places=2,
-        help_text=_(
-            "Signed: positive adds, negative takes (10,50 or 10.50). A bucket may not go below zero."
-        ),
-    )
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=255,
-        help_text=_("Required. Shown in the ledger next to your user name."),
-        strip=True,
-    )
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError(gettext("The amount must not be zero."))
-        return amount
-
-
-class _TriedOnly(Exception):
-    """Rolls back an adjustment tried for its confirmation page."""
 
 
 @admin.register(Customer)
@@ -442,8 +303,8 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
                         staff_user=request.user,
                     )
                     if not writing:
-                        raise _TriedOnly
-            except _TriedOnly:
+                        raise TriedOnly
+            except TriedOnly:
                 pass
             except InsufficientFunds as error:
                 form.add_error("amount", error.detail)
@@ -477,65 +338,3 @@ class CustomerAdmin(CsvExportMixin, AccountScopedAdminMixin, admin.ModelAdmin):
             )
             return TemplateResponse(request, "admin/customers/customer/adjust_wallet_confirm.html", context)
         return TemplateResponse(request, "admin/customers/customer/adjust_wallet.html", context)
-
-
-@admin.register(ConsentChange)
-class ConsentChangeAdmin(ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
-    """Every change of customers' marketing consent: append-only, newest first, never edited
-    (a customer's consent is changed on their page)."""
-
-    list_display = ("occurred_at", "customer", "channel", "granted", "source", "store", "staff_user")
-    list_filter = ("channel", "granted", "source", "occurred_at")
-    list_select_related = ("customer", "store", "staff_user")
-    search_fields = ("customer__name", "customer__document", "customer__email")
-    ordering = ("-id",)
-    list_per_page = 50
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # The customer page links here with its customer's filter.
-        return lookup == "customer__id__exact" or super().lookup_allowed(lookup, value, request)
-
-
-@admin.register(LedgerEntry)
-class LedgerEntryAdmin(CsvExportMixin, ReadOnlyAdminMixin, AccountScopedAdminMixin, admin.ModelAdmin):
-    """The wallet ledger: append-only, newest first, never edited."""
-
-    list_display = ("created_at", "customer", "kind", "movement", "store")
-    list_filter = ("kind", "created_at")
-    list_select_related = ("wallet__customer", "store", *LEDGER_SUMMARY_RELATED)
-    csv_filename = "ledger"
-    csv_select_related = ("wallet__customer", "store", *LEDGER_SUMMARY_RELATED)
-    csv_columns = (
-        Column(_("id"), lambda entry: entry.pk),
-        Column(_("when"), lambda entry: entry.created_at),
-        Column(_("customer"), lambda entry: entry.wallet.customer.name),
-        Column(_("CPF/CNPJ"), lambda entry: format_document(entry.wallet.customer.document)),
-        Column(_("kind"), lambda entry: entry.get_kind_display()),
-        Column(_("points"), lambda entry: entry.points),
-        Column(_("cashback"), lambda entry: entry.balance),
-        Column(_("digital change"), lambda entry: entry.digital_change),
-        Column(_("pending points"), lambda entry: entry.pending_points),
-        Column(_("pending cashback"), lambda entry: entry.pending_balance),
-        Column(_("receipt number"), lambda entry: entry.sale.coupon if entry.sale else ""),
-        Column(_("PDV"), lambda entry: entry.sale.pdv if entry.sale else ""),
-        Column(_("store"), lambda entry: entry.store.name if entry.store else ""),
-        Column(_("origin"), ledger_origin),
-        Column(_("reason"), lambda entry: entry.reason),
-        Column(_("by"), lambda entry: entry.staff_user.get_username() if entry.staff_user else ""),
-    )
-    search_fields = ("reason", "wallet__customer__name", "wallet__customer__document")
-    ordering = ("-id",)
-    list_per_page = 50
-    show_full_result_count = False
-
-    @admin.display(description=_("Customer"))
-    def customer(self, entry):
-        return entry.wallet.customer
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # The customer page links here with its ledger filter.
-        return lookup == "wallet__customer__id__exact" or super().lookup_allowed(lookup, value, request)
-
-    @admin.display(description=_("Movement"))
-    def movement(self, entry):
-        return ledger_summary(entry)

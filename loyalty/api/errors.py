@@ -12,6 +12,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import (
+    NON_FIELD_ERRORS,
     BadRequest,
     DisallowedHost,
     PermissionDenied,
@@ -146,6 +147,17 @@ def domain_error_response(error: DomainError) -> Response:
         status.HTTP_422_UNPROCESSABLE_ENTITY,
     )
     return Response({"detail": error.detail, "code": error.code, **error.extra}, status=status_code)
+
+
+def refused(error: DjangoValidationError, names: dict[str, str] | None = None) -> exceptions.ValidationError:
+    """A service's refusal by field (a Django `ValidationError`) as the API's 400: each field
+    under the name the API gives it (`names`), what concerns no single field as `detail`."""
+    if not hasattr(error, "error_dict"):
+        return exceptions.ValidationError({"detail": error.messages})
+    names = {NON_FIELD_ERRORS: "detail", **(names or {})}
+    return exceptions.ValidationError(
+        {names.get(name, name): reasons for name, reasons in error.message_dict.items()}
+    )
 
 
 def exception_handler(exc, context):

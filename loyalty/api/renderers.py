@@ -14,14 +14,13 @@ from decimal import Decimal
 from rest_framework import renderers
 from rest_framework.utils import encoders
 
+from loyalty.core.money import json_amount
+
 
 class AmountJSONEncoder(encoders.JSONEncoder):
     def default(self, obj):
         if isinstance(obj, Decimal):
-            if obj == obj.to_integral_value():
-                return int(obj)
-            # Amounts carry at most 3 places and 14 digits: float() keeps them exact.
-            return float(obj)
+            return json_amount(obj)
         return super().default(obj)
 
 

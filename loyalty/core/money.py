@@ -27,3 +27,12 @@ def round_money(value: Decimal | int | str) -> Decimal:
 def round_points(value: Decimal | int | str) -> Decimal:
     """Round a points amount to its fixed places (ROUND_HALF_UP)."""
     return Decimal(value).quantize(POINT_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def json_amount(value: Decimal) -> int | float:
+    """An amount as a JSON number in its shortest exact form (`12`, `1.2`), as the API and the
+    webhook events write it. Amounts carry at most 3 places and 14 digits: a float keeps them
+    exact, and it is only ever written, never computed with."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import django_filters
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +17,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty.api.dialects import V2Mixin
+from loyalty.api.errors import refused
 from loyalty.api.fields import ApiDateTimeField
 from loyalty.outbox.webhooks.addresses import MAX_URL_LENGTH
 from loyalty.outbox.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
@@ -184,18 +183,6 @@ class WebhookDeliveryFilter(django_filters.FilterSet):
     class Meta:
         model = WebhookDelivery
         fields = ["status", "type"]
-
-
-def refused(error: DjangoValidationError) -> ValidationError:
-    """The services' refusal by field, as the API names fields."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"detail": error.messages})
-    return ValidationError(
-        {
-            ("detail" if name == NON_FIELD_ERRORS else name): reasons
-            for name, reasons in error.message_dict.items()
-        }
-    )
 
 
 @extend_schema_view(

@@ -202,11 +202,13 @@ def test_url_and_events_are_required(tenant):
     assert set(response.json()) == {"url", "events"}
 
 
-@pytest.mark.parametrize("method", ["get", "patch", "head", "options"])
-@pytest.mark.parametrize("suffix", ["", "/deliveries"])
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    # The delivery log is read-only: no PATCH of it.
+    [(method, "") for method in ("get", "patch", "head", "options")]
+    + [(method, "/deliveries") for method in ("get", "head", "options")],
+)
 def test_another_accounts_endpoint_is_a_404_as_a_missing_one(tenant, theirs, method, suffix):
-    if suffix and method == "patch":
-        pytest.skip("the log is read-only")
     send = getattr(tenant.v2, method)
     body = {"active": False, "rotate_secret": True} if method == "patch" else None
 

@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty.api.dialects import V2Mixin
+from loyalty.api.errors import refused
 
 #: Stores or categories one rule may name.
 from loyalty.engine.api.serializers import API_NAMES, LATER_GRANTS, NO_DELETE, RuleSerializer
@@ -36,15 +36,6 @@ class RuleFilter(django_filters.FilterSet):
     class Meta:
         model = RewardRule
         fields = ["kind", "active"]
-
-
-def refused(error: DjangoValidationError) -> ValidationError:
-    """The services' refusal by field, under the names the API gives those fields."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"detail": error.messages})
-    return ValidationError(
-        {API_NAMES.get(name, name): reasons for name, reasons in error.message_dict.items()}
-    )
 
 
 VOUCHER_RULE_EXAMPLE = OpenApiExample(
@@ -129,7 +120,7 @@ class RuleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         try:
             rule = rule_create(account=self.account, **serializer.validated_data)
         except DjangoValidationError as error:
-            raise refused(error) from None
+            raise refused(error, API_NAMES) from None
         rule = self.get_queryset().get(pk=rule.pk)
         self._scoped([rule])
         return Response(self.get_serializer(rule).data, status=status.HTTP_201_CREATED)
@@ -153,6 +144,6 @@ class RuleViewSet(V2Mixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         try:
             rule = rule_update(rule=rule, **serializer.validated_data)
         except DjangoValidationError as error:
-            raise refused(error) from None
+            raise refused(error, API_NAMES) from None
         self._scoped([rule])
         return Response(self.get_serializer(rule).data)

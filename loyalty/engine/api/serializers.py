@@ -4,7 +4,6 @@ admin validates a rule (the services decide; the serializer shapes and names the
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +25,6 @@ from vouchers.models import Reward
 MAX_SCOPE_IDS = 500
 #: The model's names of what the API names by id, for the services' refusals.
 API_NAMES = {
-    NON_FIELD_ERRORS: "detail",
     "reward": "reward_id",
     "template": "template_id",
     "stores": "store_ids",

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from loyalty.core.dates import format_api_datetime
+from loyalty.core.money import json_amount
 from loyalty.outbox.webhooks import transport
 from loyalty.outbox.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from loyalty.outbox.webhooks.signing import new_webhook_secret, secret_hint, signed_headers
@@ -151,10 +152,7 @@ def json_ready(value: Any) -> Any:
     """Event data as JSON: Decimal amounts as numbers in their shortest exact form (as the API
     answers them), datetimes in UTC ISO 8601, dates as YYYY-MM-DD."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        # Amounts carry at most 3 places and 14 digits: float() keeps them exact.
-        return float(value)
+        return json_amount(value)
     if isinstance(value, datetime):
         return format_api_datetime(value)
     if isinstance(value, date):

@@ -52,6 +52,14 @@ class Outcomes:
         else:
             self.errors[error] += 1
 
+    @property
+    def answered(self) -> int:
+        """Requests the server answered, successes and HTTP errors alike (not those that
+        failed on the way: refused, reset, timed out)."""
+        return len(self.latencies) + sum(
+            count for kind, count in self.errors.items() if kind.startswith("HTTP ")
+        )
+
 
 @dataclass(frozen=True)
 class LatencySummary:

@@ -14,8 +14,8 @@ import sys
 import time
 
 from bench.operations import OPERATION_LABELS, BenchClient
-from bench.run import ACCOUNTS_FILE
-from bench.stack import RESULTS, ROOT, server_environment
+from bench.run import ACCOUNTS_FILE, LARGE_REDIS_DB
+from bench.stack import RESULTS, ROOT, redis_url_numbered, server_environment
 
 
 def main() -> int:
@@ -29,7 +29,10 @@ def main() -> int:
         print(f"{ACCOUNTS_FILE} is missing: run `make bench` first.", file=sys.stderr)
         return 2
     accounts = json.loads(ACCOUNTS_FILE.read_text())
-    os.environ.update(server_environment(accounts["large"]["database_url"]))
+    redis_url = redis_url_numbered(
+        os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"), LARGE_REDIS_DB
+    )
+    os.environ.update(server_environment(accounts["large"]["database_url"], redis_url))
     sys.path.insert(0, str(ROOT))
 
     import django

@@ -8,11 +8,14 @@
 4. From this process, for each operation and the floor (`GET /api/health`): a warm-up,
    latency at a fixed offered rate (open loop), throughput at saturation (closed loop)
    right after a saturation run of the floor, so that each ratio to the floor compares
-   two measurements taken seconds apart. Then the wallet lookup and the quote on the
-   small account and the large one, back to back.
+   two measurements taken seconds apart. Over each operation's saturation run, the CPU
+   time of the gunicorn processes, of PostgreSQL's and of this process (the load
+   generator), read from /proc (`bench.cpu`). Then the wallet lookup, the quote and the
+   customers list on the small account and the large one, back to back.
 5. One table on stdout and in `bench/results/latest.md` (raw figures: `latest.json`).
 
-Settings from the environment: `DATABASE_URL`, `BENCH_PORT` (8111), `BENCH_WORKERS`,
+Settings from the environment: `DATABASE_URL`, `BENCH_REDIS_URL` (redis://127.0.0.1:6379; the
+servers' caches use its databases 10 and 11, emptied first), `BENCH_PORT` (8111), `BENCH_WORKERS`,
 `BENCH_THREADS`, `BENCH_FIXED_SECONDS` (12), `BENCH_SATURATION_SECONDS` (6),
 `BENCH_CUSTOMERS` / `BENCH_LEDGER_ROWS` (the large account's size).
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bench import loadgen, report
+from bench import cpu, loadgen, report
 from bench.operations import GROWTH_OPERATIONS, BenchClient, Operation, token_request
 from bench.stack import (
     RESULTS,
@@ -37,8 +40,10 @@ from bench.stack import (
     Server,
     database_name,
     database_url_named,
+    flush_redis,
     manage,
     recreate_databases,
+    redis_url_numbered,
 )
 
 # The seeded accounts, secrets included, for `bench.profile` (ignored by git).
@@ -49,6 +54,9 @@ REQUEST_TIMEOUT = 10
 SETTLE_SECONDS = 20
 SETTLED_ANSWER_SECONDS = 0.1
 SMALL_CUSTOMERS = 1_000
+# Redis databases of the two servers' caches (of BENCH_REDIS_URL), emptied at the start.
+LARGE_REDIS_DB = 10
+SMALL_REDIS_DB = 11
 # Phases not begun by then are skipped, so that make bench, install included, ends within 10 minutes.
 DEADLINE_SECONDS = 8 * 60
 
@@ -60,6 +68,7 @@ class Measurements:
     saturation: dict[str, float] = field(default_factory=dict)
     saturation_errors: dict[str, int] = field(default_factory=dict)
     floor_pairs: dict[str, float] = field(default_factory=dict)
+    cpu_use: dict[str, cpu.CpuUse] = field(default_factory=dict)
     growth: dict[str, dict[str, loadgen.LatencySummary]] = field(default_factory=dict)
     error_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
     max_send_lag_ms: float = 0.0
@@ -100,7 +109,7 @@ class Bench:
 
     async def saturate(
         self, session, operation: Operation, seconds: float, first_index: int
-    ) -> tuple[float, int]:
+    ) -> tuple[float, loadgen.Outcomes]:
         outcomes, throughput = await loadgen.closed_loop(
             session,
             operation.make_request,
@@ -109,7 +118,7 @@ class Bench:
             first_index=first_index,
         )
         self._errors(operation.key, outcomes)
-        return throughput, sum(outcomes.errors.values())
+        return throughput, outcomes
 
     def _errors(self, key: str, outcomes: loadgen.Outcomes) -> None:
         kinds = self.measurements.error_kinds.setdefault(key, {})
@@ -143,6 +152,7 @@ class Bench:
 
     async def measure(self, large: Server, small: Server, large_account: dict, small_account: dict) -> None:
         run_tag = secrets.token_hex(3)
+        gunicorn_master = large.process.pid
         timeout = REQUEST_TIMEOUT
         async with (
             loadgen.new_session(large.base_url, timeout=timeout) as large_session,
@@ -172,12 +182,16 @@ class Bench:
                     self.measurements.floor_pairs[operation.key], _ = await self.saturate(
                         large_session, floor, FLOOR_PAIR_SECONDS, next(numbers)
                     )
-                throughput, errors = await self.saturate(
+                before = cpu.read(gunicorn_master)
+                throughput, outcomes = await self.saturate(
                     large_session, operation, self.config.saturation_seconds, next(numbers)
+                )
+                self.measurements.cpu_use[operation.key] = cpu.CpuUse.between(
+                    before, cpu.read(gunicorn_master), outcomes.answered
                 )
                 await self.settle(large_session)
                 self.measurements.saturation[operation.key] = throughput
-                self.measurements.saturation_errors[operation.key] = errors
+                self.measurements.saturation_errors[operation.key] = sum(outcomes.errors.values())
             small_operations = {operation.key: operation for operation in small_client.operations()}
             large_operations = {operation.key: operation for operation in operations}
             for key in GROWTH_OPERATIONS:
@@ -217,11 +231,15 @@ def run() -> int:
         f"saturation with {config.saturation_clients} clients"
     )
     servers = [
-        Server("large", config.database_url, config.port),
-        Server("small", small_url, config.port + 1),
+        Server(
+            "large", config.database_url, config.port, redis_url_numbered(config.redis_url, LARGE_REDIS_DB)
+        ),
+        Server("small", small_url, config.port + 1, redis_url_numbered(config.redis_url, SMALL_REDIS_DB)),
     ]
     try:
         server_version = recreate_databases(config.database_url, [large_name, small_name])
+        for server in servers:
+            flush_redis(server.redis_url)
         for url in (config.database_url, small_url):
             manage(url, "migrate", "--noinput", "-v", "0")
         print(f"seed_bench: {SMALL_CUSTOMERS:,} customers into {small_name}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -32,6 +33,7 @@ class Config:
     saturation_seconds: float
     customers: int
     ledger_rows: int
+    redis_url: str
 
     @classmethod
     def from_environment(cls) -> "Config":
@@ -48,6 +50,7 @@ class Config:
             saturation_seconds=float(os.environ.get("BENCH_SATURATION_SECONDS", "6")),
             customers=int(os.environ.get("BENCH_CUSTOMERS", "100000")),
             ledger_rows=int(os.environ.get("BENCH_LEDGER_ROWS", "1000000")),
+            redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
         )
 
     @property
@@ -114,9 +117,11 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def server_environment(database_url: str) -> dict[str, str]:
+def server_environment(database_url: str, redis_url: str = "") -> dict[str, str]:
     """Production settings, on plain HTTP over loopback, with the rate limits lifted: the
-    benchmark sends one credential's requests far faster than the limits allow."""
+    benchmark sends one credential's requests far faster than the limits allow. With Redis as
+    the cache, as in production: the workers keep their accounts' configuration in memory
+    (loyalty.tenancy.cache), which needs versions every worker sees."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "settings.production",
@@ -128,6 +133,7 @@ def server_environment(database_url: str) -> dict[str, str]:
         "THROTTLE_AUTH_TOKEN": "10000/min",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        **({"REDIS_URL": redis_url} if redis_url else {}),
     }
 
 
@@ -146,11 +152,27 @@ def manage(database_url: str, *arguments: str) -> str:
     return completed.stdout
 
 
+def redis_url_numbered(base: str, number: int) -> str:
+    return urlsplit(base)._replace(path=f"/{number}").geturl()
+
+
+def flush_redis(url: str) -> None:
+    """Empty the benchmark's Redis database: nothing of an earlier run is taken for current."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as error:
+        raise BenchError(
+            f"make bench needs Redis (the production cache), and none answers at {url}: start it, or "
+            f"set BENCH_REDIS_URL.\n  ({error})"
+        ) from None
+
+
 @dataclass
 class Server:
     name: str
     database_url: str
     port: int
+    redis_url: str = ""
     process: subprocess.Popen | None = None
     log: Path | None = None
 
@@ -178,7 +200,7 @@ class Server:
                 f"--error-logfile={self.log}",
             ],
             cwd=ROOT,
-            env=server_environment(self.database_url),
+            env=server_environment(self.database_url, self.redis_url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -174,13 +174,20 @@ def customer_sales_export(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+def purchases_with_identity(
+    *, account: Account, store: Store, type: str, day: date, receipt: Receipt
+) -> QuerySet[Sale]:
+    """The POS purchase these keys identify (store, type, local day and receipt): one at most."""
+    return Sale.objects.filter(
+        receipt.identity(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
+    )
+
+
 def purchase_by_identity(
     *, account: Account, store: Store, type: str, day: date, receipt: Receipt
 ) -> "SaleWithRewards | None":
     """The POS purchase these keys identify (store, type, local day and receipt), if recorded."""
-    sales = Sale.objects.filter(
-        receipt.identity(), account=account, store=store, source=Sale.Source.POS, type=type, local_date=day
-    )
+    sales = purchases_with_identity(account=account, store=store, type=type, day=day, receipt=receipt)
     return with_rewards(sales, account_id=account.pk).select_related("customer").first()
 
 
@@ -235,6 +242,11 @@ def reference_names_another_standing_purchase(sale: Sale) -> bool:
     )
 
 
+def sales_with_reference(*, account: Account, reference: str) -> QuerySet[Sale]:
+    """The server-to-server sale of this ERP reference: one at most."""
+    return Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference)
+
+
 def sale_by_reference(*, account: Account, reference: str) -> "SaleWithReturns | None":
     """The server-to-server sale of this ERP reference, if recorded (with its returns counted:
     a resend answers the sale's v2 representation)."""
@@ -243,7 +255,7 @@ def sale_by_reference(*, account: Account, reference: str) -> "SaleWithReturns |
     return (
         with_returns(
             with_rewards(
-                Sale.objects.filter(account=account, source=Sale.Source.API, reference=reference),
+                sales_with_reference(account=account, reference=reference),
                 account_id=account.pk,
             ),
             account_id=account.pk,

@@ -142,6 +142,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Each process keeps its accounts' configuration (credentials, stores, rules, templates,
+# webhook endpoints) in memory, checked on every request against a version in the cache above
+# (loyalty.tenancy.cache): nothing is used longer than ACCOUNT_CACHE_SECONDS after it was
+# read. The versions must be seen by every process that serves: one process (runserver, the
+# tests) with process memory, several (gunicorn) only with Redis — production keeps it off
+# without REDIS_URL.
+ACCOUNT_CACHE_ENABLED = os.environ.get("ACCOUNT_CACHE_ENABLED", "1") == "1"
+ACCOUNT_CACHE_SECONDS = int(os.environ.get("ACCOUNT_CACHE_SECONDS", "60"))
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -43,6 +43,9 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Several gunicorn workers see one another's configuration changes only through Redis.
+ACCOUNT_CACHE_ENABLED = bool(REDIS_URL) and os.environ.get("ACCOUNT_CACHE_ENABLED", "1") == "1"  # noqa: F405
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 # A webhook never reaches the private network (the database, the cache, the cloud's metadata),

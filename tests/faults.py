@@ -1,8 +1,14 @@
-"""Failures injected into a request: an exception at its k-th database statement."""
+"""Failures injected into a request: an exception at its k-th database statement.
+
+Each request starts with the process's memory of the accounts' configuration emptied
+(`loyalty.tenancy.cache`), so that every attempt runs the same statements, the reads of the
+configuration included: a failure there must leave nothing behind either."""
 
 from collections.abc import Callable
 
 from django.db import connection, transaction
+
+from loyalty.tenancy.cache import forget_all
 
 
 class StatementFault:
@@ -23,6 +29,7 @@ class StatementFault:
 def statements_of(send: Callable[[], object]) -> int:
     """How many statements `send` runs when nothing fails; what it wrote is undone."""
     counter = StatementFault(at=0, error=RuntimeError())
+    forget_all()
     with transaction.atomic(), connection.execute_wrapper(counter):
         send()
         transaction.set_rollback(True)
@@ -30,5 +37,6 @@ def statements_of(send: Callable[[], object]) -> int:
 
 
 def with_fault_at(at: int, error: Exception, send: Callable[[], object]):
+    forget_all()
     with connection.execute_wrapper(StatementFault(at, error)):
         return send()

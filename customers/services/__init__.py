@@ -10,6 +10,7 @@ from customers.services.customers import (
     customer_create,
     customer_get_or_create_by_document,
     customer_update,
+    customer_wallet_find_locked,
     customer_wallet_lock,
 )
 from customers.services.lots import GIVE_BACK_MIN_DAYS, LOT_BUCKETS, lot_end
@@ -42,6 +43,7 @@ __all__ = [
     "customer_create",
     "customer_get_or_create_by_document",
     "customer_update",
+    "customer_wallet_find_locked",
     "customer_wallet_lock",
     "entries_reversal",
     "lot_end",

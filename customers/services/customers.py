@@ -1,11 +1,14 @@
 """Customers: creation, update, the "CPF na nota" find-or-create, and LGPD anonymisation."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -172,6 +175,51 @@ class UnknownCustomer(NotFoundError):
     code = "unknown_customer"
 
 
+@dataclass(frozen=True)
+class LockedWallet:
+    """A customer's wallet, locked, with the customer and what the caller asked with it."""
+
+    customer: Customer
+    wallet: Wallet
+    annotated: Mapping[str, Any]
+
+
+def customer_wallet_find_locked(
+    *,
+    account: Account,
+    document: str | None = None,
+    customer_id: int | None = None,
+    annotations: Mapping[str, BaseExpression] | None = None,
+) -> LockedWallet | None:
+    """The customer named by `document` or by `customer_id`, with their wallet locked until the
+    end of the transaction (the wallet lock comes first); None when the account has no such
+    customer (nothing is created).
+
+    One query: the wallet row, locked, with its customer — and `annotations`, what else the
+    caller needs to know at the same moment (a sale's keys already taken), in `annotated`.
+    """
+    wallets = (
+        Wallet.objects.select_for_update(of=("self",)).select_related("customer").filter(account=account)
+    )
+    if annotations:
+        wallets = wallets.annotate(**annotations)
+    if customer_id is not None:
+        wallet = wallets.filter(customer__account=account, customer_id=customer_id).first()
+    elif document:
+        wallet = wallets.filter(
+            customer__account=account, customer__document=normalize_document(document)
+        ).first()
+    else:
+        raise ValueError("Name the customer by document or by id.")
+    if wallet is None:
+        return None
+    return LockedWallet(
+        customer=wallet.customer,
+        wallet=wallet,
+        annotated={name: getattr(wallet, name) for name in annotations or {}},
+    )
+
+
 def customer_wallet_lock(
     *, account: Account, document: str | None = None, customer_id: int | None = None
 ) -> tuple[Customer, Wallet]:
@@ -180,24 +228,16 @@ def customer_wallet_lock(
 
     One query when the customer exists: the wallet row, locked, with its customer.
     """
-    wallets = (
-        Wallet.objects.select_for_update(of=("self",)).select_related("customer").filter(account=account)
-    )
+    found = customer_wallet_find_locked(account=account, document=document, customer_id=customer_id)
+    if found is not None:
+        return found.customer, found.wallet
     if customer_id is not None:
-        wallet = wallets.filter(customer__account=account, customer_id=customer_id).first()
-        if wallet is None:
-            raise UnknownCustomer(
-                gettext("No customer with id %(id)s in this account.") % {"id": customer_id}
-            )
-        return wallet.customer, wallet
-    if not document:
-        raise ValueError("Name the customer by document or by id.")
-    bare = normalize_document(document)
-    wallet = wallets.filter(customer__account=account, customer__document=bare).first()
-    if wallet is not None:
-        return wallet.customer, wallet
-    customer, _ = customer_get_or_create_by_document(account=account, document=bare)
-    return customer, wallets.get(customer=customer)
+        raise UnknownCustomer(gettext("No customer with id %(id)s in this account.") % {"id": customer_id})
+    assert document
+    customer, _ = customer_get_or_create_by_document(account=account, document=normalize_document(document))
+    wallet = Wallet.objects.select_for_update(of=("self",)).get(account=account, customer=customer)
+    wallet.customer = customer
+    return customer, wallet
 
 
 ANONYMIZED_NAME = "Anonymised customer"

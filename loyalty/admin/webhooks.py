@@ -81,6 +81,11 @@ class WebhookEndpointAdmin(RevealOnAddMixin, AccountScopedAdminMixin, admin.Mode
         # Switched off (`active`), never deleted: its delivery log stays.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # An endpoint's deliveries were queued for its account: it never moves to another.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "account") if obj is not None else fields
+
     def save_model(self, request, obj, form, change):
         if change:
             webhook_endpoint_update(endpoint=obj, url=obj.url, events=obj.events, active=obj.active)

@@ -1,14 +1,14 @@
 """Authentication of the two API dialects.
 
 Both dialects carry a bearer JWT issued by `POST /api/v2/auth/token`. Every request
-re-reads the credential, so a deactivated credential (or account) or a regenerated
-secret is refused at once, even for tokens issued before. The POS dialect also needs
+checks the credential as it is now (`loyalty.tenancy.selectors`: kept in memory under the
+account's configuration version, which every change renews), so a deactivated credential
+(or account) or a regenerated secret is refused at once, even for tokens issued before. The POS dialect also needs
 the `X-Store-Token` of an active store of the same account.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,8 +17,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from loyalty.tenancy import credentials
 from loyalty.tenancy.models import Account, ApiCredential, Store
+from loyalty.tenancy.selectors import Caller, caller_of_token
 
 TOKEN_HELP = _("Request one from POST /api/v2/auth/token with your api_key and api_secret.")
 STORE_TOKEN_HEADER = "X-Store-Token"
@@ -45,12 +45,6 @@ class ApiClient:
         return f"api:{self.credential.api_key}"
 
 
-def credential_queryset() -> QuerySet[ApiCredential]:
-    # Unordered: a key names one row, and the model's ordering would join the account
-    # again only to sort it.
-    return ApiCredential.objects.select_related("account").order_by()
-
-
 class _BearerAuthentication(BaseAuthentication):
     www_authenticate_realm = "api"
 
@@ -58,11 +52,12 @@ class _BearerAuthentication(BaseAuthentication):
         return f'Bearer realm="{self.www_authenticate_realm}"'
 
     def authenticate(self, request):
-        return self._authenticate_bearer(request, credential_queryset())
+        client, token, _ = self._authenticate_bearer(request)
+        return client, token
 
     def _authenticate_bearer(
-        self, request, queryset: QuerySet[ApiCredential]
-    ) -> tuple[ApiClient, AccessToken]:
+        self, request, store_token: str | None = None
+    ) -> tuple[ApiClient, AccessToken, Caller]:
         header = get_authorization_header(request).split()
         if not header:
             raise exceptions.AuthenticationFailed(
@@ -94,21 +89,22 @@ class _BearerAuthentication(BaseAuthentication):
                 code="token_expired" if expired else "token_invalid",
             ) from None
         credential_id, account_id = token.get("credential_id"), token.get("account_id")
-        credential = (
-            queryset.filter(account_id=account_id, pk=credential_id).first()
+        caller = (
+            caller_of_token(account_id=account_id, credential_id=credential_id, store_token=store_token)
             if isinstance(credential_id, int) and isinstance(account_id, int)
             else None
         )
         if (
-            credential is None
-            or credential.account_id != token.get("account_id")
-            or credential.secret_generation != token.get("generation")
+            caller is None
+            or caller.credential.account_id != token.get("account_id")
+            or caller.credential.secret_generation != token.get("generation")
         ):
             raise exceptions.AuthenticationFailed(
                 gettext("The bearer token was revoked or is unknown. %(token_help)s")
                 % {"token_help": TOKEN_HELP},
                 code="token_revoked",
             )
+        credential = caller.credential
         if not credential.is_active:
             raise exceptions.AuthenticationFailed(
                 gettext("The API credential of this bearer token is deactivated."),
@@ -118,7 +114,7 @@ class _BearerAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 gettext("The merchant account of this bearer token is deactivated."), code="account_inactive"
             )
-        return ApiClient(account=credential.account, credential=credential), token
+        return ApiClient(account=caller.account, credential=credential), token, caller
 
 
 class BearerTokenAuthentication(_BearerAuthentication):
@@ -130,43 +126,23 @@ class PosAuthentication(_BearerAuthentication):
 
     def authenticate(self, request):
         raw_store_token = request.headers.get(STORE_TOKEN_HEADER, "").strip()
-        queryset = credential_queryset()
-        if raw_store_token:
-            # The store comes with the credential, in the same query. Only a store of the
-            # credential's own account can match: another account's answers like an unknown token.
-            queryset = queryset.alias(
-                store=FilteredRelation(
-                    "account__stores",
-                    condition=Q(account__stores__token_digest=credentials.token_digest(raw_store_token)),
-                )
-            ).annotate(
-                store_pk=F("store__id"), store_name=F("store__name"), store_is_active=F("store__is_active")
-            )
-        client, token = self._authenticate_bearer(request, queryset)
+        client, token, caller = self._authenticate_bearer(request, store_token=raw_store_token or None)
         if not raw_store_token:
             raise exceptions.AuthenticationFailed(
                 gettext("Missing %(header)s header: send the token of one of your account's stores.")
                 % {"header": STORE_TOKEN_HEADER},
                 code="store_token_missing",
             )
-        credential = client.credential
-        if credential.store_pk is None:
+        if caller.store is None:
             raise exceptions.AuthenticationFailed(
                 gettext("%(header)s is not valid: no store of this account has that token.")
                 % {"header": STORE_TOKEN_HEADER},
                 code="store_token_invalid",
             )
-        if not credential.store_is_active:
+        if not caller.store.is_active:
             raise exceptions.AuthenticationFailed(
                 gettext("%(header)s names a deactivated store.") % {"header": STORE_TOKEN_HEADER},
                 code="store_inactive",
             )
-        # As `.only()` would load it: the rest of the store is read on first use.
-        store = Store.from_db(
-            credential._state.db,
-            ["id", "account_id", "name", "is_active"],
-            [credential.store_pk, client.account.pk, credential.store_name, credential.store_is_active],
-        )
-        store.account = client.account
-        client.store = store
+        client.store = caller.store
         return client, token

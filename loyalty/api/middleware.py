@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from loyalty.api.errors import is_api_path, is_json, json_error, json_error_for_status, json_for_exception
+from loyalty.tenancy.cache import request_scope as account_cache_scope
 
 
 class ApiRequestMiddleware:
@@ -33,7 +34,9 @@ class ApiRequestMiddleware:
         with translation.override(translation.get_language_from_request(request)):
             response = self._refuse_large_body(request)
         if response is None:
-            response = self.get_response(request)
+            # Each account's configuration version is read once per request.
+            with account_cache_scope():
+                response = self.get_response(request)
         if response.status_code >= 400 and not is_json(response):
             return json_error_for_status(response)
         return response

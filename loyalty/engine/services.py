@@ -44,6 +44,7 @@ from loyalty.engine.rules import (
     evaluate,
 )
 from loyalty.outbox.services import messages_queue_for_sale, messages_withdraw_for_sale
+from loyalty.tenancy.cache import account_cached
 from promotions.models import Category
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import CancelledSale, RecordedSale, Reversal, SaleRewards
@@ -113,9 +114,18 @@ def program_in_force(*, account_id: int, rule_ids: Collection[int] | None = None
     """The account's active rules with their stores and categories (children included) — or,
     given `rule_ids`, those rules whether active or not (a return takes back what they granted).
 
-    Every sale reads them. Few rules name stores or categories, so two EXISTS flags in the
-    rules' own query spare looking those up unless some rule does.
+    Every sale reads the active ones: they are kept in process memory under the account's
+    configuration version (`loyalty.tenancy.cache`), which a change to a rule, its stores or
+    categories, a category, a reward or a template renews. What is kept is shared: read-only.
     """
+    if rule_ids is None:
+        return account_cached(account_id, "program", lambda: _program_read(account_id, None))
+    return _program_read(account_id, rule_ids)
+
+
+def _program_read(account_id: int, rule_ids: Collection[int] | None) -> Program:
+    # Few rules name stores or categories, so two EXISTS flags in the rules' own query spare
+    # looking those up unless some rule does.
     chosen = (
         RewardRule.objects.filter(account_id=account_id, pk__in=list(rule_ids))
         if rule_ids is not None

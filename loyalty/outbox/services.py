@@ -30,6 +30,7 @@ from loyalty.outbox.models import (
     MessageTemplate,
     Purpose,
 )
+from loyalty.tenancy.cache import account_cached
 from loyalty.tenancy.models import Account, Store
 
 # What the outbox reads of the apps' records. Customers, sales, wallets and vouchers live a floor
@@ -210,15 +211,7 @@ def messages_queue_for_sale(
         events.append(Event.SALE_REWARDED)
     if vouchers:
         events.append(Event.VOUCHER_ISSUED)
-    templates = (
-        list(
-            MessageTemplate.objects.filter(
-                account_id=sale.account_id, active=True, event__in=events
-            ).order_by("id")
-        )
-        if events
-        else []
-    )
+    templates = _active_templates(sale.account_id, events) if events else []
     templates += [template for template in rule_templates if template and template.active]
     templates = _consented(templates, customer)
     if not templates:
@@ -249,6 +242,18 @@ def messages_queue_for_sale(
     return len(queued)
 
 
+def _active_templates(account_id: int, events: Collection[str]) -> list[MessageTemplate]:
+    """The account's active templates of these events, oldest first. Every rewarded sale and
+    redemption asks, so the account's active templates are kept in process memory under its
+    configuration version (`loyalty.tenancy.cache`), which saving a template renews."""
+    every = account_cached(
+        account_id,
+        "message_templates",
+        lambda: tuple(MessageTemplate.objects.filter(account_id=account_id, active=True).order_by("id")),
+    )
+    return [template for template in every if template.event in events]
+
+
 def messages_queue_event(
     *,
     account: Account,
@@ -263,10 +268,7 @@ def messages_queue_event(
     Marketing templates only on channels the customer accepts (`_consented`). It writes one
     bulk insert, atomic by itself, inside the caller's transaction.
     """
-    templates = _consented(
-        list(MessageTemplate.objects.filter(account=account, active=True, event=event).order_by("id")),
-        customer,
-    )
+    templates = _consented(_active_templates(account.pk, [event]), customer)
     full_context = {**_base_context(customer, account, wallet_after, store), **context}
     queued = [message for template in templates if (message := _message(template, customer, full_context))]
     Message.objects.bulk_create(queued)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.tokens import AccessToken
 
 from loyalty.tenancy import credentials
+from loyalty.tenancy.cache import account_config_changed
 from loyalty.tenancy.models import Account, ApiCredential, Store
 
 _UNSET: Any = object()
@@ -112,6 +113,7 @@ def store_regenerate_token(*, store: Store) -> str:
         token_prefix=credentials.display_prefix(token),
         updated_at=timezone.now(),
     )
+    account_config_changed(store.account_id)
     store.refresh_from_db()
     return token
 
@@ -119,6 +121,7 @@ def store_regenerate_token(*, store: Store) -> str:
 @transaction.atomic(savepoint=False)
 def store_set_active(*, store: Store, active: bool) -> Store:
     Store.objects.filter(pk=store.pk).update(is_active=active, updated_at=timezone.now())
+    account_config_changed(store.account_id)
     store.refresh_from_db()
     return store
 
@@ -153,6 +156,7 @@ def credential_regenerate_secret(*, credential: ApiCredential, api_secret: str |
         secret_prefix=credentials.display_prefix(api_secret),
         secret_generation=F("secret_generation") + 1,
     )
+    account_config_changed(credential.account_id)
     credential.refresh_from_db()
     return api_secret
 
@@ -160,6 +164,7 @@ def credential_regenerate_secret(*, credential: ApiCredential, api_secret: str |
 @transaction.atomic(savepoint=False)
 def credential_set_active(*, credential: ApiCredential, active: bool) -> ApiCredential:
     ApiCredential.objects.filter(pk=credential.pk).update(is_active=active)
+    account_config_changed(credential.account_id)
     credential.refresh_from_db()
     return credential
 

@@ -15,13 +15,21 @@ from datetime import date
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, QuerySet
 from django.utils.translation import gettext, ngettext
 
 from customers.models import Customer, LedgerEntry, Wallet
-from customers.services import Posting, consents_set, customer_wallet_lock, wallet_post
+from customers.services import (
+    Posting,
+    consents_set,
+    customer_wallet_find_locked,
+    customer_wallet_lock,
+    wallet_post,
+)
 from loyalty.core.dates import local_date
 from loyalty.core.errors import BusinessRuleError
 from loyalty.core.ids import parse_id
+from loyalty.core.inserts import insert_unless_taken
 from loyalty.core.money import ZERO, round_money
 from loyalty.core.receipts import Receipt
 from loyalty.core.vocabulary import PaymentMethod
@@ -35,7 +43,13 @@ from sales.events import sale_event_data
 from sales.models import Sale, SaleItem, SalePayment
 from sales.outcomes import ItemData, RecordedSale, SaleInput, SaleOutcome, SaleRewards
 from sales.replays import sale_replay
-from sales.selectors import SaleWithRewards, purchase_by_identity, sale_by_reference
+from sales.selectors import (
+    SaleWithRewards,
+    purchase_by_identity,
+    purchases_with_identity,
+    sale_by_reference,
+    sales_with_reference,
+)
 from sales.signals import sale_recorded_send
 
 
@@ -43,6 +57,15 @@ class CustomerRequired(BusinessRuleError):
     """Digital change is the customer's money: a sale that credits or spends it names them."""
 
     code = "customer_required"
+
+
+def _with_these_keys(
+    account: Account, source: str, store: Store | None, type: str, day: date, receipt: Receipt
+) -> QuerySet[Sale]:
+    if source == Sale.Source.API:
+        return sales_with_reference(account=account, reference=receipt.reference)
+    assert store is not None, "a POS purchase comes from a store"
+    return purchases_with_identity(account=account, store=store, type=type, day=day, receipt=receipt)
 
 
 def _recorded_with_these_keys(
@@ -194,15 +217,31 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
     """
     day = local_date(sent.occurred_at, account.tzinfo)
     replay = partial(sale_replay, account=account, sent=sent, compare_place=sent.source == Sale.Source.API)
-    # Keys already taken are answered before anything is locked: a resend never waits on the
-    # customer's wallet, so it cannot deadlock with a cancel of the same purchase (which locks
-    # the sale, then the wallet), and a taken key is a conflict whatever else is wrong.
-    existing = _recorded_with_these_keys(account, sent.source, sent.store, sent.type, day, sent.receipt)
-    if existing is not None:
-        return replay(sale=existing)
+    keys = (account, sent.source, sent.store, sent.type, day, sent.receipt)
     customer: Customer | None = None
     wallet: Wallet | None = None
-    if sent.document or sent.customer_id is not None:
+    identified = bool(sent.document) or sent.customer_id is not None
+    # A sale's keys are checked before anything is created, and a taken key is a conflict
+    # whatever else is wrong. For a known customer the check rides on the wallet's lock, in
+    # one query (the wallet lock comes first, as in every flow; a resend then reads the sale
+    # without locking it, so it cannot deadlock with a cancel, which locks the sale first).
+    found = (
+        customer_wallet_find_locked(
+            account=account,
+            document=sent.document,
+            customer_id=sent.customer_id,
+            annotations={"sale_keys_taken": Exists(_with_these_keys(*keys))},
+        )
+        if identified
+        else None
+    )
+    if found is None or found.annotated["sale_keys_taken"]:
+        existing = _recorded_with_these_keys(*keys)
+        if existing is not None:
+            return replay(sale=existing, wallet=found.wallet if found else None)
+    if found is not None:
+        customer, wallet = found.customer, found.wallet
+    elif identified:
         customer, wallet = customer_wallet_lock(
             account=account, document=sent.document, customer_id=sent.customer_id
         )
@@ -222,14 +261,11 @@ def sale_record(*, account: Account, sent: SaleInput) -> SaleOutcome:
         amount=sent.amount,
         discount_total=round_money(sum((item.discount for item in sent.items), ZERO)),
     )
-    try:
-        # A savepoint: another till may have recorded these keys since they were looked up.
-        with transaction.atomic():
-            sale.save()
-    except IntegrityError:
-        existing = _recorded_with_these_keys(account, sent.source, sent.store, sent.type, day, sent.receipt)
+    if not insert_unless_taken(sale):
+        # Another till recorded these keys since they were looked up.
+        existing = _recorded_with_these_keys(*keys)
         if existing is None:
-            raise
+            raise IntegrityError("The sale was refused by a constraint of the database.")
         return replay(sale=existing, wallet=wallet)
 
     catalogue = _catalogue(account, sent.items, customer)

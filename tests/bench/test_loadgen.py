@@ -184,3 +184,11 @@ def test_a_closed_loop_keeps_exactly_its_clients_busy_until_the_deadline():
     assert session.most_in_flight == 3
     assert outcomes.sent == len(session.sent) == len(outcomes.latencies) > 3
     assert 0 < throughput * 0.1 <= outcomes.sent
+
+
+def test_the_requests_answered_are_the_successes_and_the_http_errors():
+    outcomes = Outcomes()
+    for error in (None, None, None, "HTTP 500", "HTTP 429", "ClientConnectionError", "TimeoutError"):
+        outcomes.record(scheduled=1.0, finished=1.01, error=error)
+
+    assert outcomes.answered == 5

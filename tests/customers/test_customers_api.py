@@ -5,10 +5,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, LedgerEntry
 from customers.services import wallet_credit
+from loyalty.api import pagination
+from loyalty.api.pagination import PageNumberPagination
 from tests.builders import V2
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -257,6 +262,171 @@ def test_page_size_over_the_cap_is_400(tenant, size):
 
     assert response.status_code == 400
     assert "from 1 to 500" in response.json()["page_size"][0]
+
+
+# --- counting and paging a long list ----------------------------------------------------
+
+ON_POSTGRESQL = connection.vendor == "postgresql"
+CAP = 5
+
+
+@pytest.fixture
+def cap(monkeypatch):
+    """Lists count exactly only up to `CAP` rows."""
+    monkeypatch.setattr(PageNumberPagination, "count_exact_up_to", CAP)
+
+
+def newest_first(tenant, count: int) -> list[int]:
+    """`count` customers of the tenant, created through the service; their ids, newest first."""
+    return [CustomerFactory(account=tenant.account).pk for _ in range(count)][::-1]
+
+
+def bulk_customers(tenant, count: int) -> None:
+    """`count` customers in one statement (without wallets, which no list test reads)."""
+    Customer.objects.bulk_create(
+        Customer(account=tenant.account, name=f"Cliente {n}", email=f"cliente{n}@example.com")
+        for n in range(count)
+    )
+
+
+def listed(tenant, params) -> tuple[dict, list[str]]:
+    with CaptureQueriesContext(connection) as ran:
+        response = tenant.v2.get(f"{V2}/customers", params)
+    assert response.status_code == 200, response.content
+    return response.json(), [query["sql"] for query in ran.captured_queries]
+
+
+def counts_in(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if "COUNT(" in sql]
+
+
+def test_a_count_up_to_the_cap_is_exact_and_reads_no_row_past_it(tenant, cap):
+    newest_first(tenant, CAP)
+
+    body, statements = listed(tenant, {"page_size": 2})
+
+    assert body["count"] == CAP
+    [count] = counts_in(statements)
+    assert f"LIMIT {CAP + 1}" in count
+    assert not [sql for sql in statements if sql.startswith("EXPLAIN")]
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's count: PostgreSQL estimates above the cap")
+def test_above_the_cap_sqlite_counts_exactly(tenant, cap):
+    newest_first(tenant, CAP + 3)
+
+    body, statements = listed(tenant, {"page_size": 2})
+
+    assert body["count"] == CAP + 3
+    # The capped count found more than the cap; the second counts them all.
+    assert len(counts_in(statements)) == 2
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="an estimate needs PostgreSQL's planner (set DATABASE_URL)")
+def test_above_the_cap_postgresql_answers_the_planners_estimate(tenant, monkeypatch):
+    monkeypatch.setattr(PageNumberPagination, "count_exact_up_to", 100)
+    bulk_customers(tenant, 2_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    # Deleted after the statistics were taken: the planner still expects 2,000.
+    oldest = (
+        Customer.objects.filter(account=tenant.account).order_by("id").values_list("id", flat=True)[:1_000]
+    )
+    Customer.objects.filter(pk__in=list(oldest)).delete()
+
+    body, statements = listed(tenant, {"page_size": 50})
+
+    assert 1_600 <= body["count"] <= 2_400
+    assert all("LIMIT 101" in sql for sql in counts_in(statements)), statements
+    assert [sql for sql in statements if sql.startswith("EXPLAIN")]
+    # The last page knows where the list ends, and says so.
+    last, _ = listed(tenant, {"page_size": 50, "page": "last"})
+    assert last["count"] == 1_000
+    assert last["next"] is None
+    assert len(last["results"]) == 50
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="an estimate needs PostgreSQL's planner (set DATABASE_URL)")
+def test_each_account_gets_its_own_estimate_once_the_statement_is_prepared(tenant, other_tenant, monkeypatch):
+    monkeypatch.setattr(PageNumberPagination, "count_exact_up_to", 100)
+    bulk_customers(tenant, 3_000)
+    bulk_customers(other_tenant, 300)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+
+    # psycopg prepares a statement from its third run on a connection (settings); a plan
+    # made once for any account would give both the same figure.
+    answered = {
+        (
+            tenant.v2.get(f"{V2}/customers").json()["count"],
+            other_tenant.v2.get(f"{V2}/customers").json()["count"],
+        )
+        for _ in range(8)
+    }
+
+    [(big, small)] = answered
+    assert 2_700 <= big <= 3_300
+    assert 270 <= small <= 330
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="an estimate needs PostgreSQL's planner (set DATABASE_URL)")
+def test_an_estimate_is_never_below_what_the_capped_count_saw(tenant, cap, monkeypatch):
+    monkeypatch.setattr(pagination, "planner_row_estimate", lambda queryset: 1)
+    newest_first(tenant, CAP + 10)
+
+    body, _ = listed(tenant, {"page_size": 2})
+
+    assert body["count"] == CAP + 1
+    assert body["next"]
+
+
+# Too low an estimate must not end the walk early, nor too high a one lead past its end.
+@pytest.mark.parametrize("estimate", [None, 1, 1_000], ids=["planner", "too-low", "too-high"])
+def test_next_and_previous_walk_every_customer_once_whatever_the_count(tenant, cap, monkeypatch, estimate):
+    if estimate is not None:
+        monkeypatch.setattr(pagination, "planner_row_estimate", lambda queryset: estimate)
+    ids = newest_first(tenant, 9)
+
+    pages = [tenant.v2.get(f"{V2}/customers", {"page_size": 4}).json()]
+    while pages[-1]["next"]:
+        pages.append(tenant.v2.get(pages[-1]["next"]).json())
+
+    assert [row["id"] for page in pages for row in page["results"]] == ids
+    assert pages[0]["count"] >= CAP + 1
+    assert pages[-1]["count"] == 9
+    assert [page["previous"] for page in pages] == [
+        None,
+        "http://testserver/api/v2/customers?page_size=4",
+        "http://testserver/api/v2/customers?page=2&page_size=4",
+    ]
+    past_the_end = tenant.v2.get(f"{V2}/customers", {"page": 4, "page_size": 4})
+    assert past_the_end.status_code == 404
+    assert past_the_end.json()["detail"] == "No page 4: it is past the last page."
+    last = tenant.v2.get(f"{V2}/customers", {"page": "last", "page_size": 4}).json()
+    assert [row["id"] for row in last["results"]] == ids[8:]
+    assert (last["count"], last["next"]) == (9, None)
+    assert last["previous"].endswith("page=2&page_size=4")
+
+
+@pytest.mark.parametrize("page", ["9" * 30, "9" * 5_000])
+def test_a_page_number_past_any_list_is_404(tenant, cap, page):
+    newest_first(tenant, CAP + 1)
+
+    response = tenant.v2.get(f"{V2}/customers", {"page": page})
+
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("it is past the last page.")
+
+
+def test_above_the_cap_a_page_of_5_costs_what_a_page_of_100_does(tenant, cap):
+    bulk_customers(tenant, 120)
+    listed(tenant, {"page_size": 1})  # the credential, read once and kept
+
+    small, small_statements = listed(tenant, {"page_size": 5})
+    large, large_statements = listed(tenant, {"page_size": 100})
+
+    assert (len(small["results"]), len(large["results"])) == (5, 100)
+    assert len(small_statements) == len(large_statements)
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,28 @@ def test_changing_an_endpoint_keeps_its_secret(client, staff_a, merchant):
     assert endpoint.secret == issued.secret
 
 
+def test_an_endpoint_never_moves_to_another_account(client, superuser, merchant, other_merchant):
+    """Its deliveries were queued for its account; a superuser's form offers no account to change."""
+    issued = webhook_endpoint_create(account=merchant.account, url=ADD["url"], events=["sale.recorded"])
+    client.force_login(superuser)
+    url = reverse("admin:loyalty_webhookendpoint_change", args=[issued.endpoint.pk])
+
+    form = client.get(url).context["adminform"].form
+    response = client.post(
+        url,
+        {
+            "account": other_merchant.account.pk,
+            "url": ADD["url"],
+            "events": ["sale.recorded"],
+            "active": "on",
+        },
+    )
+
+    assert "account" not in form.fields
+    assert response.status_code == 302
+    assert WebhookEndpoint.objects.get().account == merchant.account
+
+
 def test_regenerating_the_secret_asks_first_then_shows_the_new_one_once(client, staff_a, merchant):
     issued = webhook_endpoint_create(account=merchant.account, url=ADD["url"], events=["sale.recorded"])
     client.force_login(staff_a)

@@ -295,9 +295,9 @@ def test_get_put_and_delete_cost_a_fixed_number_of_queries(tenant, coffee, djang
     with django_assert_num_queries(2):
         assert tenant.pos.get(url).status_code == 200
     # ... then, in the request's savepoint, the product by barcode, the update and its change
-    # history row.
-    with django_assert_num_queries(7):
+    # history row (the credential and store are in memory since the GET).
+    with django_assert_num_queries(6):
         assert tenant.pos.put(url, SEED_PROMOTION, format="json").status_code == 200
     # ... or only the update (and its history row).
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert tenant.pos.delete(url).status_code == 204

@@ -11,6 +11,7 @@ from loyalty.outbox.models import Message
 from loyalty.outbox.services import message_template_create
 from tests.builders import POS
 from tests.sales.builders import cancel, purchase, put
+from tests.test_query_budgets import REDEEM_BUDGET, REDEEM_QUERIES
 from vouchers.models import BalanceRedemption
 
 pytestmark = pytest.mark.django_db
@@ -294,6 +295,11 @@ def test_a_balance_redeemed_template_queues_a_message(tenant, maria):
 
 
 def test_redemption_query_count(tenant, maria, django_assert_num_queries):
-    # The request's savepoint included, and the read of the account's webhook endpoints (none).
-    with django_assert_num_queries(13):
-        assert redeem(tenant).status_code == 201
+    # A first redemption reads the account's configuration (credential with store, templates,
+    # webhook endpoints); the next ones find it in the process's memory.
+    assert redeem(tenant, {**SEED_REDEEM, "coupon": "1"}).status_code == 201
+    # The wallet locked with its customer and whether the keys are taken, the redemption's
+    # insert, its ledger row and wallet move, and the request's savepoint (2).
+    with django_assert_num_queries(REDEEM_QUERIES):
+        assert redeem(tenant, {**SEED_REDEEM, "coupon": "2"}).status_code == 201
+    assert REDEEM_QUERIES <= REDEEM_BUDGET

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.api.pos import PosWalletSerializer, document_from_path
-from customers.models import Customer
+from customers.services import UnknownCustomer
 from loyalty.api.dialects import PosMixin
 from loyalty.api.fields import ApiDateTimeField, MoneyField
 from loyalty.core.errors import ConflictError
@@ -242,15 +242,12 @@ class BalanceRedeemView(PosMixin, APIView):
         bare = document_from_path(document)
         serializer = RedeemSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        customer = Customer.objects.filter(account=self.account, document=bare).first()
-        if customer is None:
-            raise NotFound(gettext("No consumer with this document in this account."))
         data = serializer.validated_data
         try:
             outcome = balance_redeem(
                 account=self.account,
                 store=self.store,
-                customer=customer,
+                document=bare,
                 value=data["value"],
                 digital_change=data["digital_change"],
                 occurred_at=data["date"],
@@ -260,9 +257,10 @@ class BalanceRedeemView(PosMixin, APIView):
                 coupon=_text(data.get("coupon")),
                 purchase_total=data.get("purchase_total"),
             )
+        except UnknownCustomer:
+            raise NotFound(gettext("No consumer with this document in this account.")) from None
         except RedemptionConflict as conflict:
             raise redemption_conflict(conflict) from None
-        outcome.redemption.customer = customer
         body = {
             "redemption": RedemptionSerializer(outcome.redemption).data,
             "wallet": PosWalletSerializer(outcome.wallet).data,

@@ -14,13 +14,22 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from customers.models import Customer, LedgerEntry, Wallet
-from customers.services import Posting, entries_reversal, postings_total, wallet_lock, wallet_post
+from customers.services import (
+    Posting,
+    UnknownCustomer,
+    customer_wallet_find_locked,
+    entries_reversal,
+    postings_total,
+    wallet_post,
+)
 from loyalty.core.dates import local_date
 from loyalty.core.errors import BusinessRuleError, ConflictError
+from loyalty.core.inserts import insert_unless_taken
 from loyalty.core.money import ZERO
 from loyalty.core.receipts import Receipt
 from loyalty.outbox.models import Event
@@ -157,12 +166,18 @@ def _limits_check(
         )
 
 
+def _redemptions_with_keys(
+    account: Account, store: Store, type: str, day: date, receipt: Receipt
+) -> QuerySet[BalanceRedemption]:
+    return BalanceRedemption.objects.filter(
+        receipt.identity(), account=account, store=store, type=type, local_date=day, legacy_duplicate=False
+    )
+
+
 def _redemption_recorded(
     account: Account, store: Store, type: str, day: date, receipt: Receipt
 ) -> BalanceRedemption | None:
-    return BalanceRedemption.objects.filter(
-        receipt.identity(), account=account, store=store, type=type, local_date=day, legacy_duplicate=False
-    ).first()
+    return _redemptions_with_keys(account, store, type, day, receipt).first()
 
 
 def _redemption_replay(
@@ -170,6 +185,7 @@ def _redemption_replay(
     *,
     account: Account,
     customer: Customer,
+    wallet: Wallet,
     value: Decimal,
     digital_change: Decimal,
 ) -> RedemptionOutcome:
@@ -200,7 +216,7 @@ def _redemption_replay(
                 "This redemption was given back when its purchase was cancelled; nothing was debited again."
             )
         warnings.append(warning)
-    wallet = Wallet.objects.get(account_id=customer.account_id, customer=customer)
+    redemption.customer = customer
     return RedemptionOutcome(redemption=redemption, created=False, wallet=wallet, warnings=warnings)
 
 
@@ -209,7 +225,8 @@ def balance_redeem(
     *,
     account: Account,
     store: Store,
-    customer: Customer,
+    customer: Customer | None = None,
+    document: str | None = None,
     value: Decimal,
     digital_change: Decimal,
     occurred_at: datetime,
@@ -219,7 +236,8 @@ def balance_redeem(
     coupon: str = "",
     purchase_total: Decimal | None = None,
 ) -> RedemptionOutcome:
-    """Spend cashback balance and digital change at a till, both or neither.
+    """Spend cashback balance and digital change at a till, both or neither, from the wallet of
+    `customer` or of the customer of `document` (`UnknownCustomer` when the account has none).
 
     A redemption is identified like a purchase (store, type, local day and receipt). Sent
     again with the same customer and amounts it answers the first result and debits nothing
@@ -233,12 +251,31 @@ def balance_redeem(
     """
     day = local_date(occurred_at, account.tzinfo)
     receipt = Receipt.of(reference=reference, pdv=pdv, coupon=coupon)
-    replay = partial(
-        _redemption_replay, account=account, customer=customer, value=value, digital_change=digital_change
+    # The wallet first, locked, with whether these keys are taken, in one query: the balance
+    # as locked has another till's redemption of a moment ago already out of it.
+    found = customer_wallet_find_locked(
+        account=account,
+        document=document,
+        customer_id=customer.pk if customer is not None else None,
+        annotations={
+            "redemption_keys_taken": Exists(_redemptions_with_keys(account, store, type, day, receipt))
+        },
     )
-    existing = _redemption_recorded(account, store, type, day, receipt)
-    if existing is not None:
-        return replay(existing)
+    if found is None:
+        raise UnknownCustomer(gettext("No consumer with this document in this account."))
+    customer, locked = found.customer, found.wallet
+    replay = partial(
+        _redemption_replay,
+        account=account,
+        customer=customer,
+        wallet=locked,
+        value=value,
+        digital_change=digital_change,
+    )
+    if found.annotated["redemption_keys_taken"]:
+        existing = _redemption_recorded(account, store, type, day, receipt)
+        if existing is not None:
+            return replay(existing)
     redemption = BalanceRedemption(
         account=account,
         customer=customer,
@@ -250,14 +287,12 @@ def balance_redeem(
         digital_change=digital_change,
         **receipt.as_fields(),
     )
-    try:
-        with transaction.atomic():
-            redemption.save()
-    except IntegrityError:
-        # Another till recorded a redemption with these keys a moment ago.
+    if not insert_unless_taken(redemption):
+        # Another till (for another customer: this one's wallet is locked) recorded a
+        # redemption with these keys a moment ago.
         existing = _redemption_recorded(account, store, type, day, receipt)
         if existing is None:
-            raise
+            raise IntegrityError("The redemption was refused by a constraint of the database.")
         return replay(existing)
     of_this_redemption = partial(
         Posting, reason="Redeemed at the till", store=store, links={"redemption": redemption}
@@ -272,8 +307,6 @@ def balance_redeem(
     ]
     limits = RedeemLimits.of(account)
     check = partial(_limits_check, limits, value=value, purchase_total=purchase_total)
-    # The balance as locked: another till's redemption a moment ago is already out of it.
-    locked = wallet_lock(account_id=customer.account_id, customer_id=customer.pk)
     check(balance=locked.balance, digital_change=locked.digital_change)
     held = locked.balance
     wallet = wallet_post(customer=customer, postings=postings, locked_wallet=locked)

@@ -63,6 +63,9 @@ def _with_these_keys(
     account: Account, source: str, store: Store | None, type: str, day: date, receipt: Receipt
 ) -> QuerySet[Sale]:
     if source == Sale.Source.API:
+        # A sale sent without a reference has no key to take.
+        if not receipt.reference:
+            return Sale.objects.none()
         return sales_with_reference(account=account, reference=receipt.reference)
     assert store is not None, "a POS purchase comes from a store"
     return purchases_with_identity(account=account, store=store, type=type, day=day, receipt=receipt)

@@ -81,3 +81,31 @@ def test_a_prepare_threshold_that_is_not_a_count_is_refused(monkeypatch, value):
 
     with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
         database_from_environment()
+
+
+@pytest.mark.parametrize(
+    ("extra", "kept"),
+    [({}, "False"), ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "True")],
+    ids=["without-redis", "with-redis"],
+)
+def test_production_keeps_the_accounts_configuration_in_memory_only_with_redis(extra, kept):
+    """Several gunicorn workers see one another's configuration changes only through a shared
+    cache: without Redis each request reads the configuration from the database."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.ACCOUNT_CACHE_ENABLED)",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "settings.production", **PRODUCTION_ENV, **extra},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == kept

@@ -288,8 +288,8 @@ def balance_redeem(
         **receipt.as_fields(),
     )
     if not insert_unless_taken(redemption):
-        # Another till (for another customer: this one's wallet is locked) recorded a
-        # redemption with these keys a moment ago.
+        # Another till recorded a redemption with these keys a moment ago: for another
+        # customer, or for this one, committed while this request waited for the wallet.
         existing = _redemption_recorded(account, store, type, day, receipt)
         if existing is None:
             raise IntegrityError("The redemption was refused by a constraint of the database.")

@@ -2,12 +2,14 @@
 
 | request | ceiling | today |
 | --- | --- | --- |
-| POS `PUT /shops`, identified, 1 item and 50 items | the same count, at most 25 | `PURCHASE_QUERIES` |
-| POS `POST /shops/discounts`, 1 item and 50 items | the same count, at most 8 | `QUOTE_QUERIES` |
-| v2 `POST /sales` with 10 items | at most 25 | `V2_SALE_QUERIES` |
-| POS `GET /consumers/document/{document}/wallet` | at most 4, auth included | `WALLET_QUERIES` |
+| POS `PUT /shops`, identified, 1 item and 50 items | the same count, at most 14 | `PURCHASE_QUERIES` |
+| POS `POST /shops/discounts`, 1 item and 50 items | the same count, at most 5 | `QUOTE_QUERIES` |
+| v2 `POST /sales` with 10 items | at most 14 | `V2_SALE_QUERIES` |
+| POS balance redeem | at most 8 | `REDEEM_QUERIES` (`tests/vouchers/test_balance_redeem.py`) |
+| POS `GET /consumers/document/{document}/wallet` | at most 2, auth included | `WALLET_QUERIES` |
 | every list endpoint, a page of 5 and a page of 100 | the same count | `LIST_QUERIES` |
-| POS `PUT /shops` with marketing templates, or carrying consent | at most 25 | `PURCHASE_QUERIES` + `MARKETING_CONSENT_READ`, + `CONSENT_*_EXTRA` |
+| POS `PUT /shops` with marketing templates | at most 14 | `PURCHASE_QUERIES` + `MARKETING_CONSENT_READ` |
+| POS `PUT /shops` carrying a consumer's first consent | at most 20 | `PURCHASE_QUERIES` + `CONSENT_*_EXTRA` |
 
 The "today" counts are exact (savepoints included, as a test's transaction makes them), so
 that any change to them is seen and made on purpose. They are a warm process's: the account's

@@ -3,11 +3,13 @@ tree with the catalogue's rewards counted."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
+from loyalty.core.money import ZERO, round_money
 from loyalty.tenancy.models import Account
 from promotions.models import Category
 from promotions.selectors import category_queryset
@@ -95,3 +97,44 @@ def categories_with_counts(*, account: Account) -> QuerySet[Category]:
     return category_queryset(account=account).annotate(
         coupon_count=Coalesce(Subquery(coupons, output_field=IntegerField()), 0)
     )
+
+
+#: R$ per point are shown to six places; values are computed with the exact ratio.
+RATE_QUANTUM = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class PointsValuation:
+    """The catalogue's cheapest R$ per point: the active reward with a points cost that gives
+    the fewest R$ for each point (`reward_id` None: no such reward, and points are valued 0)."""
+
+    reward_id: int | None = None
+    reward_name: str | None = None
+    value: Decimal = ZERO
+    points_cost: Decimal = ZERO
+
+    @property
+    def value_per_point(self) -> Decimal | None:
+        if not self.points_cost:
+            return None
+        return (self.value / self.points_cost).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
+
+    def of(self, points: Decimal) -> Decimal:
+        """The R$ value of `points`, with the exact ratio, rounded once."""
+        if not self.points_cost:
+            return round_money(ZERO)
+        return round_money(points * self.value / self.points_cost)
+
+
+def points_valuation(*, account_id: int) -> PointsValuation:
+    """How the account's points are valued in R$ (the liability report, the simulator)."""
+    # Compared in Python with exact decimals: SQLite would divide integers as integers.
+    # A catalogue is tens of rewards, not customers.
+    offers = Reward.objects.filter(
+        account_id=account_id, active=True, points_cost__gt=0, value__gt=0
+    ).values_list("pk", "name", "value", "points_cost")
+    cheapest = min(offers, key=lambda offer: (offer[2] / offer[3], offer[0]), default=None)
+    if cheapest is None:
+        return PointsValuation()
+    pk, name, value, points_cost = cheapest
+    return PointsValuation(reward_id=pk, reward_name=name, value=value, points_cost=points_cost)

@@ -8,7 +8,8 @@ merged rule, as a new rule would be. Nothing here touches what a rule already gr
 change applies to later grants only.
 """
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,8 +31,7 @@ from vouchers.models import Reward, Voucher
 _UNSET: Any = object()
 
 
-@transaction.atomic(savepoint=False)
-def rule_create(
+def rule_build(
     *,
     account: Account,
     name: str,
@@ -43,8 +43,6 @@ def rule_create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     weekdays: list[int] | None = None,
-    stores: Iterable[Store] = (),
-    categories: Iterable[Category] = (),
     excluded_payment_methods: list[int] | None = None,
     minimum_amount: Decimal = ZERO,
     maximum_reward: Decimal | None = None,
@@ -53,7 +51,8 @@ def rule_create(
     pending_days: int | None = None,
     active: bool = True,
 ) -> RewardRule:
-    """A new rule of the account, validated as the admin validates it."""
+    """A new rule of the account, validated as the admin validates it, not saved: what
+    `rule_create` saves, and what the simulator replays as a draft."""
     rule = RewardRule(
         account=account,
         name=name,
@@ -75,6 +74,20 @@ def rule_create(
     if excluded_payment_methods is not None:
         rule.excluded_payment_methods = excluded_payment_methods
     rule.full_clean()
+    return rule
+
+
+@transaction.atomic(savepoint=False)
+def rule_create(
+    *,
+    account: Account,
+    stores: Iterable[Store] = (),
+    categories: Iterable[Category] = (),
+    **fields: Any,
+) -> RewardRule:
+    """A new rule of the account, validated as the admin validates it (`rule_build`'s fields),
+    limited to these stores and categories."""
+    rule = rule_build(account=account, **fields)
     rule.save()
     rule_scope_set(rule=rule, stores=stores, categories=categories)
     return rule
@@ -166,9 +179,7 @@ def rule_update(
         }.items()
         if given is not _UNSET
     }
-    for key, given in changes.items():
-        setattr(rule, key, given)
-    rule.full_clean()
+    _changed(rule, changes)
     # Only the columns sent: a concurrent change of other fields is not undone.
     rule.save(update_fields=[*changes, "updated_at"])
     if stores is not _UNSET or categories is not _UNSET:
@@ -178,6 +189,20 @@ def rule_update(
             categories=rule.categories.all() if categories is _UNSET else categories,
         )
     return rule
+
+
+def _changed(rule: RewardRule, changes: Mapping[str, Any]) -> RewardRule:
+    for key, given in changes.items():
+        setattr(rule, key, given)
+    rule.full_clean()
+    return rule
+
+
+def rule_draft_change(*, rule: RewardRule, changes: Mapping[str, Any]) -> RewardRule:
+    """The rule as these field changes would leave it, validated whole as `rule_update`
+    validates it (a `ValidationError` by field), without touching the rule or saving: what the
+    simulator replays. `changes` holds `rule_update`'s fields but the stores and categories."""
+    return _changed(copy.copy(rule), changes)
 
 
 # --- reads ------------------------------------------------------------------------------

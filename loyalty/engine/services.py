@@ -54,7 +54,7 @@ from vouchers.services import reward_take_one, voucher_issue, voucher_issued_eve
 REWARD_KINDS = (LedgerEntry.Kind.CASHBACK, LedgerEntry.Kind.POINTS, LedgerEntry.Kind.RELEASE)
 
 
-def _descendants(roots: Iterable[int], parents: Mapping[int, int | None]) -> frozenset[int]:
+def categories_with_descendants(roots: Iterable[int], parents: Mapping[int, int | None]) -> frozenset[int]:
     """The categories in `roots` and every category below them."""
     children: dict[int | None, list[int]] = {}
     for category_id, parent_id in parents.items():
@@ -156,7 +156,9 @@ def _program_read(account_id: int, rule_ids: Collection[int] | None) -> Program:
         rule_facts(
             rule,
             store_ids=store_ids.get(rule.pk, ()),
-            category_ids=_descendants(category_ids[rule.pk], parents) if rule.pk in category_ids else (),
+            category_ids=categories_with_descendants(category_ids[rule.pk], parents)
+            if rule.pk in category_ids
+            else (),
         )
         for rule in rules
     )

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -14,7 +14,6 @@ from loyalty.shell.liability.sources import (
     BUCKETS,
     EXPIRING_BUCKETS,
     EXPIRY_WINDOWS,
-    RATE_QUANTUM,
     Slice,
     Tally,
     attributed_slices,
@@ -23,7 +22,7 @@ from loyalty.shell.liability.sources import (
     wallet_totals,
 )
 from loyalty.tenancy.models import Account, Store
-from vouchers.models import Reward
+from vouchers.selectors import PointsValuation, points_valuation
 
 
 @dataclass(frozen=True)
@@ -43,29 +42,6 @@ class Amounts:
     @property
     def is_zero(self) -> bool:
         return not (self.balance or self.digital_change or self.points)
-
-
-@dataclass(frozen=True)
-class PointsValuation:
-    """The catalogue's cheapest R$ per point: the active reward with a points cost that gives
-    the fewest R$ for each point (`reward_id` None: no such reward, and points are valued 0)."""
-
-    reward_id: int | None = None
-    reward_name: str | None = None
-    value: Decimal = ZERO
-    points_cost: Decimal = ZERO
-
-    @property
-    def value_per_point(self) -> Decimal | None:
-        if not self.points_cost:
-            return None
-        return (self.value / self.points_cost).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
-
-    def of(self, points: Decimal) -> Decimal:
-        """The R$ value of `points`, with the exact ratio, rounded once."""
-        if not self.points_cost:
-            return round_money(ZERO)
-        return round_money(points * self.value / self.points_cost)
 
 
 @dataclass(frozen=True)
@@ -121,7 +97,7 @@ def liability_report(
     part attributed to that store (a store that is not the account's owes nothing)."""
     now = now or timezone.now()
     stores = dict(Store.objects.filter(account=account).values_list("pk", "name"))
-    valuation = _points_valuation(account)
+    valuation = points_valuation(account_id=account.pk)
     lots = lot_slices(account, store_id)
     outside, debt_parts = attributed_slices(account, store_id)
 
@@ -241,19 +217,3 @@ def _by_month(
             key=lambda row: (row.month is None, row.month or date.min),
         )
     )
-
-
-# --- reads -------------------------------------------------------------------------------
-
-
-def _points_valuation(account: Account) -> PointsValuation:
-    # Compared in Python with exact decimals: SQLite would divide integers as integers.
-    # A catalogue is tens of rewards, not customers.
-    offers = Reward.objects.filter(account=account, active=True, points_cost__gt=0, value__gt=0).values_list(
-        "pk", "name", "value", "points_cost"
-    )
-    cheapest = min(offers, key=lambda offer: (offer[2] / offer[3], offer[0]), default=None)
-    if cheapest is None:
-        return PointsValuation()
-    pk, name, value, points_cost = cheapest
-    return PointsValuation(reward_id=pk, reward_name=name, value=value, points_cost=points_cost)

@@ -20,9 +20,6 @@ BUCKETS = ("balance", "digital_change", "points")
 #: The buckets that expire (by lot or by inactivity); digital change is the customer's money.
 EXPIRING_BUCKETS = LOT_BUCKETS
 EXPIRY_WINDOWS = (30, 60, 90)
-#: Places of the R$-per-point rate shown; amounts are valued with the exact ratio.
-RATE_QUANTUM = Decimal("0.000001")
-
 SUM_FIELD = DecimalField(max_digits=AMOUNT_MAX_DIGITS + 6, decimal_places=MONEY_PLACES)
 
 # A tally of raw bucket amounts, before rounding and valuation.

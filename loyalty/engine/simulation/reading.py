@@ -1,0 +1,145 @@
+"""The recorded sales a simulation replays, read in batches in constant memory.
+
+One query streams the sales of the range (identified, not cancelled), and each batch of
+`BATCH` of them reads its items and payments — and, when some of them had returns, their
+returned lines and amounts — in a query each: the number of statements grows with the
+batches, never with the sales in a batch.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Sum
+
+from loyalty.core.dates import local_day_end
+from loyalty.core.money import ZERO
+from loyalty.engine.rules import ItemFacts, PaymentFacts, SaleFacts
+from loyalty.engine.simulation.replay import ReplayedSale
+from sales.models import Sale, SaleItem, SalePayment, SaleReturn, SaleReturnLine
+
+#: Sales read, and replayed, at a time.
+BATCH = 2000
+SALE_COLUMNS = ("id", "customer_id", "store_id", "type", "amount", "occurred_at", "local_date", "has_returns")
+
+
+def replayed_sales_filter(
+    *, account_id: int, zone: ZoneInfo, date_from: date, date_to: date, store_ids: Sequence[int] = ()
+):
+    """The account's identified, recorded sales of these local days (and stores)."""
+    # The instants bound the index's range (account, occurred_at); a day of margin on each side
+    # keeps the sales recorded under another time zone of the account, which the local dates
+    # then choose exactly.
+    sales = Sale.objects.filter(
+        account_id=account_id,
+        status=Sale.Status.RECORDED,
+        customer_id__isnull=False,
+        occurred_at__gte=local_day_end(date_from - timedelta(days=2), zone),
+        occurred_at__lt=local_day_end(date_to + timedelta(days=1), zone),
+        local_date__gte=date_from,
+        local_date__lte=date_to,
+    )
+    if store_ids:
+        sales = sales.filter(store_id__in=list(store_ids))
+    return sales
+
+
+def replayed_sales_count(
+    *, account_id: int, zone: ZoneInfo, date_from: date, date_to: date, store_ids: Sequence[int] = ()
+) -> int:
+    return replayed_sales_filter(
+        account_id=account_id, zone=zone, date_from=date_from, date_to=date_to, store_ids=store_ids
+    ).count()
+
+
+def replayed_sales(
+    *,
+    account_id: int,
+    zone: ZoneInfo,
+    date_from: date,
+    date_to: date,
+    store_ids: Sequence[int] = (),
+    batch: int = BATCH,
+) -> Iterator[list[ReplayedSale]]:
+    """The sales of the range as the simulator replays them, `batch` at a time, oldest first."""
+    rows = (
+        replayed_sales_filter(
+            account_id=account_id, zone=zone, date_from=date_from, date_to=date_to, store_ids=store_ids
+        )
+        .annotate(has_returns=Exists(SaleReturn.objects.filter(account_id=account_id, sale=OuterRef("pk"))))
+        .order_by("occurred_at", "id")
+        .values_list(*SALE_COLUMNS)
+        .iterator(chunk_size=batch)
+    )
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            yield _batch(account_id, zone, chunk)
+            chunk = []
+    if chunk:
+        yield _batch(account_id, zone, chunk)
+
+
+def _batch(account_id: int, zone: ZoneInfo, rows: list[tuple]) -> list[ReplayedSale]:
+    ids = [row[0] for row in rows]
+    items: dict[int, list[ItemFacts]] = {}
+    for sale_id, total, category_id in (
+        SaleItem.objects.filter(account_id=account_id, sale_id__in=ids)
+        .order_by("sale_id", "position")
+        .values_list("sale_id", "total", "category_id")
+    ):
+        items.setdefault(sale_id, []).append(ItemFacts(total=total, category_id=category_id))
+    payments: dict[int, list[PaymentFacts]] = {}
+    for sale_id, method, total in (
+        SalePayment.objects.filter(account_id=account_id, sale_id__in=ids)
+        .order_by("sale_id", "id")
+        .values_list("sale_id", "method", "total")
+    ):
+        payments.setdefault(sale_id, []).append(PaymentFacts(method=method, total=total))
+    returned, returned_amounts = _returns(account_id, [row[0] for row in rows if row[-1]])
+    sales = []
+    for sale_id, customer_id, store_id, sale_type, amount, occurred_at, day, has_returns in rows:
+        facts = SaleFacts(
+            occurred_at=occurred_at,
+            weekday=occurred_at.astimezone(zone).weekday(),
+            store_id=store_id,
+            type=sale_type,
+            amount=amount,
+            items=tuple(items.get(sale_id, ())),
+            payments=tuple(payments.get(sale_id, ())),
+        )
+        sales.append(
+            ReplayedSale(
+                id=sale_id,
+                customer_id=customer_id,
+                local_date=day,
+                facts=facts,
+                returned=tuple(returned.get(sale_id, ())),
+                returned_amount=returned_amounts.get(sale_id, ZERO),
+                has_returns=has_returns,
+            )
+        )
+    return sales
+
+
+def _returns(account_id: int, sale_ids: list[int]) -> tuple[dict[int, list[ItemFacts]], dict[int, Decimal]]:
+    """Every line returned from these sales, and what their returns were worth in all."""
+    if not sale_ids:
+        return {}, {}
+    lines: dict[int, list[ItemFacts]] = {}
+    for sale_id, total, category_id in (
+        SaleReturnLine.objects.filter(account_id=account_id, sale_return__sale_id__in=sale_ids)
+        .order_by("sale_return_id", "id")
+        .values_list("sale_return__sale_id", "total", "item__category_id")
+    ):
+        lines.setdefault(sale_id, []).append(ItemFacts(total=total, category_id=category_id))
+    amounts = dict(
+        SaleReturn.objects.filter(account_id=account_id, sale_id__in=sale_ids)
+        .order_by()
+        .values("sale_id")
+        .annotate(amount=Sum("amount"))
+        .values_list("sale_id", "amount")
+    )
+    return lines, amounts

@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "SaleTypeEnum": "loyalty.core.vocabulary.SaleType",
         "PaymentMethodEnum": "loyalty.core.vocabulary.PaymentMethod",
         "ConsentSourceEnum": "customers.models.ConsentSource",
+        "RuleKindEnum": "loyalty.engine.models.RewardRule.Kind",
     },
 }
 

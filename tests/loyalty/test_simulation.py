@@ -136,9 +136,7 @@ def test_retiring_a_rule_gives_the_negative_of_its_grants(tenant):
     cashback = rule_create(account=tenant.account, name="3 %", kind="cashback", value=Decimal("3"))
     sale(tenant, 1, "33.33", SATURDAY)
     sale(tenant, 2, "152.99", MONDAY)
-    granted = sum(
-        LedgerEntry.objects.filter(rule=cashback).values_list("balance", flat=True), Decimal(0)
-    )
+    granted = sum(LedgerEntry.objects.filter(rule=cashback).values_list("balance", flat=True), Decimal(0))
 
     result = simulate(tenant, retire=[cashback.pk])
 
@@ -153,7 +151,9 @@ def test_retiring_a_rule_gives_the_negative_of_its_grants(tenant):
 
 
 def test_a_category_rule_and_a_cap_are_replayed_as_they_would_grant(tenant):
-    points = rule_create(account=tenant.account, name="2 points, at most 50", kind="points", value=Decimal("2"))
+    points = rule_create(
+        account=tenant.account, name="2 points, at most 50", kind="points", value=Decimal("2")
+    )
     hortifruti = Category.objects.create(account=tenant.account, name="Hortifruti")
     bebidas = Category.objects.create(account=tenant.account, name="Bebidas")
     sale(
@@ -213,7 +213,9 @@ def test_the_replay_of_the_rules_in_force_equals_the_ledger_to_the_cent(tenant):
         value=Decimal("1.5"),
         maximum_reward=Decimal("120"),
     )
-    rule_create(account=tenant.account, name="Saturday bonus", kind="points", value=Decimal("1"), weekdays=[5])
+    rule_create(
+        account=tenant.account, name="Saturday bonus", kind="points", value=Decimal("1"), weekdays=[5]
+    )
     rule_create(
         account=tenant.account,
         name="R$ 15 from R$ 90",
@@ -251,7 +253,9 @@ def test_the_replay_of_the_rules_in_force_equals_the_ledger_to_the_cent(tenant):
     balance = sum((entry.balance + entry.pending_balance for entry in entries), Decimal(0))
     points = sum((entry.points + entry.pending_points for entry in entries), Decimal(0))
     vouchers = Voucher.objects.filter(account=tenant.account, status__in=["active", "used"])
-    assert balance > 0 and points > 0 and vouchers.exists()
+    assert balance > 0
+    assert points > 0
+    assert vouchers.exists()
     assert Decimal(str(result["current"]["cashback"])) == balance
     assert Decimal(str(result["current"]["points"])) == points
     assert result["current"]["vouchers"] == vouchers.count()
@@ -331,7 +335,10 @@ def test_the_queries_do_not_grow_with_the_sales(tenant):
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
-        ({"date_from": "2024-07-01", "date_to": "2024-06-01"}, {"date_from": ["date_from is after date_to."]}),
+        (
+            {"date_from": "2024-07-01", "date_to": "2024-06-01"},
+            {"date_from": ["date_from is after date_to."]},
+        ),
         (
             {"date_from": "2023-01-01", "date_to": "2024-06-01"},
             {"date_from": ["A simulation covers at most 400 days."]},
@@ -371,10 +378,13 @@ def test_a_rule_changed_twice_or_changed_and_retired_is_refused(tenant):
     twice = tenant.v2.post(
         SIMULATE, {"change": [{"id": rule.pk, "value": 1}, {"id": rule.pk, "value": 2}]}, format="json"
     )
-    both = tenant.v2.post(SIMULATE, {"change": [{"id": rule.pk, "value": 1}], "retire": [rule.pk]}, format="json")
+    both = tenant.v2.post(
+        SIMULATE, {"change": [{"id": rule.pk, "value": 1}], "retire": [rule.pk]}, format="json"
+    )
 
     assert (twice.status_code, both.status_code) == (400, 400)
-    assert set(twice.json()) == {"change"} and set(both.json()) == {"retire"}
+    assert set(twice.json()) == {"change"}
+    assert set(both.json()) == {"retire"}
 
 
 def test_another_accounts_rule_is_not_found(tenant, other_tenant):

@@ -119,7 +119,7 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(str(pk) for pk in ids)
 
 
-class TotalsSerializer(serializers.Serializer):
+class SimulatedTotalsSerializer(serializers.Serializer):
     cashback = MoneyField(help_text="Cashback granted, R$.")
     points = PointsField(help_text="Points granted.")
     points_value = MoneyField(help_text="The points valued at the catalogue's cheapest R$ per point.")
@@ -129,33 +129,33 @@ class TotalsSerializer(serializers.Serializer):
     customers = serializers.IntegerField(help_text="Customers who earned something.")
 
 
-class ComparedSerializer(serializers.Serializer):
-    current = TotalsSerializer(help_text="Under the rules in force.")
-    draft = TotalsSerializer(help_text="Under the draft.")
-    difference = TotalsSerializer(help_text="draft − current.")
+class SimulatedComparisonSerializer(serializers.Serializer):
+    current = SimulatedTotalsSerializer(help_text="Under the rules in force.")
+    draft = SimulatedTotalsSerializer(help_text="Under the draft.")
+    difference = SimulatedTotalsSerializer(help_text="draft − current.")
 
 
-class DaySerializer(ComparedSerializer):
+class SimulatedDaySerializer(SimulatedComparisonSerializer):
     date = serializers.DateField()
 
 
-class StoreSerializer(ComparedSerializer):
+class SimulatedStoreSerializer(SimulatedComparisonSerializer):
     store_id = serializers.IntegerField(allow_null=True)
     store_name = serializers.CharField(allow_null=True)
 
 
-class CategorySerializer(ComparedSerializer):
+class SimulatedCategorySerializer(SimulatedComparisonSerializer):
     category_id = serializers.IntegerField(allow_null=True, help_text="Null: items without a category.")
     category_name = serializers.CharField(allow_null=True)
 
 
-class ValuationSerializer(serializers.Serializer):
+class PointsValuationSerializer(serializers.Serializer):
     reward_id = serializers.IntegerField(allow_null=True)
     reward_name = serializers.CharField(allow_null=True)
     value_per_point = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
 
 
-class LiabilitySerializer(serializers.Serializer):
+class LiabilityAddedSerializer(serializers.Serializer):
     cashback = MoneyField()
     points = PointsField()
     points_value = MoneyField()
@@ -163,39 +163,39 @@ class LiabilitySerializer(serializers.Serializer):
     total = MoneyField()
 
 
-class RuleSummarySerializer(serializers.Serializer):
+class RuleReplayedSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text="Null: a rule the draft adds.")
     name = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RewardRule.Kind.choices)
 
 
-class DraftRuleSummarySerializer(RuleSummarySerializer):
+class DraftRuleReplayedSerializer(RuleReplayedSerializer):
     status = serializers.ChoiceField(choices=["unchanged", "changed", "added"])
 
 
 class RulesReplayedSerializer(serializers.Serializer):
-    current = RuleSummarySerializer(many=True, help_text="The active rules.")
-    draft = DraftRuleSummarySerializer(many=True, help_text="The draft's active rules.")
+    current = RuleReplayedSerializer(many=True, help_text="The active rules.")
+    draft = DraftRuleReplayedSerializer(many=True, help_text="The draft's active rules.")
     retired = serializers.ListField(child=serializers.IntegerField())
 
 
-class SimulationSerializer(ComparedSerializer):
+class SimulationSerializer(SimulatedComparisonSerializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     store_ids = serializers.ListField(child=serializers.IntegerField())
     rules = RulesReplayedSerializer()
     sales = serializers.IntegerField(help_text="Recorded sales replayed (identified, not cancelled).")
     customers = serializers.IntegerField(help_text="Customers with a sale in the range.")
-    points_valued_at = ValuationSerializer()
-    liability_added = LiabilitySerializer(
+    points_valued_at = PointsValuationSerializer()
+    liability_added = LiabilityAddedSerializer(
         help_text=(
             "What the draft would have added to what the account owes today: its extra grants still "
             "unexpired today (minus the current rules'), as if none of it had been spent."
         )
     )
-    by_day = DaySerializer(many=True, help_text="Every local day of the range.")
-    by_store = StoreSerializer(many=True)
-    by_category = CategorySerializer(
+    by_day = SimulatedDaySerializer(many=True, help_text="Every local day of the range.")
+    by_store = SimulatedStoreSerializer(many=True)
+    by_category = SimulatedCategorySerializer(
         many=True, help_text="Cashback and points, shared among the eligible items by their value."
     )
 

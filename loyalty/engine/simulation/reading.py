@@ -9,9 +9,10 @@ batches, never with the sales in a batch.
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from loyalty.core.dates import local_day_end
 from loyalty.core.money import ZERO
@@ -26,7 +27,7 @@ SALE_COLUMNS = ("id", "customer_id", "store_id", "type", "amount", "occurred_at"
 
 def replayed_sales_filter(
     *, account_id: int, zone: ZoneInfo, date_from: date, date_to: date, store_ids: Sequence[int] = ()
-):
+) -> QuerySet[Sale]:
     """The account's identified, recorded sales of these local days (and stores)."""
     # The instants bound the index's range (account, occurred_at); a day of margin on each side
     # keeps the sales recorded under another time zone of the account, which the local dates
@@ -48,9 +49,10 @@ def replayed_sales_filter(
 def replayed_sales_count(
     *, account_id: int, zone: ZoneInfo, date_from: date, date_to: date, store_ids: Sequence[int] = ()
 ) -> int:
-    return replayed_sales_filter(
+    sales = replayed_sales_filter(
         account_id=account_id, zone=zone, date_from=date_from, date_to=date_to, store_ids=store_ids
-    ).count()
+    )
+    return int(sales.count())
 
 
 def replayed_sales(
@@ -72,7 +74,7 @@ def replayed_sales(
         .values_list(*SALE_COLUMNS)
         .iterator(chunk_size=batch)
     )
-    chunk: list[tuple] = []
+    chunk: list[tuple[Any, ...]] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) == batch:
@@ -82,7 +84,7 @@ def replayed_sales(
         yield _batch(account_id, zone, chunk)
 
 
-def _batch(account_id: int, zone: ZoneInfo, rows: list[tuple]) -> list[ReplayedSale]:
+def _batch(account_id: int, zone: ZoneInfo, rows: list[tuple[Any, ...]]) -> list[ReplayedSale]:
     ids = [row[0] for row in rows]
     items: dict[int, list[ItemFacts]] = {}
     for sale_id, total, category_id in (

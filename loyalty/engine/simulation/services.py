@@ -99,8 +99,8 @@ def simulation_programs(*, account: Account, draft: Draft) -> Programs:
     drafted: list[tuple[RewardRule, Sequence[int], Sequence[int], str]] = []
     for change in draft.change:
         scope = scopes[change.rule.pk]
-        stores = scope.store_ids if change.store_ids is None else change.store_ids
-        categories = scope.category_ids if change.category_ids is None else change.category_ids
+        stores: Sequence[int] = scope.store_ids if change.store_ids is None else change.store_ids
+        categories: Sequence[int] = scope.category_ids if change.category_ids is None else change.category_ids
         drafted.append((change.rule, stores, categories, "changed"))
     for addition in draft.add:
         drafted.append((addition.rule, addition.store_ids or (), addition.category_ids or (), "added"))

@@ -358,10 +358,23 @@ JOB_INTERVALS = {
     "send_webhooks": 10,
     "process_rewards": 60,
     "purge_idempotency_keys": 3600,
+    "run_simulations": 2,
 }
 for _item in filter(None, os.environ.get("JOB_INTERVALS", "").split(",")):
     _name, _, _seconds = _item.partition("=")
     JOB_INTERVALS[_name.strip()] = int(_seconds)
+
+# What-if simulations of the rules (`loyalty.engine.simulation`): a range of up to this many
+# sales is answered inline, a larger one runs on the background job; an account runs at most
+# SIMULATION_MAX_RUNNING at once (the others queue); a run not heard of for
+# SIMULATION_STALE_SECONDS was lost and is queued again; answers are kept SIMULATION_KEEP_DAYS;
+# one job run starts simulations for at most SIMULATION_JOB_SECONDS.
+SIMULATION_INLINE_MAX_SALES = int(os.environ.get("SIMULATION_INLINE_MAX_SALES", "20000"))
+SIMULATION_MAX_RUNNING = int(os.environ.get("SIMULATION_MAX_RUNNING", "2"))
+SIMULATION_STALE_SECONDS = int(os.environ.get("SIMULATION_STALE_SECONDS", "120"))
+SIMULATION_KEEP_DAYS = int(os.environ.get("SIMULATION_KEEP_DAYS", "7"))
+SIMULATION_JOB_SECONDS = int(os.environ.get("SIMULATION_JOB_SECONDS", "60"))
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/0")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 from loyalty.api.services import idempotency_keys_purge
 from loyalty.engine.lifecycle import rewards_process_due
+from loyalty.engine.simulation.runs import simulations_run_due
 from loyalty.outbox.services import messages_send_due
 from loyalty.outbox.webhooks.services import webhooks_send_due
 
@@ -58,6 +59,13 @@ def _jobs() -> list[Job]:
             intervals["process_rewards"],
             True,
             "release pending rewards, expire what is past its end, queue the expiry reminders",
+        ),
+        Job(
+            "run_simulations",
+            simulations_run_due,
+            intervals["run_simulations"],
+            False,
+            "run the queued what-if simulations of the rules (each claims its own), purge old ones",
         ),
         Job(
             "purge_idempotency_keys",

@@ -31,7 +31,13 @@ def queued(merchant):
 def test_every_job_is_also_a_management_command():
     commands = get_commands()
 
-    assert set(jobs()) == {"send_messages", "send_webhooks", "process_rewards", "purge_idempotency_keys"}
+    assert set(jobs()) == {
+        "send_messages",
+        "send_webhooks",
+        "process_rewards",
+        "run_simulations",
+        "purge_idempotency_keys",
+    }
     assert all(name in commands for name in jobs())
     assert all(job.every_seconds > 0 for job in jobs().values())
 

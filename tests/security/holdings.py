@@ -6,7 +6,7 @@ is a leak.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -17,6 +17,10 @@ from loyalty.backoffice.scoping import account_lookup
 from loyalty.core.receipts import Receipt
 from loyalty.engine.models import RewardRule
 from loyalty.engine.program import rule_create
+from loyalty.engine.simulation.drafts import simulation_spec
+from loyalty.engine.simulation.models import Simulation
+from loyalty.engine.simulation.runs import simulation_run, simulation_start
+from loyalty.engine.simulation.services import Window
 from loyalty.outbox.models import Message, MessageTemplate
 from loyalty.outbox.services import message_template_create
 from loyalty.outbox.webhooks.models import WebhookEndpoint, WebhookEventType
@@ -51,6 +55,7 @@ class Holdings:
     rule: RewardRule
     template: MessageTemplate
     webhook: WebhookEndpoint  # subscribed to every event: what the account does is in its log
+    simulation: Simulation  # the rules replayed over its sales, done
 
     @property
     def account(self) -> Account:
@@ -153,6 +158,10 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
         reference=f"{label.upper()}-POS-1",
     ).redemption
     assert Message.objects.filter(account=account).exists()
+    window = Window(date_from=date(2024, 5, 1), date_to=date(2024, 6, 30))
+    simulation = simulation_run(
+        simulation=simulation_start(account=account, spec=simulation_spec(window=window), requested_by=label)
+    )
     return Holdings(
         tenant=tenant,
         label=label,
@@ -168,4 +177,5 @@ def hold(tenant: Tenant, *, label: str, document: str, phone: str, barcode: str)
         rule=rule,
         template=template,
         webhook=webhook,
+        simulation=simulation,
     )

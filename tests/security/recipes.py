@@ -117,6 +117,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("PATCH", f"{V2}/rules/{{pk}}"): Recipe(
         lambda a: {"name": "Renomeada", "value": 7}, lambda a: {"pk": a.rule.pk}
     ),
+    ("POST", f"{V2}/rules/simulate"): Recipe(
+        lambda a: {
+            "date_from": "2024-05-01",
+            "date_to": "2024-06-30",
+            "store_ids": [a.tenant.store.pk],
+            "add": [{"name": "Nova", "kind": "points", "value": 1, "category_ids": [a.category.pk]}],
+            "change": [{"id": a.rule.pk, "value": 7}],
+        }
+    ),
     ("POST", f"{V2}/webhooks"): Recipe(
         lambda a: {"url": "https://erp.example.com/hooks", "events": ["sale.recorded", "voucher.used"]}
     ),

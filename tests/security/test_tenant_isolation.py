@@ -310,6 +310,45 @@ MATRIX: dict[tuple[str, str], ByPath | ByBody | Listing | Unscoped] = {
     ),
     ("GET", f"{V2}/rules/{{pk}}"): rule,
     ("PATCH", f"{V2}/rules/{{pk}}"): ByPath(rule.target, lambda b: {"active": False, "name": "Beta renamed"}),
+    ("POST", f"{V2}/rules/simulate"): ByBody(
+        (
+            ("retire", lambda a, b: {"retire": [a.rule.pk]}, lambda b: {"retire": [MISSING_ID]}),
+            (
+                "change",
+                lambda a, b: {"change": [{"id": a.rule.pk, "value": 2}]},
+                lambda b: {"change": [{"id": MISSING_ID, "value": 2}]},
+            ),
+            (
+                "store_ids",
+                lambda a, b: {"store_ids": [a.tenant.store.pk]},
+                lambda b: {"store_ids": [MISSING_ID]},
+            ),
+            (
+                "add category_ids",
+                lambda a, b: {
+                    "add": [{"name": "Beta", "kind": "points", "value": 1, "category_ids": [a.category.pk]}]
+                },
+                lambda b: {
+                    "add": [{"name": "Beta", "kind": "points", "value": 1, "category_ids": [MISSING_ID]}]
+                },
+            ),
+            (
+                "add reward_id",
+                lambda a, b: {
+                    "add": [{"name": "Beta", "kind": "voucher", "threshold": 10, "reward_id": a.reward.pk}]
+                },
+                lambda b: {
+                    "add": [{"name": "Beta", "kind": "voucher", "threshold": 10, "reward_id": MISSING_ID}]
+                },
+            ),
+            (
+                "change template_id",
+                lambda a, b: {"change": [{"id": b.rule.pk, "kind": "message", "template_id": a.template.pk}]},
+                lambda b: {"change": [{"id": b.rule.pk, "kind": "message", "template_id": MISSING_ID}]},
+            ),
+        )
+    ),
+    ("GET", f"{V2}/rules/simulations/{{pk}}"): ByPath(lambda a: {"pk": a.simulation.pk}),
     # reports: A's store as a filter answers like a store without figures
     ("GET", f"{V2}/reports/liability"): Listing(lambda a: [{}, {"store": a.tenant.store.pk}]),
     # webhooks

@@ -7,7 +7,7 @@ batches, never with the sales in a batch.
 """
 
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,14 +36,25 @@ def replayed_sales_filter(
         account_id=account_id,
         status=Sale.Status.RECORDED,
         customer_id__isnull=False,
-        occurred_at__gte=local_day_end(date_from - timedelta(days=2), zone),
-        occurred_at__lt=local_day_end(date_to + timedelta(days=1), zone),
         local_date__gte=date_from,
         local_date__lte=date_to,
     )
+    after, before = _end_of(date_from, -2, zone), _end_of(date_to, 1, zone)
+    if after is not None:
+        sales = sales.filter(occurred_at__gte=after)
+    if before is not None:
+        sales = sales.filter(occurred_at__lt=before)
     if store_ids:
         sales = sales.filter(store_id__in=list(store_ids))
     return sales
+
+
+def _end_of(day: date, days_later: int, zone: ZoneInfo) -> datetime | None:
+    """The end of the local day `days_later` days after `day`; None past the calendar's ends."""
+    try:
+        return local_day_end(day + timedelta(days=days_later), zone)
+    except OverflowError:
+        return None
 
 
 def replayed_sales_count(
@@ -62,9 +73,11 @@ def replayed_sales(
     date_from: date,
     date_to: date,
     store_ids: Sequence[int] = (),
-    batch: int = BATCH,
+    batch: int | None = None,
 ) -> Iterator[list[ReplayedSale]]:
-    """The sales of the range as the simulator replays them, `batch` at a time, oldest first."""
+    """The sales of the range as the simulator replays them, `batch` (default `BATCH`) at a
+    time, oldest first."""
+    batch = batch or BATCH
     rows = (
         replayed_sales_filter(
             account_id=account_id, zone=zone, date_from=date_from, date_to=date_to, store_ids=store_ids

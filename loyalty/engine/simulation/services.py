@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from loyalty.core.dates import local_date
@@ -137,7 +136,6 @@ def _summary(rule: RewardRule) -> dict[str, Any]:
     return {"id": rule.pk, "name": rule.name, "kind": rule.kind}
 
 
-@transaction.atomic
 def rules_simulate(
     *,
     account: Account,
@@ -149,8 +147,9 @@ def rules_simulate(
     """What the current rules and the draft would have granted on the window's recorded sales
     (returns taken back), and the difference: written nowhere, answered.
 
-    `progress` is told the number of sales replayed after each batch. One transaction: every
-    batch reads the same sales the first one saw."""
+    `progress` is told the number of sales replayed after each batch, and may write it down:
+    no transaction is opened here, so that such a write is seen while the replay goes on.
+    (The sales are streamed by one query; each batch's items are read as they are then.)"""
     now = now or timezone.now()
     programs = simulation_programs(account=account, draft=draft)
     replayer = Replayer(

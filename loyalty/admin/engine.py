@@ -9,6 +9,7 @@ from django.utils.html import format_html, json_script
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.admin.simulations import RuleSimulationAdminMixin
 from loyalty.backoffice import numbers
 from loyalty.backoffice.history import ChangeHistoryMixin
 from loyalty.backoffice.mixins import ReadOnlyAdminMixin
@@ -128,7 +129,9 @@ class RewardRuleForm(forms.ModelForm):
 
 
 @admin.register(RewardRule)
-class RewardRuleAdmin(ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin):
+class RewardRuleAdmin(
+    RuleSimulationAdminMixin, ChangeHistoryMixin, AccountScopedAdminMixin, admin.ModelAdmin
+):
     form = RewardRuleForm
     list_display = ("name", "kind", "reward_shown", "window", "conditions", "active", "account")
     list_filter = ("kind", "active", "account")

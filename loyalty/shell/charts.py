@@ -1,4 +1,5 @@
-"""The dashboard's chart of sales per day, drawn by the application as SVG.
+"""The admin's charts, drawn by the application as SVG: the dashboard's sales per day, and a
+simulation's cost per day under the rules in force and under a draft.
 
 A chart a store manager reads at a glance, without hovering: a value axis with round
 ticks, a label under each day (every few days on long periods), the amount over each bar
@@ -129,4 +130,84 @@ def sales_chart(days: list[ChartDay], *, money_label, sales_label) -> SalesChart
         bars=bars,
         ticks=ticks,
         rotate_values=len(days) > 16,
+    )
+
+
+@dataclass(frozen=True)
+class ComparedDay:
+    day: date
+    current: Decimal
+    draft: Decimal
+
+
+@dataclass(frozen=True)
+class DayLabel:
+    x: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ComparisonChart:
+    """Two lines over the same days: what the rules in force cost, and what the draft would."""
+
+    width: int
+    height: int
+    left: int
+    baseline: str
+    right: int
+    current_points: str  # an SVG polyline's `points`
+    draft_points: str
+    ticks: list[Tick]
+    days: list[DayLabel]
+    titles: list[tuple[str, str, str]]  # x, y of the draft's point, and what it says
+
+
+def comparison_chart(days: list[ComparedDay], *, money_label) -> ComparisonChart:
+    """The chart of the cost per day of the current rules and of a draft, oldest day first.
+    `money_label(amount)` writes an amount for a person in the active language."""
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = HEIGHT - TOP - BOTTOM
+    baseline = TOP + plot_height
+    highest = max((max(day.current, day.draft) for day in days), default=Decimal(0))
+    top = _nice_ceiling(highest)
+    step = plot_width / max(len(days) - 1, 1)
+    label_every = 1 if len(days) <= 16 else 2 if len(days) <= 31 else 7
+
+    def x_of(index: int) -> float:
+        return LEFT + index * step if len(days) > 1 else LEFT + plot_width / 2
+
+    def y_of(amount: Decimal) -> float:
+        return baseline - float(max(amount, Decimal(0)) / top) * plot_height
+
+    def line(values: list[Decimal]) -> str:
+        return " ".join(
+            f"{_coordinate(x_of(index))},{_coordinate(y_of(value))}" for index, value in enumerate(values)
+        )
+
+    steps = 4 if top.scaleb(-top.adjusted()) == 2 else 5
+    return ComparisonChart(
+        width=WIDTH,
+        height=HEIGHT,
+        left=LEFT,
+        baseline=_coordinate(baseline),
+        right=WIDTH - RIGHT,
+        current_points=line([day.current for day in days]),
+        draft_points=line([day.draft for day in days]),
+        ticks=[
+            Tick(y=_coordinate(baseline - plot_height * index / steps), label=_whole(top * index / steps))
+            for index in range(steps + 1)
+        ],
+        days=[
+            DayLabel(x=_coordinate(x_of(index)), label=date_format(day.day, "d/m"))
+            for index, day in enumerate(days)
+            if (len(days) - 1 - index) % label_every == 0
+        ],
+        titles=[
+            (
+                _coordinate(x_of(index)),
+                _coordinate(y_of(day.draft)),
+                f"{date_format(day.day, 'SHORT_DATE_FORMAT')}: {money_label(day.current)} → {money_label(day.draft)}",
+            )
+            for index, day in enumerate(days)
+        ],
     )

@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 PIP_INSTALL = -m pip install --quiet --require-hashes
 
-.PHONY: install install-test install-bench install-tools run test bench profile lint format \
+.PHONY: install install-test install-bench install-tools run test bench profile bench-simulate lint format \
 	check-migrations check-schema check-layers check-types check fuzz browser-deps messages lock audit-feed audit clean
 
 # --- environments --------------------------------------------------------------------------
@@ -77,6 +77,11 @@ bench: install-bench
 OP ?= purchase
 profile: install-bench
 	$(BIN)/python -m bench.profile $(OP)
+
+# The what-if simulator on 100,000 recorded sales (BENCH_SIMULATION_SALES), seeded into
+# <DATABASE_URL's name>_simulation (dropped and recreated) and timed in one process.
+bench-simulate: install-bench
+	$(BIN)/python -m bench.simulation
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -31,25 +31,6 @@ from loyalty.engine.simulation.services import DEFAULT_RANGE_DAYS, MAX_RANGE_DAY
 from loyalty.shell.charts import ComparedDay, comparison_chart
 from loyalty.tenancy.models import Account, Store
 
-#: The rule form's fields that are the rule's own (the account and scopes are apart).
-RULE_FIELDS = (
-    "name",
-    "kind",
-    "active",
-    "value",
-    "threshold",
-    "reward",
-    "maximum_reward",
-    "template",
-    "starts_at",
-    "ends_at",
-    "weekdays",
-    "excluded_payment_methods",
-    "minimum_amount",
-    "sale_types",
-    "pending_days",
-    "valid_days",
-)
 PERIOD_PREFIX = "sim-"
 
 
@@ -240,7 +221,9 @@ class RuleSimulationAdminMixin:
         fields: dict[str, Any],
         period: dict[str, Any],
     ) -> tuple[Simulation | None, str]:
-        drafted = {name: fields[name] for name in RULE_FIELDS if name in fields}
+        # The rule's own columns from the form: its account and its scopes are given apart.
+        own = {field.name for field in RewardRule._meta.concrete_fields} - {"id", "account"}
+        drafted = {name: value for name, value in fields.items() if name in own}
         drafted["stores"] = list(fields.get("rule_stores") or ())
         drafted["categories"] = list(fields.get("rule_categories") or ())
         window = Window(

@@ -6,10 +6,10 @@ returned lines and amounts — in a query each: the number of statements grows w
 batches, never with the sales in a batch.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, QuerySet, Sum
@@ -19,6 +19,8 @@ from loyalty.core.money import ZERO
 from loyalty.engine.rules import ItemFacts, PaymentFacts, SaleFacts
 from loyalty.engine.simulation.replay import ReplayedSale
 from sales.models import Sale, SaleItem, SalePayment, SaleReturn, SaleReturnLine
+
+Fact = TypeVar("Fact")
 
 #: Sales read, and replayed, at a time.
 BATCH = 2000
@@ -99,20 +101,18 @@ def replayed_sales(
 
 def _batch(account_id: int, zone: ZoneInfo, rows: list[tuple[Any, ...]]) -> list[ReplayedSale]:
     ids = [row[0] for row in rows]
-    items: dict[int, list[ItemFacts]] = {}
-    for sale_id, total, category_id in (
+    items = _by_sale(
         SaleItem.objects.filter(account_id=account_id, sale_id__in=ids)
         .order_by("sale_id", "position")
-        .values_list("sale_id", "total", "category_id")
-    ):
-        items.setdefault(sale_id, []).append(ItemFacts(total=total, category_id=category_id))
-    payments: dict[int, list[PaymentFacts]] = {}
-    for sale_id, method, total in (
+        .values_list("sale_id", "total", "category_id"),
+        lambda total, category_id: ItemFacts(total=total, category_id=category_id),
+    )
+    payments = _by_sale(
         SalePayment.objects.filter(account_id=account_id, sale_id__in=ids)
         .order_by("sale_id", "id")
-        .values_list("sale_id", "method", "total")
-    ):
-        payments.setdefault(sale_id, []).append(PaymentFacts(method=method, total=total))
+        .values_list("sale_id", "method", "total"),
+        lambda method, total: PaymentFacts(method=method, total=total),
+    )
     returned, returned_amounts = _returns(account_id, [row[0] for row in rows if row[-1]])
     sales = []
     for sale_id, customer_id, store_id, sale_type, amount, occurred_at, day, has_returns in rows:
@@ -139,17 +139,29 @@ def _batch(account_id: int, zone: ZoneInfo, rows: list[tuple[Any, ...]]) -> list
     return sales
 
 
+def _by_sale(rows: Iterable[tuple[int, Any, Any]], fact: Callable[[Any, Any], Fact]) -> dict[int, list[Fact]]:
+    """The facts of each sale's rows (sale id first, then the fact's two values). Equal facts
+    are one object: a catalogue repeats its prices, and a million items cost less built once."""
+    grouped: dict[int, list[Fact]] = {}
+    made: dict[tuple[Any, Any], Fact] = {}
+    for sale_id, first, second in rows:
+        found = made.get((first, second))
+        if found is None:
+            found = made[(first, second)] = fact(first, second)
+        grouped.setdefault(sale_id, []).append(found)
+    return grouped
+
+
 def _returns(account_id: int, sale_ids: list[int]) -> tuple[dict[int, list[ItemFacts]], dict[int, Decimal]]:
     """Every line returned from these sales, and what their returns were worth in all."""
     if not sale_ids:
         return {}, {}
-    lines: dict[int, list[ItemFacts]] = {}
-    for sale_id, total, category_id in (
+    lines = _by_sale(
         SaleReturnLine.objects.filter(account_id=account_id, sale_return__sale_id__in=sale_ids)
         .order_by("sale_return_id", "id")
-        .values_list("sale_return__sale_id", "total", "item__category_id")
-    ):
-        lines.setdefault(sale_id, []).append(ItemFacts(total=total, category_id=category_id))
+        .values_list("sale_return__sale_id", "total", "item__category_id"),
+        lambda total, category_id: ItemFacts(total=total, category_id=category_id),
+    )
     amounts = dict(
         SaleReturn.objects.filter(account_id=account_id, sale_id__in=sale_ids)
         .order_by()

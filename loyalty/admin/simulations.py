@@ -9,7 +9,7 @@ job, with a progress bar, and its answer is shown when it is done.
 """
 
 import copy
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,16 +18,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.backoffice import numbers
 from loyalty.backoffice.scoping import scope_queryset
 from loyalty.engine.models import RewardRule
-from loyalty.engine.simulation.drafts import DraftRefused, simulation_draft, simulation_spec
+from loyalty.engine.simulation.drafts import DraftRefused, simulation_spec
 from loyalty.engine.simulation.models import Simulation
-from loyalty.engine.simulation.runs import simulation_run, simulation_start
-from loyalty.engine.simulation.services import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, Window
+from loyalty.engine.simulation.runs import simulation_ask
+from loyalty.engine.simulation.services import MAX_RANGE_DAYS, Window
 from loyalty.shell.charts import ComparedDay, comparison_chart
 from loyalty.tenancy.models import Account, Store
 
@@ -237,13 +238,9 @@ class RuleSimulationAdminMixin:
             change=[{"id": rule.pk, **drafted}] if rule else [],
         )
         try:
-            simulation_draft(account=account, spec=spec)
+            return simulation_ask(account=account, spec=spec, requested_by=request.user.get_username()), ""
         except DraftRefused as refusal:
             return None, " ".join(refusal.error.messages)
-        simulation = simulation_start(account=account, spec=spec, requested_by=request.user.get_username())
-        if simulation.status == Simulation.Status.RUNNING:
-            simulation = simulation_run(simulation=simulation)
-        return simulation, ""
 
     def _simulation_context(self, simulation: Simulation) -> dict[str, Any]:
         info = self.opts.app_label, self.opts.model_name  # type: ignore[attr-defined]
@@ -278,9 +275,8 @@ def _has_period(request: HttpRequest) -> bool:
 
 
 def _default_period(account: Account | None) -> dict[str, Any]:
-    window = Window.default(account) if account is not None else None
-    today = window.date_to if window else date.today()
-    return {"date_from": today - timedelta(days=DEFAULT_RANGE_DAYS - 1), "date_to": today}
+    window = Window.default(account) if account is not None else Window.ending(timezone.localdate())
+    return {"date_from": window.date_from, "date_to": window.date_to}
 
 
 def _reposted(request: HttpRequest) -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 `POST /api/v2/rules`, changes in that of `PATCH /api/v2/rules/{id}`), the answer, and a
 simulation run's state."""
 
-from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext
@@ -16,7 +15,7 @@ from loyalty.core.ids import MAX_ID
 from loyalty.engine.api.serializers import AccountObjectsField, RuleSerializer
 from loyalty.engine.models import RewardRule
 from loyalty.engine.simulation.models import Simulation
-from loyalty.engine.simulation.services import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
+from loyalty.engine.simulation.services import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, Window
 from loyalty.tenancy.models import Store
 
 #: Rules one draft may add, change or retire.
@@ -72,7 +71,7 @@ class SimulationRequestSerializer(serializers.Serializer):
         if date_to is None:
             date_to = attrs["date_to"] = self.context["today"]
         if date_from is None:
-            date_from = attrs["date_from"] = date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+            date_from = attrs["date_from"] = Window.ending(date_to).date_from
         if date_from > date_to:
             raise ValidationError({"date_from": [gettext("date_from is after date_to.")]})
         if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:

@@ -12,7 +12,6 @@ Nothing of the business is written; the simulation and its answer are kept a few
 
 from typing import Any
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -29,9 +28,9 @@ from loyalty.engine.api.simulation_serializers import (
     SimulationRequestSerializer,
     SimulationRunSerializer,
 )
-from loyalty.engine.simulation.drafts import DraftRefused, RulesNotFound, simulation_draft, simulation_spec
+from loyalty.engine.simulation.drafts import DraftRefused, RulesNotFound, simulation_spec
 from loyalty.engine.simulation.models import Simulation
-from loyalty.engine.simulation.runs import simulation_discard, simulation_run, simulation_start
+from loyalty.engine.simulation.runs import simulation_ask
 from loyalty.engine.simulation.services import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, Window
 
 DOUBLE_SATURDAYS = OpenApiExample(
@@ -52,10 +51,6 @@ CASHBACK_CHANGE = OpenApiExample(
 
 def simulation_url(simulation: Simulation) -> str:
     return f"/api/v2/rules/simulations/{simulation.pk}"
-
-
-def _ids(ids: list[int]) -> str:
-    return ", ".join(str(pk) for pk in ids)
 
 
 class SimulateView(V2Mixin, APIView):
@@ -110,29 +105,19 @@ class SimulateView(V2Mixin, APIView):
             retire=data.get("retire", []),
         )
         try:
-            simulation_draft(account=self.account, spec=spec)
+            simulation = simulation_ask(account=self.account, spec=spec, requested_by=str(request.user))
         except RulesNotFound as missing:
-            raise NotFound(
-                gettext("No rule with id %(ids)s in this account.") % {"ids": _ids(missing.ids)}
-            ) from None
+            raise NotFound(str(missing)) from None
         except DraftRefused as refusal:
             detail = refused(refusal.error, API_NAMES).detail
             raise ValidationError({refusal.section: {refusal.index: detail}}) from None
-        simulation = simulation_start(account=self.account, spec=spec, requested_by=str(request.user))
-        try:
-            if simulation.status == Simulation.Status.RUNNING:
-                simulation = simulation_run(simulation=simulation)
-            if simulation.status == Simulation.Status.DONE:
-                return Response({"id": simulation.pk, **simulation.result})
-            return Response(
-                SimulationRunSerializer(simulation).data,
-                status=status.HTTP_202_ACCEPTED,
-                headers={"Location": simulation_url(simulation)},
-            )
-        except Exception:
-            # The asker learns nothing of it: it is not left to run again, nor kept.
-            simulation_discard(simulation=simulation)
-            raise
+        if simulation.status == Simulation.Status.DONE:
+            return Response({"id": simulation.pk, **simulation.result})
+        return Response(
+            SimulationRunSerializer(simulation).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": simulation_url(simulation)},
+        )
 
 
 class SimulationView(V2Mixin, APIView):

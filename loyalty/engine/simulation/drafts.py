@@ -42,8 +42,11 @@ class RulesNotFound(Exception):
     """Rules the draft changes or retires that are not of the account."""
 
     def __init__(self, ids: Sequence[int]) -> None:
-        super().__init__(ids)
         self.ids = list(ids)
+        super().__init__(
+            gettext("No rule with id %(ids)s in this account.")
+            % {"ids": ", ".join(str(pk) for pk in self.ids)}
+        )
 
 
 class DraftRefused(Exception):

@@ -72,6 +72,22 @@ def simulation_start(*, account: Account, spec: Mapping[str, Any], requested_by:
         )
 
 
+def simulation_ask(*, account: Account, spec: Mapping[str, Any], requested_by: str = "") -> Simulation:
+    """A simulation asked for (by the API or the admin): its draft validated against the
+    account (`RulesNotFound`, `DraftRefused`), then run at once when it may
+    (`simulation_start`) — done or failed — or left queued for the background job. A run that
+    fails with an error leaves nothing behind: its asker never learns of it."""
+    simulation_draft(account=account, spec=spec)
+    simulation = simulation_start(account=account, spec=spec, requested_by=requested_by)
+    if simulation.status != Simulation.Status.RUNNING:
+        return simulation
+    try:
+        return simulation_run(simulation=simulation)
+    except Exception:
+        simulation_discard(simulation=simulation)
+        raise
+
+
 def simulation_run(*, simulation: Simulation) -> Simulation:
     """Run a simulation that holds a slot (`running`) to its end: done with its answer, or
     failed with why (a draft no longer valid against the account, or an error)."""
@@ -87,8 +103,7 @@ def simulation_run(*, simulation: Simulation) -> Simulation:
         window, draft = simulation_draft(account=account, spec=simulation.spec)
         result = rules_simulate(account=account, window=window, draft=draft, progress=progress)
     except RulesNotFound as missing:
-        ids = ", ".join(str(pk) for pk in missing.ids)
-        return _failed(simulation, gettext("No rule with id %(ids)s in this account.") % {"ids": ids})
+        return _failed(simulation, str(missing))
     except DraftRefused as refusal:
         return _failed(
             simulation,

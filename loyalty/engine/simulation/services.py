@@ -9,7 +9,7 @@ same sales by `loyalty.engine.simulation.replay`.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -60,9 +60,14 @@ class Window:
     store_ids: tuple[int, ...] = ()
 
     @classmethod
+    def ending(cls, date_to: date) -> "Window":
+        """The default range that ends on `date_to`: `DEFAULT_RANGE_DAYS` days."""
+        return cls(date_from=date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1), date_to=date_to)
+
+    @classmethod
     def default(cls, account: Account, now: datetime | None = None) -> "Window":
-        today = local_date(now or timezone.now(), account.tzinfo)
-        return cls(date_from=date.fromordinal(today.toordinal() - DEFAULT_RANGE_DAYS + 1), date_to=today)
+        """The default range: the last `DEFAULT_RANGE_DAYS` local days of the account, today's included."""
+        return cls.ending(local_date(now or timezone.now(), account.tzinfo))
 
 
 def rule_terms(rule: RewardRule) -> RuleTerms:

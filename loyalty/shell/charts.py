@@ -81,6 +81,16 @@ def _whole(value: Decimal) -> str:
     return number_format(value.quantize(Decimal(1), rounding=ROUND_HALF_UP), 0, force_grouping=True)
 
 
+def _ticks(top: Decimal, baseline: float, plot_height: float) -> list[Tick]:
+    """The value axis from 0 to `top` in round steps: 200 in 4 (50 each), 250 or 500 in 5
+    (50, 100), 100 in 5 (20)."""
+    steps = 4 if top.scaleb(-top.adjusted()) == 2 else 5
+    return [
+        Tick(y=_coordinate(baseline - plot_height * step / steps), label=_whole(top * step / steps))
+        for step in range(steps + 1)
+    ]
+
+
 def sales_chart(days: list[ChartDay], *, money_label, sales_label) -> SalesChart:
     """The chart of `days`, oldest first. `money_label(amount)` writes an amount for a person
     (R$ 1.234,56) and `sales_label(count)` a count of sales, both in the active language."""
@@ -112,15 +122,7 @@ def sales_chart(days: list[ChartDay], *, money_label, sales_label) -> SalesChart
                 empty=day.amount <= 0,
             )
         )
-    # Round steps: 200 in 4 (50 each), 250 or 500 in 5 (50, 100), 100 in 5 (20).
-    steps = 4 if top.scaleb(-top.adjusted()) == 2 else 5
-    ticks = [
-        Tick(
-            y=_coordinate(baseline - plot_height * step / steps),
-            label=_whole(top * step / steps),
-        )
-        for step in range(steps + 1)
-    ]
+    ticks = _ticks(top, baseline, plot_height)
     return SalesChart(
         width=WIDTH,
         height=HEIGHT,
@@ -184,7 +186,6 @@ def comparison_chart(days: list[ComparedDay], *, money_label) -> ComparisonChart
             f"{_coordinate(x_of(index))},{_coordinate(y_of(value))}" for index, value in enumerate(values)
         )
 
-    steps = 4 if top.scaleb(-top.adjusted()) == 2 else 5
     return ComparisonChart(
         width=WIDTH,
         height=HEIGHT,
@@ -193,10 +194,7 @@ def comparison_chart(days: list[ComparedDay], *, money_label) -> ComparisonChart
         right=WIDTH - RIGHT,
         current_points=line([day.current for day in days]),
         draft_points=line([day.draft for day in days]),
-        ticks=[
-            Tick(y=_coordinate(baseline - plot_height * index / steps), label=_whole(top * index / steps))
-            for index in range(steps + 1)
-        ],
+        ticks=_ticks(top, baseline, plot_height),
         days=[
             DayLabel(x=_coordinate(x_of(index)), label=date_format(day.day, "d/m"))
             for index, day in enumerate(days)

@@ -10,7 +10,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -94,6 +95,25 @@ def test_a_simulation_is_its_accounts_own(tenant, other_tenant, program, setting
         assert "result" not in answer.json()
     assert tenant.v2.get("/api/v2/rules/simulations/99999999999999999999").status_code == 404
     assert APIClient().get(queued["Location"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_simulation_is_read_in_one_statement_whatever_its_answer_holds(tenant, program):
+    small = tenant.v2.post(
+        SIMULATE, {**DRAFT, "date_from": "2024-07-01", "date_to": "2024-07-01"}, format="json"
+    )
+    large = tenant.v2.post(
+        SIMULATE, {**JUNE, "date_from": "2024-01-01", "date_to": "2024-12-31"}, format="json"
+    )
+    counted = []
+    for answer in (small, large):
+        location = f"/api/v2/rules/simulations/{answer.json()['id']}"
+        tenant.v2.get(location)  # a till's first request reads the account's configuration
+        with CaptureQueriesContext(connection) as queries:
+            assert tenant.v2.get(location).status_code == 200
+        counted.append(len(queries))
+
+    assert counted == [1, 1]
 
 
 @pytest.mark.django_db
